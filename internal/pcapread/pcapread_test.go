@@ -1,8 +1,11 @@
 package pcapread
 
 import (
+	"os"
+
 	"bytes"
 	"errors"
+	"github.com/google/gopacket/pcapgo"
 	"net/netip"
 	"testing"
 )
@@ -65,5 +68,52 @@ func TestReadRejectsGarbage(t *testing.T) {
 	}
 	if _, err := ReadFile("does-not-exist.pcap"); err == nil {
 		t.Fatal("missing file: no error")
+	}
+}
+
+// pcapng files (what Wireshark and dumpcap write by default) read the same
+// as pcap: rewrite the MLD capture as pcapng and compare.
+func TestReadPcapng(t *testing.T) {
+	want, err := ReadFile("../../testdata/pcap/icmpv6.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("../../testdata/pcap/icmpv6.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := pcapgo.NewNgWriter(&buf, r.LinkType())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err != nil {
+			break
+		}
+		if err := w.WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("pcapng: %d packets, pcap: %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].Frame != want[i].Frame || got[i].Src != want[i].Src || !bytes.Equal(got[i].Payload, want[i].Payload) || got[i].RouterAlert != want[i].RouterAlert {
+			t.Errorf("packet %d differs: %+v vs %+v", i, got[i], want[i])
+		}
 	}
 }
