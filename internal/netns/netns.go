@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"runtime"
@@ -158,18 +159,16 @@ func (n *NS) LinkUp(ifname string) {
 // with DAD off so link-local addresses are usable at once.
 func Veth(t testing.TB, a *NS, aIf string, b *NS, bIf string) {
 	t.Helper()
-	tmp := fmt.Sprintf("p6v%d", counter.Add(1))
-	if out, err := exec.Command("ip", "link", "add", tmp+"a", "type", "veth", "peer", "name", tmp+"b").CombinedOutput(); err != nil {
-		t.Fatalf("ip link add veth: %v: %s", err, out)
+	// Created inside a with its peer placed in b at once: nothing ever
+	// appears in the host's namespace, so parallel test binaries cannot
+	// collide on names there.
+	if out, err := exec.Command("ip", "-n", a.Name, "link", "add", aIf, "type", "veth", "peer", "name", bIf, "netns", b.Name).CombinedOutput(); err != nil {
+		t.Fatalf("ip link add veth %s/%s - %s/%s: %v: %s", a.Name, aIf, b.Name, bIf, err, out)
 	}
 	for _, e := range []struct {
-		ns      *NS
-		tmp, to string
-	}{{a, tmp + "a", aIf}, {b, tmp + "b", bIf}} {
-		if out, err := exec.Command("ip", "link", "set", e.tmp, "netns", e.ns.Name, "name", e.to).CombinedOutput(); err != nil {
-			_ = exec.Command("ip", "link", "del", tmp+"a").Run()
-			t.Fatalf("move %s to %s: %v: %s", e.tmp, e.ns.Name, err, out)
-		}
+		ns *NS
+		to string
+	}{{a, aIf}, {b, bIf}} {
 		e.ns.Sysctl("net.ipv6.conf."+e.to+".accept_dad", "0")
 		e.ns.LinkUp(e.to)
 	}
@@ -293,5 +292,37 @@ func (p *Proc) Wait(d time.Duration) error {
 		return p.waitEr
 	case <-time.After(d):
 		return fmt.Errorf("still running after %v", d)
+	}
+}
+
+// IfIndex returns the interface index of ifname inside the namespace. It
+// reads sysfs through the namespace rather than `ip -o link`, whose output
+// can carry stray errors while other tests delete namespaces.
+func (n *NS) IfIndex(ifname string) int {
+	n.t.Helper()
+	out := n.MustRun("cat", "/sys/class/net/"+ifname+"/ifindex")
+	i, err := strconv.Atoi(strings.TrimSpace(out))
+	if err != nil {
+		n.t.Fatalf("ifindex of %s in %s: %q: %v", ifname, n.Name, out, err)
+	}
+	return i
+}
+
+// LinkLocal waits (up to 5 s) for ifname's link-local address, which the
+// kernel adds once the link has carrier, and returns it without a zone.
+func (n *NS) LinkLocal(ifname string) netip.Addr {
+	n.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out := n.MustRun("ip", "-6", "-o", "addr", "show", "dev", ifname, "scope", "link")
+		for _, f := range strings.Fields(out) {
+			if p, err := netip.ParsePrefix(f); err == nil && p.Addr().IsLinkLocalUnicast() {
+				return p.Addr()
+			}
+		}
+		if time.Now().After(deadline) {
+			n.t.Fatalf("%s/%s: no link-local address after 5s: %s", n.Name, ifname, out)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
