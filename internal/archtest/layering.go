@@ -18,12 +18,13 @@ const Module = "github.com/pim6sd/pim6sd"
 // Pure lists the packages (directories relative to the module root) that must
 // stay pure, and for each the project packages it may import.
 var Pure = map[string][]string{
-	"internal/csum": nil,
-	"mld/mldmsg":    {"internal/csum"},
-	"pim/pimmsg":    {"internal/csum"},
-	"mld":           {"internal/csum", "mld/mldmsg"},
-	"pim":           {"internal/csum", "pim/pimmsg"},
-	"mrib":          {"internal/csum", "mld/mldmsg", "pim/pimmsg", "mld", "pim"},
+	"internal/csum":   nil,
+	"internal/timerq": nil,
+	"mld/mldmsg":      {"internal/csum"},
+	"pim/pimmsg":      {"internal/csum"},
+	"mld":             {"internal/csum", "internal/timerq", "mld/mldmsg"},
+	"pim":             {"internal/csum", "internal/timerq", "pim/pimmsg"},
+	"mrib":            {"internal/csum", "internal/timerq", "mld/mldmsg", "pim/pimmsg", "mld", "pim"},
 }
 
 // forbiddenImports are standard or external packages a pure package may not

@@ -1,0 +1,146 @@
+package timerq
+
+import (
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func at(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+
+func TestOrderResetStop(t *testing.T) {
+	q := New[string](nil)
+	var a, b, c ID
+	q.Set(&a, at(10), "a")
+	q.Set(&b, at(5), "b")
+	q.Set(&c, at(7), "c")
+	if a == 0 || b == 0 || c == 0 || a == b || b == c {
+		t.Fatalf("ids %d %d %d", a, b, c)
+	}
+	if n, _ := q.Next(); !n.Equal(at(5)) {
+		t.Fatalf("Next = %v", n)
+	}
+	// Moving a timer keeps its ID.
+	oldA := a
+	q.Set(&a, at(1), "a")
+	if a != oldA {
+		t.Fatalf("Set on a pending timer changed its ID %d -> %d", oldA, a)
+	}
+	q.Stop(&c)
+	if c != 0 || q.Len() != 2 {
+		t.Fatalf("after Stop: c=%d len=%d", c, q.Len())
+	}
+	if _, _, ok := q.Pop(at(0.5)); ok {
+		t.Fatal("popped a timer before its deadline")
+	}
+	var got []string
+	for {
+		_, v, ok := q.Pop(at(100))
+		if !ok {
+			break
+		}
+		got = append(got, v)
+	}
+	if len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Fatalf("fired %v, want [a b]", got)
+	}
+	if rem := q.Remaining(a, at(0)); rem != 0 {
+		t.Fatalf("Remaining of a fired timer = %v", rem)
+	}
+}
+
+// IDs are shared between queues and reused, so they stay small and unique.
+func TestIDsSharedAndReused(t *testing.T) {
+	var ids IDs
+	q1, q2 := New[int](&ids), New[int](&ids)
+	var x, y, z ID
+	q1.Set(&x, at(1), 1)
+	q2.Set(&y, at(1), 2)
+	if x == y {
+		t.Fatal("two queues issued the same ID")
+	}
+	q1.Stop(&x)
+	q2.Set(&z, at(2), 3)
+	if z != 1 {
+		t.Fatalf("freed ID not reused: got %d", z)
+	}
+}
+
+// A random workload agrees with a sorted-slice model.
+func TestRandomAgainstModel(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	q := New[int](nil)
+	ids := make([]ID, 200)
+	model := map[int]time.Time{}
+	for step := 0; step < 20000; step++ {
+		k := r.IntN(len(ids))
+		switch r.IntN(3) {
+		case 0, 1:
+			d := at(float64(r.IntN(1000)))
+			q.Set(&ids[k], d, k)
+			model[k] = d
+		case 2:
+			q.Stop(&ids[k])
+			delete(model, k)
+		}
+		if step%500 == 0 {
+			now := at(float64(r.IntN(1000)))
+			var want []int
+			for k, d := range model {
+				if !d.After(now) {
+					want = append(want, k)
+				}
+			}
+			var got []int
+			var last time.Time
+			for {
+				id, v, ok := q.Pop(now)
+				if !ok {
+					break
+				}
+				if id != ids[v] {
+					t.Fatalf("popped id %d for key %d holding %d", id, v, ids[v])
+				}
+				d := model[v]
+				if d.Before(last) {
+					t.Fatalf("out of order")
+				}
+				last = d
+				ids[v] = 0
+				delete(model, v)
+				got = append(got, v)
+			}
+			sort.Ints(want)
+			sort.Ints(got)
+			if len(got) != len(want) {
+				t.Fatalf("step %d: fired %d timers, model says %d", step, len(got), len(want))
+			}
+		}
+		if q.Len() != len(model) {
+			t.Fatalf("step %d: len %d, model %d", step, q.Len(), len(model))
+		}
+	}
+	all := q.All()
+	for i := 1; i < len(all); i++ {
+		if all[i].At.Before(all[i-1].At) {
+			t.Fatal("All not sorted")
+		}
+	}
+}
+
+func BenchmarkSetReset(b *testing.B) {
+	q := New[int](nil)
+	ids := make([]ID, 100000)
+	for i := range ids {
+		q.Set(&ids[i], at(float64(i%997)), i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := i % len(ids)
+		q.Set(&ids[k], at(float64((i*7)%1000)), k)
+	}
+}
