@@ -52,7 +52,9 @@ type Queue[V any] struct {
 	epoch    time.Time
 	hasEpoch bool
 	items    []item[V]
-	pos      map[ID]int32
+	// pos is the heap index of each pending timer, by ID, -1 when not in
+	// this queue. IDs are small and dense (reused), so a slice beats a map.
+	pos []int32
 }
 
 // New returns an empty queue drawing IDs from ids.
@@ -60,7 +62,22 @@ func New[V any](ids *IDs) *Queue[V] {
 	if ids == nil {
 		ids = new(IDs)
 	}
-	return &Queue[V]{ids: ids, pos: make(map[ID]int32)}
+	return &Queue[V]{ids: ids}
+}
+
+// index returns the heap index of a pending timer.
+func (q *Queue[V]) index(id ID) (int32, bool) {
+	if int(id) >= len(q.pos) || q.pos[id] < 0 {
+		return 0, false
+	}
+	return q.pos[id], true
+}
+
+func (q *Queue[V]) setPos(id ID, i int32) {
+	for int(id) >= len(q.pos) {
+		q.pos = append(q.pos, -1)
+	}
+	q.pos[id] = i
 }
 
 func (q *Queue[V]) rel(t time.Time) int64 {
@@ -77,7 +94,7 @@ func (q *Queue[V]) abs(ns int64) time.Time { return q.epoch.Add(time.Duration(ns
 func (q *Queue[V]) Set(id *ID, at time.Time, v V) {
 	ns := q.rel(at)
 	if *id != 0 {
-		if i, ok := q.pos[*id]; ok {
+		if i, ok := q.index(*id); ok {
 			old := q.items[i].at
 			q.items[i].at = ns
 			q.items[i].val = v
@@ -91,7 +108,7 @@ func (q *Queue[V]) Set(id *ID, at time.Time, v V) {
 	}
 	*id = q.ids.alloc()
 	q.items = append(q.items, item[V]{at: ns, id: *id, val: v})
-	q.pos[*id] = int32(len(q.items) - 1)
+	q.setPos(*id, int32(len(q.items)-1))
 	q.up(len(q.items) - 1)
 }
 
@@ -100,7 +117,7 @@ func (q *Queue[V]) Stop(id *ID) {
 	if *id == 0 {
 		return
 	}
-	if i, ok := q.pos[*id]; ok {
+	if i, ok := q.index(*id); ok {
 		q.remove(int(i))
 	}
 	*id = 0
@@ -108,7 +125,7 @@ func (q *Queue[V]) Stop(id *ID) {
 
 // When returns the deadline of a pending timer.
 func (q *Queue[V]) When(id ID) (time.Time, bool) {
-	i, ok := q.pos[id]
+	i, ok := q.index(id)
 	if !ok {
 		return time.Time{}, false
 	}
@@ -178,7 +195,7 @@ func (q *Queue[V]) remove(i int) {
 	var zero item[V]
 	q.items[last] = zero // drop the reference held by val
 	q.items = q.items[:last]
-	delete(q.pos, id)
+	q.pos[id] = -1
 	q.ids.release(id)
 	if i != last {
 		q.down(i)
