@@ -1,0 +1,191 @@
+package mld
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/pim6sd/pim6sd/mld/mldmsg"
+)
+
+// Version is a set of MLD versions: the interface setting (MLDv1 only, MLDv2
+// only or both) and, for one group, its compatibility mode (V1 or V2).
+type Version uint8
+
+// Versions.
+const (
+	V1   Version = 1
+	V2   Version = 2
+	Both         = V1 | V2
+)
+
+// String returns MLDv1, MLDv2 or MLDv1+MLDv2.
+func (v Version) String() string {
+	switch v {
+	case V1:
+		return "MLDv1"
+	case V2:
+		return "MLDv2"
+	case Both:
+		return "MLDv1+MLDv2"
+	}
+	return fmt.Sprintf("Version(%d)", uint8(v))
+}
+
+// Config is the MLD setting of one interface. The names are those of RFC
+// 3810 section 9; DefaultConfig has the RFC's default values. Every field
+// is explicit: a field derived by the RFC from another (Startup Query
+// Interval from the Query Interval, the counts from the Robustness Variable)
+// is set by DefaultConfig, and the configuration layer re-derives it when
+// the user changes only the base value.
+type Config struct {
+	// Version: V1 (MLDv1 only: MLDv2 Reports are dropped, MLDv1 Queries
+	// sent), V2 (MLDv2 only: MLDv1 Reports and Dones are dropped, and the
+	// router never falls back to MLDv1 Queries), or Both (RFC 3810
+	// section 8: MLDv2 with MLDv1 compatibility).
+	Version Version
+	// Robustness is the Robustness Variable (9.1). RFC 3810 says it MUST
+	// NOT be zero and SHOULD NOT be one; one is accepted for links that
+	// want it, zero is refused.
+	Robustness int
+	// QueryInterval (9.2) is the interval between General Queries.
+	QueryInterval time.Duration
+	// QueryResponseInterval (9.3) is the Maximum Response Delay of General
+	// Queries; it must be less than QueryInterval.
+	QueryResponseInterval time.Duration
+	// StartupQueryInterval (9.6), default QueryInterval/4; at most
+	// QueryInterval.
+	StartupQueryInterval time.Duration
+	// StartupQueryCount (9.7), default Robustness.
+	StartupQueryCount int
+	// LastListenerQueryInterval (9.8) is the Maximum Response Delay of
+	// specific Queries and the interval between their retransmissions.
+	LastListenerQueryInterval time.Duration
+	// LastListenerQueryCount (9.9), default Robustness.
+	LastListenerQueryCount int
+	// SSMRange holds the Source-Specific Multicast ranges (RFC 4607), in
+	// which EXCLUDE-mode records and MLDv1 Reports are ignored (RFC 4604).
+	SSMRange []netip.Prefix
+	// MaxGroups is the most multicast addresses tracked on the interface.
+	MaxGroups int
+	// MaxSources is the most sources tracked for one multicast address.
+	MaxSources int
+}
+
+// Limits of counts that the engine keeps in one octet.
+const maxCount = 255
+
+// maxV1Delay is the longest Maximum Response Delay of an MLDv1 Query: 16
+// bits of milliseconds, no floating-point form (RFC 2710 section 3.4).
+const maxV1Delay = 0xffff * time.Millisecond
+
+// DefaultSSMRange returns ff30::/32 .. ff3f::/32, the SSM range FF3x::/32 of
+// RFC 4607 section 1 for every scope x.
+func DefaultSSMRange() []netip.Prefix {
+	out := make([]netip.Prefix, 16)
+	for x := range out {
+		var a [16]byte
+		a[0], a[1] = 0xff, 0x30|byte(x)
+		out[x] = netip.PrefixFrom(netip.AddrFrom16(a), 32)
+	}
+	return out
+}
+
+// DefaultConfig returns the defaults of RFC 3810 section 9, both versions,
+// the SSM range of RFC 4607, 8192 groups per interface and 1024 sources per
+// group.
+func DefaultConfig() Config {
+	const qi = 125 * time.Second
+	return Config{
+		Version:                   Both,
+		Robustness:                2,
+		QueryInterval:             qi,
+		QueryResponseInterval:     10 * time.Second,
+		StartupQueryInterval:      qi / 4,
+		StartupQueryCount:         2,
+		LastListenerQueryInterval: time.Second,
+		LastListenerQueryCount:    2,
+		SSMRange:                  DefaultSSMRange(),
+		MaxGroups:                 8192,
+		MaxSources:                1024,
+	}
+}
+
+// Validate reports every bad value, each named by its field, joined with
+// errors.Join; nil means the configuration can be used.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field string, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("mld: %s: "+format, append([]any{field}, args...)...))
+	}
+	if c.Version != V1 && c.Version != V2 && c.Version != Both {
+		bad("Version", "%d is not MLDv1 (1), MLDv2 (2) or both (3)", uint8(c.Version))
+	}
+	if c.Robustness < 1 || c.Robustness > maxCount {
+		bad("Robustness", "%d is not in 1..%d (RFC 3810 9.1: it must not be zero)", c.Robustness, maxCount)
+	}
+	// The QQIC carries whole seconds: below one second it would say 0,
+	// which receivers read as "use your default".
+	switch {
+	case c.QueryInterval < time.Second:
+		bad("QueryInterval", "%v is less than 1s, the unit of the QQIC (RFC 3810 5.1.9)", c.QueryInterval)
+	case c.QueryInterval > mldmsg.QueryIntervalLimit:
+		bad("QueryInterval", "%v is more than %v, the largest a QQIC can carry", c.QueryInterval, mldmsg.QueryIntervalLimit)
+	}
+	c.checkDelay(&errs, "QueryResponseInterval", c.QueryResponseInterval)
+	if c.QueryResponseInterval >= c.QueryInterval && c.QueryInterval > 0 {
+		bad("QueryResponseInterval", "%v must be less than QueryInterval %v (RFC 3810 9.3)", c.QueryResponseInterval, c.QueryInterval)
+	}
+	if c.StartupQueryInterval <= 0 || c.StartupQueryInterval > c.QueryInterval && c.QueryInterval > 0 {
+		bad("StartupQueryInterval", "%v is not in (0, QueryInterval %v]: start-up is meant to be faster (RFC 3810 9.6)", c.StartupQueryInterval, c.QueryInterval)
+	}
+	if c.StartupQueryCount < 1 || c.StartupQueryCount > maxCount {
+		bad("StartupQueryCount", "%d is not in 1..%d", c.StartupQueryCount, maxCount)
+	}
+	c.checkDelay(&errs, "LastListenerQueryInterval", c.LastListenerQueryInterval)
+	if c.LastListenerQueryCount < 1 || c.LastListenerQueryCount > maxCount {
+		bad("LastListenerQueryCount", "%d is not in 1..%d", c.LastListenerQueryCount, maxCount)
+	}
+	for i, p := range c.SSMRange {
+		if !p.IsValid() || !p.Addr().Is6() || p.Addr().Is4In6() || p.Bits() < 8 || !p.Addr().IsMulticast() {
+			bad(fmt.Sprintf("SSMRange[%d]", i), "%v is not an IPv6 multicast prefix (ff00::/8 or longer)", p)
+		}
+	}
+	if c.MaxGroups < 1 {
+		bad("MaxGroups", "%d must be at least 1", c.MaxGroups)
+	}
+	if c.MaxSources < 1 {
+		bad("MaxSources", "%d must be at least 1", c.MaxSources)
+	}
+	return errors.Join(errs...)
+}
+
+// checkDelay checks a Maximum Response Delay: at least the 1 ms unit of the
+// Maximum Response Code, at most what it can carry, and at most 16 bits of
+// milliseconds when MLDv1 Queries may be sent.
+func (c Config) checkDelay(errs *[]error, field string, d time.Duration) {
+	switch {
+	case d < time.Millisecond:
+		*errs = append(*errs, fmt.Errorf("mld: %s: %v is less than 1ms, the unit of the Maximum Response Code", field, d))
+	case d > mldmsg.MaxRespDelayLimit:
+		*errs = append(*errs, fmt.Errorf("mld: %s: %v is more than %v, the largest a Maximum Response Code can carry", field, d, mldmsg.MaxRespDelayLimit))
+	case c.Version&V1 != 0 && d > maxV1Delay:
+		*errs = append(*errs, fmt.Errorf("mld: %s: %v is more than %v, the largest an MLDv1 Query can carry (Version includes MLDv1)", field, d, maxV1Delay))
+	}
+}
+
+// isSSM reports whether g is in the configured SSM range.
+func (c *Config) isSSM(g netip.Addr) bool {
+	for _, p := range c.SSMRange {
+		if p.Contains(g) {
+			return true
+		}
+	}
+	return false
+}
+
+// lastListenerQueryTime is LLQT (9.10): LLQI times LLQC.
+func (c *Config) lastListenerQueryTime() time.Duration {
+	return c.LastListenerQueryInterval * time.Duration(c.LastListenerQueryCount)
+}
