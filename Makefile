@@ -29,7 +29,7 @@ test: vet
 check: deps test
 
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./mld/mldmsg/ ./pim/pimmsg/
+	$(GO) test -run='^$$' -bench=. -benchmem ./mld/mldmsg/ ./pim/pimmsg/ ./mld/ ./internal/timerq/
 
 # A short run of every fuzz target (the seed corpora run in `make test`).
 FUZZTIME ?= 20s
