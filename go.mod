@@ -3,6 +3,7 @@ module github.com/pim6sd/pim6sd
 go 1.26.8
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/google/go-cmp v0.7.0
 	github.com/google/gopacket v1.1.19
 	github.com/urfave/cli/v2 v2.27.7

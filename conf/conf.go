@@ -1,0 +1,400 @@
+package conf
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/pim6sd/pim6sd/mld"
+)
+
+// Config is a configuration file decoded, checked and with the defaults
+// applied. Default returns the configuration without a file.
+type Config struct {
+	Global Global
+	// MLD holds the [mld] defaults of every interface.
+	MLD MLD
+	// PIM holds the [pim] defaults of every interface and the router-wide
+	// PIM timers.
+	PIM PIM
+	// Interfaces are the [[interface]] entries in file order.
+	Interfaces []Interface
+	// RPs are the static RPs ([[rp]]) in file order.
+	RPs    []RP
+	Limits Limits
+}
+
+// Global is the [global] table.
+type Global struct {
+	// MRTTable is the kernel's multicast routing table (MRT6_TABLE); 0
+	// means the kernel's default table (the option is not set).
+	MRTTable uint32
+	// SSMRange is the Source-Specific Multicast range (RFC 4607), with the
+	// "ff3x::/32" shorthand expanded to ff30::/32 .. ff3f::/32 and
+	// duplicates removed; empty means no SSM range.
+	SSMRange []netip.Prefix
+	// DefaultInterfaces says which interfaces run MLD and PIM when they
+	// have no [[interface]] entry.
+	DefaultInterfaces DefaultInterfaces
+	// Socket is the path of the control socket.
+	Socket string
+	// DumpFile is where SIGUSR1 writes the state dump.
+	DumpFile string
+	// PIDFile is where the daemon writes its process ID; empty means no
+	// file.
+	PIDFile string
+	// LogLevel is debug, info, warn or error.
+	LogLevel slog.Level
+}
+
+// DefaultInterfaces is the default-interfaces setting.
+type DefaultInterfaces string
+
+// The values of DefaultInterfaces.
+const (
+	// AllInterfaces: every eligible interface runs MLD and PIM unless its
+	// [[interface]] entry says enable = false.
+	AllInterfaces DefaultInterfaces = "all"
+	// NoInterfaces: only interfaces with an [[interface]] entry (and
+	// enable = true, the default of an entry) run.
+	NoInterfaces DefaultInterfaces = "none"
+)
+
+// MLD is the MLD setting of an interface, named as in RFC 3810 section 9
+// and mld.Config. In Config.MLD (the [mld] table) a zero
+// StartupQueryInterval, StartupQueryCount or LastListenerQueryCount means
+// "not set": the value is derived from the effective QueryInterval or
+// Robustness of each interface (see Derive).
+type MLD struct {
+	Version                   mld.Version
+	Robustness                int
+	QueryInterval             time.Duration
+	QueryResponseInterval     time.Duration
+	StartupQueryInterval      time.Duration // 0: QueryInterval/4
+	StartupQueryCount         int           // 0: Robustness
+	LastListenerQueryInterval time.Duration
+	LastListenerQueryCount    int // 0: Robustness
+	// MaxGroups is the most multicast addresses tracked per interface,
+	// MaxSources the most sources per multicast address.
+	MaxGroups  int
+	MaxSources int
+}
+
+// PIMInterface is the per-interface PIM setting (RFC 7761 section 4.11).
+// In Config.PIM a zero HelloHoldtime or JoinPruneHoldtime means "not set":
+// 3.5 times the effective period, rounded up to a whole second (see
+// Derive). 65535s in a holdtime is the wire value meaning "never expire".
+type PIMInterface struct {
+	HelloPeriod         time.Duration
+	HelloHoldtime       time.Duration // 0: 3.5 x HelloPeriod
+	TriggeredHelloDelay time.Duration
+	DRPriority          uint32
+	JoinPrunePeriod     time.Duration
+	JoinPruneHoldtime   time.Duration // 0: 3.5 x JoinPrunePeriod
+	PropagationDelay    time.Duration
+	OverrideInterval    time.Duration
+}
+
+// PIM is the [pim] table: the per-interface defaults and the router-wide
+// timers of RFC 7761 section 4.11.
+type PIM struct {
+	PIMInterface
+	KeepalivePeriod         time.Duration
+	RegisterSuppressionTime time.Duration
+	RegisterProbeTime       time.Duration
+	AssertTime              time.Duration
+	SPTSwitch               SPTSwitch
+}
+
+// SPTSwitch says when a last-hop router switches from the RP tree to the
+// shortest-path tree (ASM). The zero value switches on the first packet.
+type SPTSwitch struct {
+	// Never: stay on the RP tree.
+	Never bool
+	// Rate, if not zero, switches when a group's traffic exceeds this
+	// many bits per second.
+	Rate uint64
+}
+
+// String returns the configuration syntax: first-packet, never or a rate
+// such as 64kbps.
+func (s SPTSwitch) String() string {
+	switch {
+	case s.Never:
+		return "never"
+	case s.Rate == 0:
+		return "first-packet"
+	}
+	for _, u := range []struct {
+		mult uint64
+		unit string
+	}{{1e9, "gbps"}, {1e6, "mbps"}, {1e3, "kbps"}} {
+		if s.Rate%u.mult == 0 {
+			return fmt.Sprintf("%d%s", s.Rate/u.mult, u.unit)
+		}
+	}
+	return fmt.Sprintf("%dbps", s.Rate)
+}
+
+// Interface is an [[interface]] entry.
+type Interface struct {
+	Name string
+	// Enable false means MLD and PIM never run on the interface; an entry
+	// is enabled by default.
+	Enable bool
+	MLD    MLDOverride
+	PIM    PIMOverride
+}
+
+// MLDOverride is an [interface.mld] table: whether MLD runs on the
+// interface, and the values that override [mld]; nil means inherited.
+type MLDOverride struct {
+	// Enable false means PIM only; true by default.
+	Enable                    bool
+	Version                   *mld.Version
+	Robustness                *int
+	QueryInterval             *time.Duration
+	QueryResponseInterval     *time.Duration
+	StartupQueryInterval      *time.Duration
+	StartupQueryCount         *int
+	LastListenerQueryInterval *time.Duration
+	LastListenerQueryCount    *int
+	MaxGroups                 *int
+	MaxSources                *int
+}
+
+// PIMOverride is an [interface.pim] table: whether PIM runs on the
+// interface, and the values that override [pim]; nil means inherited.
+type PIMOverride struct {
+	// Enable false means MLD only (a stub interface); true by default.
+	Enable              bool
+	HelloPeriod         *time.Duration
+	HelloHoldtime       *time.Duration
+	TriggeredHelloDelay *time.Duration
+	DRPriority          *uint32
+	JoinPrunePeriod     *time.Duration
+	JoinPruneHoldtime   *time.Duration
+	PropagationDelay    *time.Duration
+	OverrideInterval    *time.Duration
+}
+
+// RP is a static RP ([[rp]]).
+type RP struct {
+	// Address is a global unicast IPv6 address.
+	Address netip.Addr
+	// Groups are the multicast prefixes the RP serves; ff00::/8 by default.
+	Groups []netip.Prefix
+}
+
+// Limits is the [limits] table.
+type Limits struct {
+	// MaxRoutes is the most (S,G) and (*,G) entries.
+	MaxRoutes int
+	// MaxNeighborsPerInterface is the most PIM neighbors per interface.
+	MaxNeighborsPerInterface int
+}
+
+// ssmShorthand is the ssm-range entry that stands for ff30::/32 ..
+// ff3f::/32.
+const ssmShorthand = "ff3x::/32"
+
+// Default returns the configuration used without a file: the defaults of
+// RFC 3810 (MLD), RFC 7761 (PIM) and RFC 4607 (the SSM range), and every
+// eligible interface enabled.
+func Default() *Config {
+	m := mld.DefaultConfig()
+	return &Config{
+		Global: Global{
+			SSMRange:          m.SSMRange,
+			DefaultInterfaces: AllInterfaces,
+			Socket:            "/var/run/pim6sd.sock",
+			DumpFile:          "/var/run/pim6sd.dump",
+			PIDFile:           "/var/run/pim6sd.pid",
+			LogLevel:          slog.LevelInfo,
+		},
+		MLD: MLD{
+			Version:                   m.Version,
+			Robustness:                m.Robustness,
+			QueryInterval:             m.QueryInterval,
+			QueryResponseInterval:     m.QueryResponseInterval,
+			LastListenerQueryInterval: m.LastListenerQueryInterval,
+			MaxGroups:                 m.MaxGroups,
+			MaxSources:                m.MaxSources,
+		},
+		PIM: PIM{
+			PIMInterface: PIMInterface{
+				HelloPeriod:         30 * time.Second,
+				TriggeredHelloDelay: 5 * time.Second,
+				DRPriority:          1,
+				JoinPrunePeriod:     60 * time.Second,
+				PropagationDelay:    500 * time.Millisecond,
+				OverrideInterval:    2500 * time.Millisecond,
+			},
+			KeepalivePeriod:         210 * time.Second,
+			RegisterSuppressionTime: 60 * time.Second,
+			RegisterProbeTime:       5 * time.Second,
+			AssertTime:              180 * time.Second,
+		},
+		Limits: Limits{
+			MaxRoutes:                65536,
+			MaxNeighborsPerInterface: 128,
+		},
+	}
+}
+
+// Derive returns m with the values that are not set derived as RFC 3810
+// says: StartupQueryInterval is QueryInterval/4, the counts are
+// Robustness.
+func (m MLD) Derive() MLD {
+	if m.StartupQueryInterval == 0 {
+		m.StartupQueryInterval = m.QueryInterval / 4
+	}
+	if m.StartupQueryCount == 0 {
+		m.StartupQueryCount = m.Robustness
+	}
+	if m.LastListenerQueryCount == 0 {
+		m.LastListenerQueryCount = m.Robustness
+	}
+	return m
+}
+
+// Config returns the engine's configuration: m (derived) with the SSM
+// range ssm, copied.
+func (m MLD) Config(ssm []netip.Prefix) mld.Config {
+	m = m.Derive()
+	return mld.Config{
+		Version:                   m.Version,
+		Robustness:                m.Robustness,
+		QueryInterval:             m.QueryInterval,
+		QueryResponseInterval:     m.QueryResponseInterval,
+		StartupQueryInterval:      m.StartupQueryInterval,
+		StartupQueryCount:         m.StartupQueryCount,
+		LastListenerQueryInterval: m.LastListenerQueryInterval,
+		LastListenerQueryCount:    m.LastListenerQueryCount,
+		SSMRange:                  slices.Clone(ssm),
+		MaxGroups:                 m.MaxGroups,
+		MaxSources:                m.MaxSources,
+	}
+}
+
+// override returns m with the values set in o.
+func (m MLD) override(o *MLDOverride) MLD {
+	set(&m.Version, o.Version)
+	set(&m.Robustness, o.Robustness)
+	set(&m.QueryInterval, o.QueryInterval)
+	set(&m.QueryResponseInterval, o.QueryResponseInterval)
+	set(&m.StartupQueryInterval, o.StartupQueryInterval)
+	set(&m.StartupQueryCount, o.StartupQueryCount)
+	set(&m.LastListenerQueryInterval, o.LastListenerQueryInterval)
+	set(&m.LastListenerQueryCount, o.LastListenerQueryCount)
+	set(&m.MaxGroups, o.MaxGroups)
+	set(&m.MaxSources, o.MaxSources)
+	return m
+}
+
+// overrides reports whether o sets any value.
+func (o *MLDOverride) overrides() bool {
+	x := *o
+	x.Enable = false
+	return x != MLDOverride{}
+}
+
+// Derive returns p with the holdtimes that are not set derived: 3.5 times
+// the period (RFC 7761 section 4.11), rounded up to a whole second, the
+// unit of the Holdtime fields.
+func (p PIMInterface) Derive() PIMInterface {
+	if p.HelloHoldtime == 0 {
+		p.HelloHoldtime = ceilSecond(p.HelloPeriod * 7 / 2)
+	}
+	if p.JoinPruneHoldtime == 0 {
+		p.JoinPruneHoldtime = ceilSecond(p.JoinPrunePeriod * 7 / 2)
+	}
+	return p
+}
+
+func ceilSecond(d time.Duration) time.Duration {
+	if r := d % time.Second; r != 0 {
+		d += time.Second - r
+	}
+	return d
+}
+
+func (p PIMInterface) override(o *PIMOverride) PIMInterface {
+	set(&p.HelloPeriod, o.HelloPeriod)
+	set(&p.HelloHoldtime, o.HelloHoldtime)
+	set(&p.TriggeredHelloDelay, o.TriggeredHelloDelay)
+	set(&p.DRPriority, o.DRPriority)
+	set(&p.JoinPrunePeriod, o.JoinPrunePeriod)
+	set(&p.JoinPruneHoldtime, o.JoinPruneHoldtime)
+	set(&p.PropagationDelay, o.PropagationDelay)
+	set(&p.OverrideInterval, o.OverrideInterval)
+	return p
+}
+
+func (o *PIMOverride) overrides() bool {
+	x := *o
+	x.Enable = false
+	return x != PIMOverride{}
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// Interface returns the [[interface]] entry named name.
+func (c *Config) Interface(name string) (Interface, bool) {
+	for _, ifc := range c.Interfaces {
+		if ifc.Name == name {
+			return ifc, true
+		}
+	}
+	return Interface{}, false
+}
+
+// Enabled applies default-interfaces: whether MLD and PIM (as far as the
+// entry allows) run on the interface named name. eligible is the daemon's
+// verdict on the interface (up, multicast, not loopback, with a link-local
+// address); an ineligible interface never runs. An interface with an
+// [[interface]] entry runs if the entry is enabled; one without runs if
+// default-interfaces is "all".
+func (c *Config) Enabled(name string, eligible bool) bool {
+	if !eligible {
+		return false
+	}
+	if ifc, ok := c.Interface(name); ok {
+		return ifc.Enable
+	}
+	return c.Global.DefaultInterfaces == AllInterfaces
+}
+
+// InterfaceMLD returns the effective MLD configuration of the interface
+// named name (its [interface.mld] values over [mld], derived values derived
+// from the result, the global SSM range) and whether MLD runs there if the
+// interface is eligible.
+func (c *Config) InterfaceMLD(name string) (mld.Config, bool) {
+	m, run := c.interfaceMLD(name)
+	return m.Config(c.Global.SSMRange), run
+}
+
+func (c *Config) interfaceMLD(name string) (MLD, bool) {
+	ifc, ok := c.Interface(name)
+	if !ok {
+		return c.MLD.Derive(), c.Enabled(name, true)
+	}
+	return c.MLD.override(&ifc.MLD).Derive(), ifc.Enable && ifc.MLD.Enable
+}
+
+// InterfacePIM returns the effective PIM setting of the interface named
+// name ([interface.pim] over [pim], holdtimes derived) and whether PIM runs
+// there if the interface is eligible.
+func (c *Config) InterfacePIM(name string) (PIMInterface, bool) {
+	ifc, ok := c.Interface(name)
+	if !ok {
+		return c.PIM.PIMInterface.Derive(), c.Enabled(name, true)
+	}
+	return c.PIM.PIMInterface.override(&ifc.PIM).Derive(), ifc.Enable && ifc.PIM.Enable
+}

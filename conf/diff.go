@@ -1,0 +1,191 @@
+package conf
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Changes is what differs between two configurations, for a reload.
+type Changes struct {
+	// RestartNeeded lists the changes a running daemon cannot apply, each
+	// with its reason; the daemon keeps the old values until restarted.
+	RestartNeeded []string
+	// LogLevel and DumpFile: global.log-level or global.dump-file changed.
+	LogLevel bool
+	DumpFile bool
+	// DefaultInterfaces: global.default-interfaces changed, which may
+	// start or stop interfaces that have no [[interface]] entry.
+	DefaultInterfaces bool
+	// SSMRange: global.ssm-range changed (the MLD configuration of every
+	// interface and PIM's SSM rule).
+	SSMRange bool
+	// MLDDefaults and PIMDefaults: the effective MLD or PIM setting of an
+	// interface without an [[interface]] entry changed ([mld], [pim] or,
+	// for MLD, the SSM range). Interfaces with an entry are in Interfaces.
+	MLDDefaults bool
+	PIMDefaults bool
+	// PIMTimers: the router-wide [pim] values changed (keepalive-period,
+	// register-suppression-time, register-probe-time, assert-time,
+	// spt-switch).
+	PIMTimers bool
+	// Interfaces are the changes of interfaces with an [[interface]] entry
+	// in either configuration, by name.
+	Interfaces []InterfaceChange
+	// RPsAdded and RPsRemoved: static RPs; an RP whose groups changed is
+	// removed and added.
+	RPsAdded   []RP
+	RPsRemoved []RP
+	// Limits: [limits] changed.
+	Limits bool
+}
+
+// InterfaceChange is what changed for one interface, assuming it is
+// eligible.
+type InterfaceChange struct {
+	Name string
+	// Added and Removed: the [[interface]] entry appeared or went.
+	Added, Removed bool
+	// Enable: whether the interface runs at all changed.
+	Enable bool
+	// MLD and PIM: whether the protocol runs there changed, or it runs in
+	// both and its effective setting changed.
+	MLD, PIM bool
+}
+
+// Changed reports whether anything changed.
+func (ic InterfaceChange) Changed() bool {
+	return ic.Added || ic.Removed || ic.Enable || ic.MLD || ic.PIM
+}
+
+// Diff returns what changed from old to new.
+func Diff(old, new *Config) Changes {
+	var ch Changes
+	og, ng := &old.Global, &new.Global
+	restart := func(key string, from, to any, why string) {
+		ch.RestartNeeded = append(ch.RestartNeeded, fmt.Sprintf("global.%s %v -> %v (%s)", key, from, to, why))
+	}
+	if og.MRTTable != ng.MRTTable {
+		restart("mrt-table", og.MRTTable, ng.MRTTable, "the multicast routing table is chosen at start-up")
+	}
+	if og.Socket != ng.Socket {
+		restart("socket", q(og.Socket), q(ng.Socket), "the control socket is opened at start-up")
+	}
+	if og.PIDFile != ng.PIDFile {
+		restart("pid-file", q(og.PIDFile), q(ng.PIDFile), "the pid file is written at start-up")
+	}
+	ch.LogLevel = og.LogLevel != ng.LogLevel
+	ch.DumpFile = og.DumpFile != ng.DumpFile
+	ch.DefaultInterfaces = og.DefaultInterfaces != ng.DefaultInterfaces
+	ch.SSMRange = !slices.Equal(og.SSMRange, ng.SSMRange)
+	ch.MLDDefaults = ch.SSMRange || old.MLD.Derive() != new.MLD.Derive()
+	ch.PIMDefaults = old.PIM.PIMInterface.Derive() != new.PIM.PIMInterface.Derive()
+	op, np := old.PIM, new.PIM
+	op.PIMInterface, np.PIMInterface = PIMInterface{}, PIMInterface{}
+	ch.PIMTimers = op != np
+
+	var names []string
+	for _, c := range []*Config{old, new} {
+		for _, ifc := range c.Interfaces {
+			if !slices.Contains(names, ifc.Name) {
+				names = append(names, ifc.Name)
+			}
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if ic := DiffInterface(old, new, name); ic.Changed() {
+			ch.Interfaces = append(ch.Interfaces, ic)
+		}
+	}
+
+	ch.RPsRemoved = rpsMissing(old.RPs, new.RPs)
+	ch.RPsAdded = rpsMissing(new.RPs, old.RPs)
+	ch.Limits = old.Limits != new.Limits
+	return ch
+}
+
+// DiffInterface returns what changed from old to new for the interface
+// named name, with an [[interface]] entry or not, assuming it is eligible.
+func DiffInterface(old, new *Config, name string) InterfaceChange {
+	_, inOld := old.Interface(name)
+	_, inNew := new.Interface(name)
+	ic := InterfaceChange{
+		Name:    name,
+		Added:   !inOld && inNew,
+		Removed: inOld && !inNew,
+		Enable:  old.Enabled(name, true) != new.Enabled(name, true),
+	}
+	om, oRun := old.interfaceMLD(name)
+	nm, nRun := new.interfaceMLD(name)
+	ic.MLD = oRun != nRun || oRun && (om != nm || !slices.Equal(old.Global.SSMRange, new.Global.SSMRange))
+	op, oRun := old.InterfacePIM(name)
+	np, nRun := new.InterfacePIM(name)
+	ic.PIM = oRun != nRun || oRun && op != np
+	return ic
+}
+
+// rpsMissing returns the RPs of a that are not in b (same address and
+// groups).
+func rpsMissing(a, b []RP) []RP {
+	var out []RP
+	for _, x := range a {
+		if !slices.ContainsFunc(b, func(y RP) bool { return x.Address == y.Address && slices.Equal(x.Groups, y.Groups) }) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func q(s string) string { return fmt.Sprintf("%q", s) }
+
+// Empty reports whether nothing changed.
+func (ch Changes) Empty() bool {
+	return len(ch.RestartNeeded) == 0 && !ch.LogLevel && !ch.DumpFile &&
+		!ch.DefaultInterfaces && !ch.SSMRange && !ch.MLDDefaults && !ch.PIMDefaults &&
+		!ch.PIMTimers && len(ch.Interfaces) == 0 && len(ch.RPsAdded) == 0 &&
+		len(ch.RPsRemoved) == 0 && !ch.Limits
+}
+
+// String describes the changes on one line, for the log.
+func (ch Changes) String() string {
+	if ch.Empty() {
+		return "no change"
+	}
+	var parts []string
+	for _, r := range ch.RestartNeeded {
+		parts = append(parts, "restart needed: "+r)
+	}
+	flag := func(b bool, s string) {
+		if b {
+			parts = append(parts, s)
+		}
+	}
+	flag(ch.LogLevel, "global.log-level")
+	flag(ch.DumpFile, "global.dump-file")
+	flag(ch.DefaultInterfaces, "global.default-interfaces")
+	flag(ch.SSMRange, "global.ssm-range")
+	flag(ch.MLDDefaults, "[mld] defaults")
+	flag(ch.PIMDefaults, "[pim] defaults")
+	flag(ch.PIMTimers, "[pim] timers")
+	for _, ic := range ch.Interfaces {
+		var what []string
+		for _, w := range []struct {
+			b bool
+			s string
+		}{{ic.Added, "added"}, {ic.Removed, "removed"}, {ic.Enable, "enable"}, {ic.MLD, "mld"}, {ic.PIM, "pim"}} {
+			if w.b {
+				what = append(what, w.s)
+			}
+		}
+		parts = append(parts, fmt.Sprintf("interface %s: %s", ic.Name, strings.Join(what, ",")))
+	}
+	for _, rp := range ch.RPsRemoved {
+		parts = append(parts, fmt.Sprintf("rp %v %v removed", rp.Address, rp.Groups))
+	}
+	for _, rp := range ch.RPsAdded {
+		parts = append(parts, fmt.Sprintf("rp %v %v added", rp.Address, rp.Groups))
+	}
+	flag(ch.Limits, "[limits]")
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,71 @@
+// Package conf is pim6sd's configuration: a TOML file decoded into typed
+// values (Config), checked strictly, and compared with the running
+// configuration on a reload (Diff).
+//
+// The file is documented key by key in etc/pim6sd.toml, which a test parses
+// and checks against the schema. The tables are [global], [mld] (the MLD
+// defaults of every interface, RFC 3810), [pim] (the PIM defaults of every
+// interface and the router-wide PIM timers, RFC 7761), [limits], and the
+// arrays of tables [[interface]] (with [interface.mld] and [interface.pim]
+// tables) and [[rp]] (static RPs). Durations are Go duration strings
+// ("125s", "500ms").
+//
+// # Defaults and precedence
+//
+// The daemon runs without a file on Default: the RFC defaults, every
+// eligible interface running MLD and PIM. In a file, every key may be left
+// out. For an interface, a value comes from, in order:
+//
+//  1. its [interface.mld] or [interface.pim] table;
+//  2. the [mld] or [pim] table;
+//  3. the RFC default.
+//
+// A value the RFC derives from another (startup-query-interval is
+// query-interval/4; startup-query-count and last-listener-query-count are
+// robustness; hello-holdtime and join-prune-holdtime are 3.5 times their
+// period, rounded up to a whole second) is derived on each interface from
+// the effective value of that other key, unless it is set itself in step 1
+// or 2: an interface that sets query-interval = "60s" gets a 15s
+// startup-query-interval unless startup-query-interval is set in its table
+// or in [mld]. In Config.MLD and Config.PIM such a value is zero when it is
+// not set; InterfaceMLD and InterfacePIM return the effective values.
+//
+// An interface without an [[interface]] entry runs if default-interfaces is
+// "all" (the default); with an entry, it runs unless enable = false. MLD
+// runs on a running interface unless [interface.mld] says enable = false,
+// PIM unless [interface.pim] does. The daemon decides eligibility (up,
+// multicast, not loopback, with a link-local address); Enabled combines the
+// two.
+//
+// # Errors
+//
+// Parse reports every problem at once, as Errors sorted by line, each with
+// its file, line, key path ("interface[1].mld.query-interval", arrays
+// counted from 0) and message: unknown keys (anywhere, with a hint when the
+// key belongs to another table or looks like a typing mistake), wrong
+// types, bad durations, values out of range, values the MLD engine refuses
+// (mld.Config.Validate, mapped back to keys), inconsistent PIM timers,
+// missing or duplicate interface names and RP addresses. A problem an
+// interface only inherits from [mld] or [pim] is reported once, at the
+// section. A problem with a value that is not in the file (a default or an
+// inherited value that conflicts with one that is) is reported at the line
+// of its table and says so. A TOML syntax error stops decoding and is
+// reported alone, at its line.
+//
+// The toml package gives no positions for keys, so the lines come from a
+// small scanner of the source (keyLines) that follows tables, arrays of
+// tables (counting their elements), dotted keys, inline tables and arrays
+// the way TOML defines them, and skips strings and comments.
+//
+// # Reload
+//
+// On SIGHUP the daemon parses the file again. A file with any problem is
+// refused whole: the running configuration stays and the errors are logged.
+// Otherwise Diff lists what changed and the daemon applies only that:
+// interfaces started, stopped or reconfigured (including interfaces
+// without an entry when [mld], [pim], the SSM range or default-interfaces
+// changed), RPs added or removed, new limits, log level. A change the
+// running daemon cannot apply (mrt-table, socket, pid-file) is listed in
+// Changes.RestartNeeded; the daemon logs it and keeps the old value until it
+// restarts.
+package conf

@@ -1,0 +1,951 @@
+package conf
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math"
+	"net/netip"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/pim6sd/pim6sd/mld"
+)
+
+// Load reads the file at path and parses it. A file that cannot be read
+// gives the error of os.ReadFile (errors.Is(err, fs.ErrNotExist) for a
+// missing file); the daemon runs on Default when it is given no file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data, path)
+}
+
+// Parse decodes a configuration file, named filename in errors, and checks
+// it. The error is Errors, with every problem found, sorted by line; a TOML
+// syntax error stops the parse and is the only one. Keys left out take the
+// defaults (see Default and the package documentation).
+func Parse(data []byte, filename string) (*Config, error) {
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		e := &Error{File: filename, Msg: err.Error()}
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			e.Line = pe.Position.Line
+			e.Msg = "syntax error: " + pe.Message
+			if pe.LastKey != "" {
+				e.Msg += fmt.Sprintf(" (last key %s)", pe.LastKey)
+			}
+			if m := redefined.FindStringSubmatch(pe.Message); m != nil {
+				e.Msg += fmt.Sprintf("; %s = true/false and an [interface.%[1]s] table cannot be used together: write enable = true/false in the table", m[1])
+			}
+		}
+		return nil, Errors{e}
+	}
+	d := &decoder{file: filename, lines: keyLines(data), errKeys: map[string]bool{}}
+	c := d.config(raw)
+	if len(d.errs) > 0 {
+		sort.SliceStable(d.errs, func(i, j int) bool { return d.errs[i].Line < d.errs[j].Line })
+		return nil, d.errs
+	}
+	return c, nil
+}
+
+// redefined matches the toml package's message for a key given twice, for
+// [interface.mld] and [interface.pim].
+var redefined = regexp.MustCompile(`^Key 'interface\.(mld|pim)' has already been defined`)
+
+// decoder walks the decoded TOML document, collecting every problem.
+type decoder struct {
+	file    string
+	lines   map[string]int  // see keyLines
+	errs    Errors          // in the order found
+	errKeys map[string]bool // paths with an error
+	// badValues are the paths whose values were refused: check does not
+	// look at them again.
+	badValues map[string]bool
+}
+
+// node is a place in the document: a key's path and line.
+type node struct {
+	path string
+	line int
+}
+
+// at returns the node of key in the table at n; a key that is not in the
+// file is at n's line.
+func (d *decoder) at(n node, key string) node {
+	p := child(n.path, key)
+	if l, ok := d.lines[p]; ok {
+		return node{p, l}
+	}
+	return node{p, n.line}
+}
+
+// index returns the node of element i of the array at n.
+func (d *decoder) index(n node, i int) node {
+	p := elem(n.path, i)
+	if l, ok := d.lines[p]; ok {
+		return node{p, l}
+	}
+	return node{p, n.line}
+}
+
+// isSet reports whether the key at n is in the file.
+func (d *decoder) isSet(n node) bool {
+	_, ok := d.lines[n.path]
+	return ok
+}
+
+func (d *decoder) errorf(n node, format string, args ...any) {
+	d.errKeys[n.path] = true
+	d.errs = append(d.errs, &Error{File: d.file, Line: n.line, Key: n.path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// entry is a key of a table and its node.
+type entry struct {
+	key string
+	node
+}
+
+// entries returns the keys of the table m at n in file order.
+func (d *decoder) entries(n node, m map[string]any) []entry {
+	out := make([]entry, 0, len(m))
+	for k := range m {
+		out = append(out, entry{k, d.at(n, k)})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].line != out[j].line {
+			return out[i].line < out[j].line
+		}
+		return out[i].key < out[j].key
+	})
+	return out
+}
+
+// A field is a key of a table and how to decode its value into a T.
+type field[T any] struct {
+	key    string
+	decode func(d *decoder, n node, v any, dst *T)
+}
+
+// embed adapts fields of a U to a T that holds a U.
+func embed[T, U any](fs []field[U], get func(*T) *U) []field[T] {
+	out := make([]field[T], len(fs))
+	for i, f := range fs {
+		out[i] = field[T]{f.key, func(d *decoder, n node, v any, dst *T) { f.decode(d, n, v, get(dst)) }}
+	}
+	return out
+}
+
+// decodeTable decodes the table v at n, named table in the schema, into
+// dst; keys not in fields are errors.
+func decodeTable[T any](d *decoder, n node, v any, table string, fields []field[T], dst *T) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		d.errorf(n, "expected a table, found %s", describe(v))
+		return
+	}
+	for _, e := range d.entries(n, m) {
+		i := slices.IndexFunc(fields, func(f field[T]) bool { return f.key == e.key })
+		if i < 0 {
+			d.unknown(e.node, table, e.key)
+			continue
+		}
+		fields[i].decode(d, e.node, m[e.key], dst)
+	}
+}
+
+// unknown reports the key at n, not in the schema of table.
+func (d *decoder) unknown(n node, table, key string) {
+	if table == "interface.pim" && slices.Contains(schemaKeys["pim"], key) {
+		d.errorf(n, "not a per-interface setting: set it in [pim]")
+		return
+	}
+	var elsewhere []string
+	for _, t := range schemaTables {
+		if t != table && slices.Contains(schemaKeys[t], key) {
+			elsewhere = append(elsewhere, tableName(t))
+		}
+	}
+	if len(elsewhere) > 0 {
+		d.errorf(n, "unknown key (it is a key of %s)", strings.Join(elsewhere, ", "))
+		return
+	}
+	if s := suggest(key, schemaKeys[table]); s != "" {
+		d.errorf(n, "unknown key (did you mean %s?)", s)
+		return
+	}
+	if table == "" {
+		d.errorf(n, "unknown key")
+		return
+	}
+	d.errorf(n, "unknown key in %s", tableName(table))
+}
+
+// tableName is how the file writes the table named t in the schema.
+func tableName(t string) string {
+	switch t {
+	case "":
+		return "the top level"
+	case "interface", "rp":
+		return "[[" + t + "]]"
+	}
+	return "[" + t + "]"
+}
+
+// suggest returns the key of known nearest to key, if near enough to be a
+// typing mistake.
+func suggest(key string, known []string) string {
+	best, bestDist := "", 3
+	for _, k := range known {
+		if dist := editDistance(strings.ToLower(key), k); dist < bestDist {
+			best, bestDist = k, dist
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// describe names a decoded TOML value's type, with the value if short.
+func describe(v any) string {
+	switch x := v.(type) {
+	case string:
+		return "string " + strconv.Quote(x)
+	case int64:
+		return "integer " + strconv.FormatInt(x, 10)
+	case float64:
+		return "float " + strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		return "boolean " + strconv.FormatBool(x)
+	case map[string]any:
+		return "a table"
+	case []map[string]any:
+		return "an array of tables"
+	case []any:
+		return "an array"
+	case time.Time:
+		return "a date-time"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// Value decoders: each reports a problem at n and returns false.
+
+func (d *decoder) str(n node, v any) (string, bool) {
+	s, ok := v.(string)
+	if !ok {
+		d.errorf(n, "expected a string, found %s", describe(v))
+	}
+	return s, ok
+}
+
+func (d *decoder) boolean(n node, v any) (bool, bool) {
+	b, ok := v.(bool)
+	if !ok {
+		d.errorf(n, "expected true or false, found %s", describe(v))
+	}
+	return b, ok
+}
+
+// integer decodes an integer in lo..hi; hi math.MaxInt32 stands for "no
+// practical limit".
+func (d *decoder) integer(n node, v any, lo, hi int64) (int64, bool) {
+	x, ok := v.(int64)
+	switch {
+	case !ok:
+		d.errorf(n, "expected an integer, found %s", describe(v))
+	case x < lo && hi == math.MaxInt32:
+		d.errorf(n, "%d must be at least %d", x, lo)
+	case x < lo || x > hi:
+		d.errorf(n, "%d is out of range %d..%d", x, lo, hi)
+	default:
+		return x, true
+	}
+	return 0, false
+}
+
+// duration decodes a Go duration string, more than zero.
+func (d *decoder) duration(n node, v any) (time.Duration, bool) {
+	s, ok := v.(string)
+	if !ok {
+		d.errorf(n, `expected a duration string such as "125s", found %s`, describe(v))
+		return 0, false
+	}
+	t, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		d.errorf(n, `%q is not a duration: write a number and a unit, such as "125s", "500ms" or "1m30s"`, s)
+	case t <= 0:
+		d.errorf(n, "%q must be more than zero", s)
+	default:
+		return t, true
+	}
+	return 0, false
+}
+
+// array decodes an array; its elements are at d.index(n, i).
+func (d *decoder) array(n node, v any) ([]any, bool) {
+	a, ok := v.([]any)
+	if !ok {
+		d.errorf(n, "expected an array, found %s", describe(v))
+	}
+	return a, ok
+}
+
+// tables decodes an array of tables named name.
+func (d *decoder) tables(n node, v any, name string) ([]map[string]any, bool) {
+	switch x := v.(type) {
+	case []map[string]any:
+		return x, true
+	case []any:
+		out := make([]map[string]any, len(x))
+		for i, e := range x {
+			m, ok := e.(map[string]any)
+			if !ok {
+				d.errorf(d.index(n, i), "expected a table, found %s", describe(e))
+				return nil, false
+			}
+			out[i] = m
+		}
+		return out, true
+	case map[string]any:
+		d.errorf(n, "expected an array of tables: write [[%s]], not [%s]", name, name)
+	default:
+		d.errorf(n, "expected an array of tables ([[%s]]), found %s", name, describe(v))
+	}
+	return nil, false
+}
+
+// multicastPrefix decodes an IPv6 multicast prefix.
+func (d *decoder) multicastPrefix(n node, v any) (netip.Prefix, bool) {
+	s, ok := v.(string)
+	if !ok {
+		d.errorf(n, `expected a prefix string such as "ff3e::/32", found %s`, describe(v))
+		return netip.Prefix{}, false
+	}
+	p, err := netip.ParsePrefix(s)
+	switch {
+	case err != nil || !p.Addr().Is6() || p.Addr().Is4In6():
+		d.errorf(n, "%q is not an IPv6 prefix", s)
+	case p.Bits() < 8 || !p.Addr().IsMulticast():
+		d.errorf(n, "%q is not a multicast prefix (ff00::/8 or longer)", s)
+	case p.Masked() != p:
+		d.errorf(n, "%q has bits set beyond its length: write %q", s, p.Masked().String())
+	default:
+		return p, true
+	}
+	return netip.Prefix{}, false
+}
+
+// multicastPrefixes decodes an array of multicast prefixes; with ssm, the
+// entry "ff3x::/32" stands for ff30::/32 .. ff3f::/32. Duplicates are
+// dropped.
+func (d *decoder) multicastPrefixes(n node, v any, ssm bool) ([]netip.Prefix, bool) {
+	a, ok := d.array(n, v)
+	if !ok {
+		return nil, false
+	}
+	out := []netip.Prefix{}
+	for i, e := range a {
+		var ps []netip.Prefix
+		if s, isStr := e.(string); ssm && isStr && strings.EqualFold(s, ssmShorthand) {
+			ps = mld.DefaultSSMRange()
+		} else if p, good := d.multicastPrefix(d.index(n, i), e); good {
+			ps = []netip.Prefix{p}
+		} else {
+			ok = false
+		}
+		for _, p := range ps {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out, ok
+}
+
+// Field constructors.
+
+func durField[T any](key string, get func(*T) **time.Duration) field[T] {
+	return field[T]{key, func(d *decoder, n node, v any, dst *T) {
+		if x, ok := d.duration(n, v); ok {
+			*get(dst) = &x
+		}
+	}}
+}
+
+func intField[T any](key string, lo, hi int64, get func(*T) **int) field[T] {
+	return field[T]{key, func(d *decoder, n node, v any, dst *T) {
+		if x, ok := d.integer(n, v, lo, hi); ok {
+			*get(dst) = new(int(x))
+		}
+	}}
+}
+
+func pathField(key string, empty bool, maxLen int, get func(*Global) *string) field[Global] {
+	return field[Global]{key, func(d *decoder, n node, v any, g *Global) {
+		s, ok := d.str(n, v)
+		switch {
+		case !ok:
+		case s == "" && empty:
+			*get(g) = s
+		case !strings.HasPrefix(s, "/"):
+			d.errorf(n, "%q is not an absolute path", s)
+		case maxLen > 0 && len(s) > maxLen:
+			d.errorf(n, "%q is longer than %d bytes, the limit of a Unix socket path", s, maxLen)
+		default:
+			*get(g) = s
+		}
+	}}
+}
+
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug,
+	"info":  slog.LevelInfo,
+	"warn":  slog.LevelWarn,
+	"error": slog.LevelError,
+}
+
+var globalFields = []field[Global]{
+	{"mrt-table", func(d *decoder, n node, v any, g *Global) {
+		if x, ok := d.integer(n, v, 0, math.MaxUint32); ok {
+			g.MRTTable = uint32(x)
+		}
+	}},
+	{"ssm-range", func(d *decoder, n node, v any, g *Global) {
+		if ps, ok := d.multicastPrefixes(n, v, true); ok {
+			g.SSMRange = ps
+		}
+	}},
+	{"default-interfaces", func(d *decoder, n node, v any, g *Global) {
+		s, ok := d.str(n, v)
+		switch {
+		case !ok:
+		case s == string(AllInterfaces) || s == string(NoInterfaces):
+			g.DefaultInterfaces = DefaultInterfaces(s)
+		default:
+			d.errorf(n, `%q is not "all" or "none"`, s)
+		}
+	}},
+	pathField("socket", false, 107, func(g *Global) *string { return &g.Socket }),
+	pathField("dump-file", false, 0, func(g *Global) *string { return &g.DumpFile }),
+	pathField("pid-file", true, 0, func(g *Global) *string { return &g.PIDFile }),
+	{"log-level", func(d *decoder, n node, v any, g *Global) {
+		s, ok := d.str(n, v)
+		if !ok {
+			return
+		}
+		if l, ok := logLevels[strings.ToLower(s)]; ok {
+			g.LogLevel = l
+			return
+		}
+		d.errorf(n, `%q is not "debug", "info", "warn" or "error"`, s)
+	}},
+}
+
+// maxCount is the most the MLD engine takes in a count (one octet).
+const maxCount = 255
+
+var mldFields = []field[MLDOverride]{
+	{"version", func(d *decoder, n node, v any, o *MLDOverride) {
+		var ver mld.Version
+		switch v {
+		case "1", int64(1):
+			ver = mld.V1
+		case "2", int64(2):
+			ver = mld.V2
+		case "both":
+			ver = mld.Both
+		default:
+			if s, ok := v.(string); ok {
+				d.errorf(n, `%q is not an MLD version: use "1", "2" or "both"`, s)
+			} else {
+				d.errorf(n, `expected "1", "2" or "both", found %s`, describe(v))
+			}
+			return
+		}
+		o.Version = &ver
+	}},
+	// The Querier's Robustness Variable travels in the 3-bit QRV field.
+	intField("robustness", 1, 7, func(o *MLDOverride) **int { return &o.Robustness }),
+	durField("query-interval", func(o *MLDOverride) **time.Duration { return &o.QueryInterval }),
+	durField("query-response-interval", func(o *MLDOverride) **time.Duration { return &o.QueryResponseInterval }),
+	durField("startup-query-interval", func(o *MLDOverride) **time.Duration { return &o.StartupQueryInterval }),
+	intField("startup-query-count", 1, maxCount, func(o *MLDOverride) **int { return &o.StartupQueryCount }),
+	durField("last-listener-query-interval", func(o *MLDOverride) **time.Duration { return &o.LastListenerQueryInterval }),
+	intField("last-listener-query-count", 1, maxCount, func(o *MLDOverride) **int { return &o.LastListenerQueryCount }),
+	intField("max-groups", 1, math.MaxInt32, func(o *MLDOverride) **int { return &o.MaxGroups }),
+	intField("max-sources", 1, math.MaxInt32, func(o *MLDOverride) **int { return &o.MaxSources }),
+}
+
+var pimInterfaceFields = []field[PIMOverride]{
+	durField("hello-period", func(o *PIMOverride) **time.Duration { return &o.HelloPeriod }),
+	durField("hello-holdtime", func(o *PIMOverride) **time.Duration { return &o.HelloHoldtime }),
+	durField("triggered-hello-delay", func(o *PIMOverride) **time.Duration { return &o.TriggeredHelloDelay }),
+	{"dr-priority", func(d *decoder, n node, v any, o *PIMOverride) {
+		if x, ok := d.integer(n, v, 0, math.MaxUint32); ok {
+			o.DRPriority = new(uint32(x))
+		}
+	}},
+	durField("join-prune-period", func(o *PIMOverride) **time.Duration { return &o.JoinPrunePeriod }),
+	durField("join-prune-holdtime", func(o *PIMOverride) **time.Duration { return &o.JoinPruneHoldtime }),
+	durField("propagation-delay", func(o *PIMOverride) **time.Duration { return &o.PropagationDelay }),
+	durField("override-interval", func(o *PIMOverride) **time.Duration { return &o.OverrideInterval }),
+}
+
+// pimSection is the [pim] table as written.
+type pimSection struct {
+	PIMOverride
+	KeepalivePeriod         *time.Duration
+	RegisterSuppressionTime *time.Duration
+	RegisterProbeTime       *time.Duration
+	AssertTime              *time.Duration
+	SPTSwitch               *SPTSwitch
+}
+
+var sptRate = regexp.MustCompile(`^([0-9]+)([kmg]?)bps$`)
+
+var pimGlobalFields = []field[pimSection]{
+	durField("keepalive-period", func(s *pimSection) **time.Duration { return &s.KeepalivePeriod }),
+	durField("register-suppression-time", func(s *pimSection) **time.Duration { return &s.RegisterSuppressionTime }),
+	durField("register-probe-time", func(s *pimSection) **time.Duration { return &s.RegisterProbeTime }),
+	durField("assert-time", func(s *pimSection) **time.Duration { return &s.AssertTime }),
+	{"spt-switch", func(d *decoder, n node, v any, s *pimSection) {
+		str, ok := d.str(n, v)
+		if !ok {
+			return
+		}
+		if sw, ok := parseSPTSwitch(str); ok {
+			s.SPTSwitch = &sw
+			return
+		}
+		d.errorf(n, `%q is not "first-packet", "never" or a rate such as "64kbps" (bps, kbps, mbps, gbps; more than zero)`, str)
+	}},
+}
+
+// parseSPTSwitch parses first-packet, never or a rate NNN[k|m|g]bps.
+func parseSPTSwitch(s string) (SPTSwitch, bool) {
+	switch s = strings.ToLower(s); s {
+	case "first-packet":
+		return SPTSwitch{}, true
+	case "never":
+		return SPTSwitch{Never: true}, true
+	}
+	m := sptRate.FindStringSubmatch(s)
+	if m == nil {
+		return SPTSwitch{}, false
+	}
+	x, err := strconv.ParseUint(m[1], 10, 64)
+	mult := map[string]uint64{"": 1, "k": 1e3, "m": 1e6, "g": 1e9}[m[2]]
+	if err != nil || x == 0 || x > math.MaxUint64/mult {
+		return SPTSwitch{}, false
+	}
+	return SPTSwitch{Rate: x * mult}, true
+}
+
+var pimFields = append(
+	embed(pimInterfaceFields, func(s *pimSection) *PIMOverride { return &s.PIMOverride }),
+	pimGlobalFields...)
+
+func enableField[T any](get func(*T) *bool) field[T] {
+	return field[T]{"enable", func(d *decoder, n node, v any, dst *T) {
+		if b, ok := d.boolean(n, v); ok {
+			*get(dst) = b
+		}
+	}}
+}
+
+var interfaceMLDFields = append([]field[MLDOverride]{
+	enableField(func(o *MLDOverride) *bool { return &o.Enable }),
+}, mldFields...)
+
+var interfacePIMFields = append([]field[PIMOverride]{
+	enableField(func(o *PIMOverride) *bool { return &o.Enable }),
+}, pimInterfaceFields...)
+
+var interfaceFields = []field[Interface]{
+	{"name", func(d *decoder, n node, v any, ifc *Interface) {
+		s, ok := d.str(n, v)
+		switch {
+		case !ok:
+		case s == "":
+			d.errorf(n, "must not be empty")
+		case len(s) > 15:
+			d.errorf(n, "%q is longer than 15 bytes, the limit of a Linux interface name", s)
+		case s == "." || s == ".." || strings.ContainsAny(s, "/: \t\n\r\v\f"):
+			d.errorf(n, "%q is not a valid interface name", s)
+		default:
+			ifc.Name = s
+		}
+	}},
+	enableField(func(ifc *Interface) *bool { return &ifc.Enable }),
+	{"mld", func(d *decoder, n node, v any, ifc *Interface) {
+		if switchTable(d, n, v, "mld") {
+			decodeTable(d, n, v, "interface.mld", interfaceMLDFields, &ifc.MLD)
+		}
+	}},
+	{"pim", func(d *decoder, n node, v any, ifc *Interface) {
+		if switchTable(d, n, v, "pim") {
+			decodeTable(d, n, v, "interface.pim", interfacePIMFields, &ifc.PIM)
+		}
+	}},
+}
+
+// switchTable reports whether v can be an [interface.mld] or
+// [interface.pim] table, and points a boolean to the table's enable key.
+func switchTable(d *decoder, n node, v any, name string) bool {
+	if b, ok := v.(bool); ok {
+		d.errorf(n, "expected a table, found boolean %v: write %s.enable = %v", b, name, b)
+		return false
+	}
+	return true
+}
+
+var rpFields = []field[RP]{
+	{"address", func(d *decoder, n node, v any, rp *RP) {
+		s, ok := d.str(n, v)
+		if !ok {
+			return
+		}
+		a, err := netip.ParseAddr(s)
+		switch {
+		case err != nil || !a.Is6() || a.Is4In6():
+			d.errorf(n, "%q is not an IPv6 address", s)
+		case a.Zone() != "" || !a.IsGlobalUnicast():
+			d.errorf(n, "%q is not a global unicast address", s)
+		default:
+			rp.Address = a
+		}
+	}},
+	{"groups", func(d *decoder, n node, v any, rp *RP) {
+		ps, ok := d.multicastPrefixes(n, v, false)
+		switch {
+		case !ok:
+		case len(ps) == 0:
+			d.errorf(n, `must list at least one prefix (leave it out for "ff00::/8")`)
+		default:
+			rp.Groups = ps
+		}
+	}},
+}
+
+var limitsFields = []field[Limits]{
+	{"max-routes", func(d *decoder, n node, v any, l *Limits) {
+		if x, ok := d.integer(n, v, 1, math.MaxInt32); ok {
+			l.MaxRoutes = int(x)
+		}
+	}},
+	{"max-neighbors-per-interface", func(d *decoder, n node, v any, l *Limits) {
+		if x, ok := d.integer(n, v, 1, math.MaxInt32); ok {
+			l.MaxNeighborsPerInterface = int(x)
+		}
+	}},
+}
+
+var topKeys = []string{"global", "mld", "pim", "interface", "rp", "limits"}
+
+// schemaTables names the tables of the schema, and schemaKeys their keys.
+var (
+	schemaTables = []string{"", "global", "mld", "pim", "interface", "interface.mld", "interface.pim", "rp", "limits"}
+	schemaKeys   map[string][]string
+)
+
+func init() {
+	schemaKeys = map[string][]string{
+		"":              topKeys,
+		"global":        keysOf(globalFields),
+		"mld":           keysOf(mldFields),
+		"pim":           keysOf(pimFields),
+		"interface":     keysOf(interfaceFields),
+		"interface.mld": keysOf(interfaceMLDFields),
+		"interface.pim": keysOf(interfacePIMFields),
+		"rp":            keysOf(rpFields),
+		"limits":        keysOf(limitsFields),
+	}
+}
+
+func keysOf[T any](fs []field[T]) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.key
+	}
+	return out
+}
+
+// config decodes the document.
+func (d *decoder) config(raw map[string]any) *Config {
+	c := Default()
+	root := node{}
+	var mldSec MLDOverride
+	var pimSec pimSection
+	for _, e := range d.entries(root, raw) {
+		n, v := e.node, raw[e.key]
+		switch e.key {
+		case "global":
+			decodeTable(d, n, v, "global", globalFields, &c.Global)
+		case "mld":
+			decodeTable(d, n, v, "mld", mldFields, &mldSec)
+		case "pim":
+			decodeTable(d, n, v, "pim", pimFields, &pimSec)
+		case "interface":
+			d.interfaces(n, v, c)
+		case "rp":
+			d.rps(n, v, c)
+		case "limits":
+			decodeTable(d, n, v, "limits", limitsFields, &c.Limits)
+		default:
+			d.unknown(n, "", e.key)
+		}
+	}
+	c.MLD = c.MLD.override(&mldSec)
+	c.PIM.PIMInterface = c.PIM.PIMInterface.override(&pimSec.PIMOverride)
+	set(&c.PIM.KeepalivePeriod, pimSec.KeepalivePeriod)
+	set(&c.PIM.RegisterSuppressionTime, pimSec.RegisterSuppressionTime)
+	set(&c.PIM.RegisterProbeTime, pimSec.RegisterProbeTime)
+	set(&c.PIM.AssertTime, pimSec.AssertTime)
+	set(&c.PIM.SPTSwitch, pimSec.SPTSwitch)
+	d.check(c)
+	return c
+}
+
+func (d *decoder) interfaces(n node, v any, c *Config) {
+	ts, ok := d.tables(n, v, "interface")
+	if !ok {
+		return
+	}
+	first := map[string]int{} // name -> line
+	for i, m := range ts {
+		in := d.index(n, i)
+		ifc := Interface{Enable: true, MLD: MLDOverride{Enable: true}, PIM: PIMOverride{Enable: true}}
+		decodeTable(d, in, m, "interface", interfaceFields, &ifc)
+		nameNode := d.at(in, "name")
+		if _, ok := m["name"]; !ok {
+			d.errorf(in, "missing name")
+		} else if line, dup := first[ifc.Name]; dup && ifc.Name != "" {
+			d.errorf(nameNode, "duplicate interface %q (first at line %d)", ifc.Name, line)
+		} else {
+			first[ifc.Name] = nameNode.line
+		}
+		c.Interfaces = append(c.Interfaces, ifc)
+	}
+}
+
+func (d *decoder) rps(n node, v any, c *Config) {
+	ts, ok := d.tables(n, v, "rp")
+	if !ok {
+		return
+	}
+	first := map[netip.Addr]int{}
+	for i, m := range ts {
+		rn := d.index(n, i)
+		rp := RP{Groups: []netip.Prefix{netip.MustParsePrefix("ff00::/8")}}
+		decodeTable(d, rn, m, "rp", rpFields, &rp)
+		an := d.at(rn, "address")
+		if _, ok := m["address"]; !ok {
+			d.errorf(rn, "missing address")
+		} else if line, dup := first[rp.Address]; dup && rp.Address.IsValid() {
+			d.errorf(an, "duplicate rp %v (first at line %d): list all its groups in one entry", rp.Address, line)
+		} else {
+			first[rp.Address] = an.line
+		}
+		c.RPs = append(c.RPs, rp)
+	}
+}
+
+// check checks the values that depend on each other, in [mld] and [pim] and
+// in each interface that overrides them. A problem that an interface only
+// inherits is reported once, in the section.
+func (d *decoder) check(c *Config) {
+	d.badValues = maps.Clone(d.errKeys)
+	root := node{}
+	mldNode, pimNode := d.at(root, "mld"), d.at(root, "pim")
+	const dflt = "not set: the default"
+	secMLD := d.report(mldNode, mldProblems(c.MLD.Config(c.Global.SSMRange)), nil, dflt)
+	secPIM := d.report(pimNode, pimProblems(c.PIM.PIMInterface.Derive()), nil, dflt)
+	d.report(pimNode, pimGlobalProblems(c.PIM), nil, dflt)
+	ifaces := d.at(root, "interface")
+	for i, ifc := range c.Interfaces {
+		in := d.index(ifaces, i)
+		if ifc.MLD.overrides() {
+			m := c.MLD.override(&ifc.MLD)
+			d.report(d.at(in, "mld"), mldProblems(m.Config(c.Global.SSMRange)), secMLD, "not set here: from [mld] or the default")
+		}
+		if ifc.PIM.overrides() {
+			p := c.PIM.PIMInterface.override(&ifc.PIM).Derive()
+			d.report(d.at(in, "pim"), pimProblems(p), secPIM, "not set here: from [pim] or the default")
+		}
+	}
+}
+
+// A problem is a bad value found by a check of the effective settings.
+type problem struct{ key, msg string }
+
+// report reports the problems of the table at t, except those in
+// inherited (the same problems in the section the table inherits from),
+// and returns them. A problem whose key is not set in the table is at the
+// table's line, with note.
+func (d *decoder) report(t node, ps []problem, inherited map[problem]bool, note string) map[problem]bool {
+	out := map[problem]bool{}
+	for _, p := range ps {
+		out[p] = true
+		if inherited[p] {
+			continue
+		}
+		n := t
+		if p.key != "" {
+			n = d.at(t, p.key)
+		}
+		if d.badValues[n.path] {
+			continue
+		}
+		msg := p.msg
+		if p.key != "" && !d.isSet(n) {
+			msg += " (" + note + ")"
+		}
+		d.errorf(n, "%s", msg)
+	}
+	return out
+}
+
+// mldKeys maps the fields of mld.Config to their keys.
+var mldKeys = map[string]string{
+	"Version":                   "version",
+	"Robustness":                "robustness",
+	"QueryInterval":             "query-interval",
+	"QueryResponseInterval":     "query-response-interval",
+	"StartupQueryInterval":      "startup-query-interval",
+	"StartupQueryCount":         "startup-query-count",
+	"LastListenerQueryInterval": "last-listener-query-interval",
+	"LastListenerQueryCount":    "last-listener-query-count",
+	"MaxGroups":                 "max-groups",
+	"MaxSources":                "max-sources",
+}
+
+var (
+	mldErr      = regexp.MustCompile(`^mld: ([A-Za-z]+)(\[[0-9]+\])?: (.*)$`)
+	mldFieldRef = regexp.MustCompile(`\b(Version|Robustness|QueryInterval|QueryResponseInterval|StartupQueryInterval|StartupQueryCount|LastListenerQueryInterval|LastListenerQueryCount|MaxGroups|MaxSources)\b`)
+)
+
+// mldProblems returns what mld.Config.Validate rejects in m, by key, with
+// the engine's field names in the messages replaced by keys. The SSM range
+// is checked when it is decoded.
+func mldProblems(m mld.Config) []problem {
+	err := m.Validate()
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	var out []problem
+	for _, e := range errs {
+		sm := mldErr.FindStringSubmatch(e.Error())
+		if sm == nil {
+			out = append(out, problem{"", e.Error()})
+			continue
+		}
+		key, ok := mldKeys[sm[1]]
+		if !ok {
+			continue // SSMRange
+		}
+		msg := mldFieldRef.ReplaceAllStringFunc(sm[3], func(f string) string { return mldKeys[f] })
+		out = append(out, problem{key, msg})
+	}
+	return out
+}
+
+// Wire limits of PIM (RFC 7761 section 4.9).
+const (
+	maxHoldtime         = 0xffff * time.Second      // 16-bit seconds; 0xffff: never expire
+	maxPropagationDelay = 0x7fff * time.Millisecond // LAN Prune Delay: 15-bit ms
+	maxOverrideInterval = 0xffff * time.Millisecond // LAN Prune Delay: 16-bit ms
+	assertOverride      = 3 * time.Second           // Assert_Override_Interval
+)
+
+// pimProblems checks an interface's effective (derived) PIM setting. It
+// refuses what the PIM engine's IfConfig.Validate refuses.
+func pimProblems(p PIMInterface) []problem {
+	var out []problem
+	add := func(key, format string, args ...any) {
+		out = append(out, problem{key, fmt.Sprintf(format, args...)})
+	}
+	period := func(key string, v time.Duration) {
+		switch {
+		case v < time.Second:
+			add(key, "%v is less than 1s", v)
+		case v > maxHoldtime:
+			add(key, "%v is more than 65535s, the largest holdtime", v)
+		}
+	}
+	holdtime := func(key, field string, hold, period time.Duration, periodKey string) {
+		switch {
+		case hold <= period:
+			add(key, "%v must be more than %s %v, or the state expires between messages", hold, periodKey, period)
+		case hold > maxHoldtime:
+			add(key, "%v is more than 65535s, the largest %s (65535s means never expire)", hold, field)
+		case hold%time.Second != 0:
+			add(key, "%v is not a whole number of seconds, the unit of the %s", hold, field)
+		}
+	}
+	period("hello-period", p.HelloPeriod)
+	holdtime("hello-holdtime", "Hello Holdtime", p.HelloHoldtime, p.HelloPeriod, "hello-period")
+	if p.TriggeredHelloDelay > p.HelloPeriod {
+		add("triggered-hello-delay", "%v is more than hello-period %v", p.TriggeredHelloDelay, p.HelloPeriod)
+	}
+	period("join-prune-period", p.JoinPrunePeriod)
+	holdtime("join-prune-holdtime", "Join/Prune Holdtime", p.JoinPruneHoldtime, p.JoinPrunePeriod, "join-prune-period")
+	millis := func(key string, v, limit time.Duration) {
+		switch {
+		case v > limit:
+			add(key, "%v is more than %v, the largest the LAN Prune Delay option can carry", v, limit)
+		case v%time.Millisecond != 0:
+			add(key, "%v is not a whole number of milliseconds, the unit of the LAN Prune Delay option", v)
+		}
+	}
+	millis("propagation-delay", p.PropagationDelay, maxPropagationDelay)
+	millis("override-interval", p.OverrideInterval, maxOverrideInterval)
+	return out
+}
+
+// pimGlobalProblems checks the router-wide PIM timers.
+func pimGlobalProblems(p PIM) []problem {
+	var out []problem
+	if p.RegisterProbeTime >= p.RegisterSuppressionTime/2 {
+		out = append(out, problem{"register-probe-time", fmt.Sprintf("%v must be less than half of register-suppression-time %v (RFC 7761 4.4.1)", p.RegisterProbeTime, p.RegisterSuppressionTime)})
+	}
+	if p.AssertTime <= assertOverride {
+		out = append(out, problem{"assert-time", fmt.Sprintf("%v must be more than the Assert Override Interval %v (RFC 7761 4.11)", p.AssertTime, assertOverride)})
+	}
+	return out
+}
