@@ -1,5 +1,6 @@
-// Command pim6stat shows the state of pim6sd and decodes PIM and MLD
-// captures. See pim6stat(8) and docs/.
+// Command pim6stat shows the state of pim6sd, asking the daemon over its
+// control socket (or reading a dump file), and decodes PIM and MLD
+// captures. See docs/.
 package main
 
 import (
@@ -27,12 +28,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Version:   version.String(),
 		Writer:    stdout,
 		ErrWriter: stderr,
-		// The report view talks to the daemon's control socket, which comes
-		// with the daemon itself; until then say so instead of pretending.
-		Action: func(c *cli.Context) error {
-			return cli.Exit("pim6stat: the state report needs the pim6sd daemon's control socket, which is not implemented yet; available now: pim6stat decode FILE", 1)
-		},
-		Commands:       []*cli.Command{decodeCommand()},
+		Description: "Without a command, pim6stat prints the daemon's state in the layout of the\n" +
+			"KAME/USAGI pim6stat dump; the commands below show one part with what that\n" +
+			"layout cannot (DR priorities, Generation IDs, counters, ...).",
+		Flags:          stateFlags(true),
+		Action:         reportAction,
+		Commands:       append([]*cli.Command{decodeCommand()}, viewCommands()...),
 		ExitErrHandler: func(*cli.Context, error) {}, // run returns the code instead of exiting
 	}
 	if err := app.Run(args); err != nil {

@@ -1,0 +1,71 @@
+package ctl
+
+import "context"
+
+// The control protocol. A client connects to the daemon's Unix socket,
+// writes one Request as one JSON document, and reads one Response, one JSON
+// document, after which the daemon closes the connection:
+//
+//	→ {"version":1,"command":"snapshot"}
+//	← {"version":1,"ok":true,"snapshot":{"schema_version":1,...}}
+//
+//	→ {"version":1,"command":"frobnicate"}
+//	← {"version":1,"ok":false,"error":"unknown command \"frobnicate\" (known: ping, snapshot)"}
+//
+// A request of another version is refused with an error naming both
+// versions; the response still carries the daemon's version, so a client
+// can say which side is older. Unknown fields are ignored both ways.
+//
+// A new command (say "log-level") is a new Command constant, a field of
+// Handler, an entry in the server's command table (server.go), its
+// arguments as new optional fields of Request and its result as a new
+// optional field of Response; none of that changes the version. A client
+// asking an older daemon for it gets "unknown command".
+
+// ProtocolVersion is the version of Request and Response.
+const ProtocolVersion = 1
+
+// Default paths, shared by pim6sd and pim6stat.
+const (
+	DefaultSocketPath = "/var/run/pim6sd.sock"
+	DefaultDumpPath   = "/var/run/pim6sd.dump" // written on SIGUSR1, as the original's
+)
+
+// The commands.
+const (
+	// CommandPing answers ok when the daemon is alive.
+	CommandPing = "ping"
+	// CommandSnapshot answers the daemon's state (Response.Snapshot).
+	CommandSnapshot = "snapshot"
+)
+
+// Request is what a client sends.
+type Request struct {
+	Version int    `json:"version"`
+	Command string `json:"command"`
+}
+
+// Response is what the daemon answers. Exactly one result field is set
+// when OK, the one of the command; Error is set when not.
+type Response struct {
+	Version int    `json:"version"`
+	OK      bool   `json:"ok"`
+	Error   string `json:"error,omitempty"`
+
+	// Snapshot is the result of CommandSnapshot.
+	Snapshot *Snapshot `json:"snapshot,omitempty"`
+}
+
+// Handler runs the commands: the daemon provides it, and each function
+// runs the command on the daemon's loop (for example with Daemon.Do). Its
+// context ends at ServerConfig.HandlerTimeout or when the server closes;
+// a function must return then, since Close waits for the requests being
+// served. A nil function makes its command answer "not supported by this
+// daemon".
+type Handler struct {
+	// Snapshot takes a snapshot of the whole state.
+	Snapshot func(ctx context.Context) (*Snapshot, error)
+	// Ping checks the daemon's loop answers. When nil the server answers
+	// ping by itself, which shows only that the socket is served.
+	Ping func(ctx context.Context) error
+}
