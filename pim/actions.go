@@ -1,0 +1,99 @@
+package pim
+
+import (
+	"net/netip"
+
+	"github.com/pim6sd/pim6sd/pim/pimmsg"
+)
+
+// AllPIMRouters is ALL-PIM-ROUTERS, ff02::d (RFC 7761 section 4.9): where
+// Hellos and Join/Prune messages go.
+var AllPIMRouters = netip.MustParseAddr("ff02::d")
+
+// Action is one thing the caller must do or may log. The set is closed:
+// SendPIM, WatchRPF, UnwatchRPF, Route, NeighborChange, DRChange and
+// LimitHit.
+type Action interface{ action() }
+
+// SendPIM asks the daemon to send Msg on the interface from Src to Dst with
+// hop limit 1. Src is the interface's link-local address (for a Hello with
+// Holdtime 0 after an address change, the old one: RFC 7761 section 4.3.1);
+// the daemon marshals Msg with Src and Dst in the checksum's pseudo-header.
+type SendPIM struct {
+	IfIndex int
+	Src     netip.Addr
+	Dst     netip.Addr
+	Msg     pimmsg.Message
+}
+
+// WatchRPF asks the daemon for the unicast route to Addr, the source S of
+// one or more (S,G) entries (RFC 7761 section 4.5: MRIB.next_hop(S),
+// RPF_interface(S)). It answers with SetRPF now and after every change,
+// until UnwatchRPF.
+type WatchRPF struct{ Addr netip.Addr }
+
+// UnwatchRPF says that no entry needs the route to Addr any more.
+type UnwatchRPF struct{ Addr netip.Addr }
+
+// Route is the desired kernel forwarding of (Source, Group): packets that
+// arrive on IIF go out of OIFs (interface indexes, sorted; never IIF). It
+// is emitted whenever that changes. IIF 0 with no OIFs means no entry:
+// the daemon deletes it.
+type Route struct {
+	Source, Group netip.Addr
+	IIF           int
+	OIFs          []int
+}
+
+// Delete reports whether the route says "no entry".
+func (r Route) Delete() bool { return r.IIF == 0 || len(r.OIFs) == 0 }
+
+// NeighborChange says that a PIM neighbor came up (Up) or went away, and
+// why (Neighbor... reasons).
+type NeighborChange struct {
+	IfIndex  int
+	Neighbor netip.Addr
+	Up       bool
+	Reason   string
+}
+
+// Neighbor change reasons.
+const (
+	NeighborNew              = "new"               // first Hello
+	NeighborRestarted        = "restarted"         // Hello with a new Generation ID (4.3.1)
+	NeighborExpired          = "expired"           // Neighbor Liveness Timer expired
+	NeighborGoodbye          = "goodbye"           // Hello with Holdtime 0
+	NeighborInterfaceRemoved = "interface-removed" // RemoveInterface
+)
+
+// DRChange says who the Designated Router of the interface is now (RFC
+// 7761 section 4.3.2). Self is true when it is this router.
+type DRChange struct {
+	IfIndex int
+	DR      netip.Addr
+	Self    bool
+}
+
+// LimitHit says that state was refused because a limit was reached: Kind
+// LimitNeighbors (Config.MaxNeighbors on IfIndex) or LimitRoutes
+// (Config.MaxRoutes, refused on IfIndex). It is emitted once per episode:
+// again only after the count has fallen below the limit.
+type LimitHit struct {
+	IfIndex int
+	Kind    string
+	Limit   int
+}
+
+// Limit kinds of LimitHit.
+const (
+	LimitNeighbors = "neighbors"
+	LimitRoutes    = "routes"
+)
+
+func (SendPIM) action()        {}
+func (WatchRPF) action()       {}
+func (UnwatchRPF) action()     {}
+func (Route) action()          {}
+func (NeighborChange) action() {}
+func (DRChange) action()       {}
+func (LimitHit) action()       {}

@@ -1,0 +1,64 @@
+package pim
+
+import (
+	"cmp"
+	"encoding/binary"
+	"net/netip"
+)
+
+// addrKey is an IPv6 address (no zone) as two big-endian words: a compact
+// map key without pointers, so that maps of them cost the garbage collector
+// nothing, and it sorts like netip.Addr.
+type addrKey struct{ hi, lo uint64 }
+
+func keyOf(a netip.Addr) addrKey {
+	b := a.As16()
+	return addrKey{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
+}
+
+func (k addrKey) addr() netip.Addr {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], k.hi)
+	binary.BigEndian.PutUint64(b[8:], k.lo)
+	return netip.AddrFrom16(b)
+}
+
+func (k addrKey) compare(o addrKey) int {
+	if c := cmp.Compare(k.hi, o.hi); c != 0 {
+		return c
+	}
+	return cmp.Compare(k.lo, o.lo)
+}
+
+// sgKey names an (S,G) entry. The group comes first so that entries sort
+// as routing tables list them: by group, then by source.
+type sgKey struct{ g, s addrKey }
+
+func (k sgKey) compare(o sgKey) int {
+	if c := k.g.compare(o.g); c != 0 {
+		return c
+	}
+	return k.s.compare(o.s)
+}
+
+// isLinkLocal6 reports whether a is an IPv6 link-local unicast address (not
+// an IPv4-mapped one).
+func isLinkLocal6(a netip.Addr) bool {
+	return a.Is6() && !a.Is4In6() && a.IsLinkLocalUnicast()
+}
+
+// validSource reports whether a can be the source S of an (S,G) channel: a
+// routable IPv6 unicast address.
+func validSource(a netip.Addr) bool {
+	return a.Is6() && !a.Is4In6() && !a.IsUnspecified() && !a.IsLoopback() &&
+		!a.IsMulticast() && !a.IsLinkLocalUnicast()
+}
+
+// validGroup reports whether g can be routed: IPv6 multicast of scope 3 or
+// more (RFC 4291 section 2.7: scopes 0 to 2 never leave the link).
+func validGroup(g netip.Addr) bool {
+	if !g.Is6() || g.Is4In6() || !g.IsMulticast() {
+		return false
+	}
+	return g.As16()[1]&0x0f >= 3
+}
