@@ -292,3 +292,8 @@ func (r *Router) sourceExpired(g *group, k key, s source) {
 	s.rexmit = 0
 	g.sources[k] = s
 }
+
+// Timers lists the engine's pending timers in deadline order, for the
+// report's CallOut queue. Source and Filter Timers are lazy (see Snapshot
+// for their true time left), so a deadline here can be earlier.
+func (r *Router) Timers() []timerq.Pending { return r.q.All() }

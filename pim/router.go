@@ -370,3 +370,8 @@ func (r *Router) randBelow(d time.Duration) time.Duration {
 	hi, lo := bits.Mul64(uint64(d), uint64(r.cfg.Rand()))
 	return time.Duration(hi<<32 | lo>>32)
 }
+
+// Timers lists the engine's pending timers in deadline order, for the
+// report's CallOut queue. Lazy timers (Expiry, Neighbor Liveness, Join)
+// may show an earlier deadline than their true one (see Snapshot).
+func (r *Router) Timers() []timerq.Pending { return r.q.All() }

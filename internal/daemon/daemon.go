@@ -2,34 +2,41 @@ package daemon
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"time"
 
+	"github.com/pim6sd/pim6sd/conf"
 	"github.com/pim6sd/pim6sd/internal/timerq"
 	"github.com/pim6sd/pim6sd/kernel"
 	"github.com/pim6sd/pim6sd/mld"
+	"github.com/pim6sd/pim6sd/mrib"
+	"github.com/pim6sd/pim6sd/pim"
 )
-
-// Config is what the loop runs with.
-type Config struct {
-	// MLD is the MLD configuration of every interface.
-	MLD mld.Config
-}
 
 // Daemon owns all protocol state. Create it with New, run it with Run.
 type Daemon struct {
-	cfg Config
-	log *slog.Logger
-	k   Kernel
-	now func() time.Time
+	conf    *conf.Config
+	log     *slog.Logger
+	k       Kernel
+	now     func() time.Time
+	started time.Time
+	// configFile is the file the configuration came from ("" for none),
+	// shown in the snapshot.
+	configFile string
 
-	ids timerq.IDs
-	mld *mld.Router
+	ids  timerq.IDs
+	mld  *mld.Router
+	pim  *pim.Router
+	mrib *mrib.Table
 
 	ifs       map[int]*iface
 	listeners map[listenerKey]mld.ListenerUpdate
+	rpf       map[netip.Addr]pim.RPF // watched addresses and their last answer
 
 	in      chan any
 	calls   chan func()
@@ -42,22 +49,52 @@ type listenerKey struct {
 	group   netip.Addr
 }
 
-// New makes a daemon that will drive k. log must not be nil.
-func New(cfg Config, k Kernel, log *slog.Logger) *Daemon {
+// cryptoRand is the engines' randomness: Generation IDs must not be
+// predictable (RFC 7761 4.3.1), and timer jitter may as well use it.
+func cryptoRand() uint32 {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return binary.BigEndian.Uint32(b[:])
+}
+
+// New makes a daemon that will drive k with configuration c (conf.Default()
+// for none). log must not be nil.
+func New(c *conf.Config, k Kernel, log *slog.Logger) (*Daemon, error) {
 	d := &Daemon{
-		cfg:       cfg,
+		conf:      c,
 		log:       log,
 		k:         k,
 		now:       time.Now,
 		ifs:       make(map[int]*iface),
 		listeners: make(map[listenerKey]mld.ListenerUpdate),
+		rpf:       make(map[netip.Addr]pim.RPF),
+		mrib:      mrib.New(),
 		in:        make(chan any, 1024),
 		calls:     make(chan func()),
 		stopped:   make(chan struct{}),
 	}
 	d.mld = mld.New(&d.ids)
-	return d
+	p, err := pim.New(&d.ids, d.pimConfig(c))
+	if err != nil {
+		return nil, fmt.Errorf("PIM configuration: %w", err)
+	}
+	d.pim = p
+	return d, nil
 }
+
+func (d *Daemon) pimConfig(c *conf.Config) pim.Config {
+	pc := pim.DefaultConfig()
+	pc.Rand = cryptoRand
+	pc.SSMRange = c.Global.SSMRange
+	pc.MaxRoutes = c.Limits.MaxRoutes
+	pc.MaxNeighbors = c.Limits.MaxNeighborsPerInterface
+	return pc
+}
+
+// SetConfigFile records where the configuration came from, for status.
+func (d *Daemon) SetConfigFile(path string) { d.configFile = path }
 
 // ErrStopped is returned by Do once the loop has ended.
 var ErrStopped = errors.New("daemon: stopped")
@@ -71,23 +108,31 @@ func (d *Daemon) post(ev any) {
 	}
 }
 
-// Do runs f on the loop and waits for it: the way to read state
-// consistently from another goroutine.
-func (d *Daemon) Do(f func()) error {
+// Do runs f on the loop and waits for it: the way to read or change state
+// from another goroutine.
+func (d *Daemon) Do(f func()) error { return d.DoContext(context.Background(), f) }
+
+// DoContext is Do that gives up when ctx ends before the loop took f.
+func (d *Daemon) DoContext(ctx context.Context, f func()) error {
 	done := make(chan struct{})
 	select {
 	case d.calls <- func() { f(); close(done) }:
 	case <-d.stopped:
 		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	<-done
 	return nil
 }
 
-// Run runs the loop until ctx is cancelled, then shuts down: every
-// interface leaves MLD and the kernel state is released.
-func (d *Daemon) Run(ctx context.Context) error {
+// Run runs the loop until ctx is cancelled, then shuts down gracefully:
+// PIM says goodbye (Hello with holdtime 0) on every interface, MLD stops,
+// and the kernel state is released (MRT6_DONE removes our MIFs and MFCs).
+// ready, if not nil, is closed once the loop runs.
+func (d *Daemon) Run(ctx context.Context, ready chan<- struct{}) error {
 	defer close(d.stopped)
+	d.started = d.now()
 	d.wake = time.NewTimer(time.Hour)
 	defer d.wake.Stop()
 	if err := d.k.Start(d.post); err != nil {
@@ -95,6 +140,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.resync(d.now())
+	if ready != nil {
+		close(ready)
+	}
 	for {
 		d.arm()
 		select {
@@ -114,6 +162,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 // arm sets the one real timer to the earliest deadline of the engines.
 func (d *Daemon) arm() {
 	next, ok := d.mld.NextDeadline()
+	if p, pok := d.pim.NextDeadline(); pok && (!ok || p.Before(next)) {
+		next, ok = p, true
+	}
 	wait := time.Hour
 	if ok {
 		wait = max(time.Until(next), 0)
@@ -123,32 +174,38 @@ func (d *Daemon) arm() {
 
 func (d *Daemon) expire(now time.Time) {
 	d.mldActions(now, d.mld.Expire(now))
+	d.pimActions(now, d.pim.Expire(now))
 }
 
 func (d *Daemon) handle(now time.Time, ev any) {
 	switch ev := ev.(type) {
 	case MLDInput:
 		d.receiveMLD(now, ev)
+	case PIMInput:
+		d.receivePIM(now, ev)
 	case kernel.LinkEvent:
 		d.linkEvent(now, ev)
+		d.refreshRPF(now)
 	case kernel.AddrEvent:
 		d.addrEvent(now, ev)
+		d.refreshRPF(now)
 	case kernel.RouteEvent:
-		// RPF is PIM's; nothing uses routes yet.
+		d.refreshRPF(now)
 	case kernel.ResyncEvent:
-		d.log.Warn("netlink events were lost; reading links and addresses again", "err", ev.Err)
+		d.log.Warn("netlink events were lost; reading links, addresses and routes again", "err", ev.Err)
 		d.resync(now)
+		d.refreshRPF(now)
 	case kernel.ErrorEvent:
-		d.log.Error("netlink subscription failed; interface changes are no longer seen", "err", ev.Err)
+		d.log.Error("netlink subscription failed; interface and route changes are no longer seen", "err", ev.Err)
 	case ReaderError:
 		d.log.Warn("read failed", "reader", ev.What, "err", ev.Err)
 	}
 }
 
 func (d *Daemon) shutdown(now time.Time) {
+	d.pimActions(now, d.pim.Shutdown(now))
 	for _, ifc := range d.sortedIfs() {
-		if ifc.active {
-			d.deactivate(now, ifc)
-		}
+		d.stopInterface(now, ifc)
 	}
+	d.log.Info("stopped: goodbye Hellos sent, kernel state released")
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pim6sd/pim6sd/kernel"
+	"github.com/pim6sd/pim6sd/pim"
 )
 
 // iface is the daemon's view of one interface.
@@ -16,18 +17,31 @@ type iface struct {
 	multicast bool
 	loopback  bool
 	register  bool // the kernel's pim6reg device
+	mtu       int
 	linkLocal netip.Addr
+	llBits    int // prefix length of the link-local address
 	globals   []netip.Prefix
 
-	active bool // MLD runs here
+	hasMIF bool
 	mif    kernel.MIF
+	mldOn  bool
+	pimOn  bool
 }
 
-// eligible is the default rule for running MLD (and PIM) on an interface:
-// up, multicast-capable, not loopback, not the register device, with a
-// usable link-local address (the source of every MLD and PIM message).
+// eligible is the rule for running MLD and PIM on an interface at all: up,
+// multicast-capable, not loopback, not the register device, with a usable
+// link-local address (the source of every MLD and PIM message). The
+// configuration then picks among eligible interfaces.
 func (i *iface) eligible() bool {
 	return i.up && i.multicast && !i.loopback && !i.register && i.linkLocal.IsValid()
+}
+
+func (i *iface) globalAddrs() []netip.Addr {
+	out := make([]netip.Addr, 0, len(i.globals))
+	for _, p := range i.globals {
+		out = append(out, p.Addr())
+	}
+	return out
 }
 
 func (d *Daemon) sortedIfs() []*iface {
@@ -54,6 +68,7 @@ func (i *iface) setLink(l kernel.Link) {
 	i.multicast = l.Multicast
 	i.loopback = l.Loopback
 	i.register = l.LinkType == "pimreg"
+	i.mtu = l.MTU
 }
 
 // resync reads every link and address again and reconciles: at start and
@@ -76,13 +91,13 @@ func (d *Daemon) resync(now time.Time) {
 	}
 	for idx, i := range d.ifs {
 		if !seen[idx] {
-			if i.active {
-				d.deactivate(now, i)
-			}
+			d.stopInterface(now, i)
 			delete(d.ifs, idx)
 		}
 	}
-	for _, i := range d.ifs {
+	old := make(map[int]netip.Addr)
+	for idx, i := range d.ifs {
+		old[idx] = i.linkLocal
 		i.linkLocal, i.globals = netip.Addr{}, nil
 	}
 	for _, a := range addrs {
@@ -91,6 +106,7 @@ func (d *Daemon) resync(now time.Time) {
 		}
 	}
 	for _, i := range d.sortedIfs() {
+		d.addressesChanged(now, i, old[i.index])
 		d.reconcile(now, i)
 	}
 }
@@ -104,12 +120,13 @@ func (i *iface) addAddr(a kernel.Addr) {
 	if a.LinkLocal {
 		// Keep the lowest, so the choice does not depend on event order.
 		if !i.linkLocal.IsValid() || a.Prefix.Addr().Less(i.linkLocal) {
-			i.linkLocal = a.Prefix.Addr()
+			i.linkLocal, i.llBits = a.Prefix.Addr(), a.Prefix.Bits()
 		}
 		return
 	}
 	if !slices.Contains(i.globals, a.Prefix) {
 		i.globals = append(i.globals, a.Prefix)
+		slices.SortFunc(i.globals, func(x, y netip.Prefix) int { return x.Addr().Compare(y.Addr()) })
 	}
 }
 
@@ -126,9 +143,7 @@ func (i *iface) delAddr(a kernel.Addr) {
 func (d *Daemon) linkEvent(now time.Time, ev kernel.LinkEvent) {
 	if ev.Deleted {
 		if i := d.ifs[ev.Link.Index]; i != nil {
-			if i.active {
-				d.deactivate(now, i)
-			}
+			d.stopInterface(now, i)
 			delete(d.ifs, ev.Link.Index)
 		}
 		return
@@ -141,12 +156,12 @@ func (d *Daemon) linkEvent(now time.Time, ev kernel.LinkEvent) {
 func (d *Daemon) addrEvent(now time.Time, ev kernel.AddrEvent) {
 	i := d.ifs[ev.Addr.LinkIndex]
 	if i == nil {
-		return // an address of a link not seen yet; its LinkEvent follows with a resync of addresses
+		return // a link not seen yet; its LinkEvent brings a reconcile
 	}
 	wasLL := i.linkLocal
 	if ev.Deleted || !usable(ev.Addr) {
 		i.delAddr(ev.Addr)
-		if ev.Deleted && ev.Addr.LinkLocal && i.linkLocal == (netip.Addr{}) {
+		if ev.Addr.LinkLocal && !i.linkLocal.IsValid() {
 			// Another link-local address may remain: read them again.
 			if addrs, err := d.k.Addrs(); err == nil {
 				for _, a := range addrs {
@@ -159,51 +174,142 @@ func (d *Daemon) addrEvent(now time.Time, ev kernel.AddrEvent) {
 	} else {
 		i.addAddr(ev.Addr)
 	}
-	if i.active && i.linkLocal.IsValid() && i.linkLocal != wasLL {
-		d.mldActions(now, d.mld.SetAddress(now, i.index, i.linkLocal))
-	}
+	d.addressesChanged(now, i, wasLL)
 	d.reconcile(now, i)
 }
 
-// reconcile starts or stops MLD on an interface to match eligible().
-func (d *Daemon) reconcile(now time.Time, i *iface) {
-	switch want := i.eligible(); {
-	case want && !i.active:
-		d.activate(now, i)
-	case !want && i.active:
-		d.deactivate(now, i)
+// addressesChanged tells the running engines about new addresses.
+func (d *Daemon) addressesChanged(now time.Time, i *iface, wasLL netip.Addr) {
+	if !i.linkLocal.IsValid() {
+		return // reconcile stops the engines
+	}
+	if i.mldOn && i.linkLocal != wasLL {
+		d.mldActions(now, d.mld.SetAddress(now, i.index, i.linkLocal))
+	}
+	if i.pimOn {
+		d.pimActions(now, d.pim.SetAddresses(now, i.index, i.linkLocal, i.globalAddrs()))
 	}
 }
 
-func (d *Daemon) activate(now time.Time, i *iface) {
-	mif, err := d.k.AddMIF(i.index)
-	if err != nil {
-		d.log.Error("cannot add a multicast interface; not running MLD there", "iface", i.name, "err", err)
-		return
+// reconcile starts or stops MLD and PIM on an interface to match the
+// eligibility rule and the configuration.
+func (d *Daemon) reconcile(now time.Time, i *iface) {
+	eligible := i.eligible()
+	_, runMLD := d.conf.InterfaceMLD(i.name)
+	_, runPIM := d.conf.InterfacePIM(i.name)
+	wantMLD, wantPIM := eligible && runMLD, eligible && runPIM
+	if (wantMLD || wantPIM) && !i.hasMIF {
+		mif, err := d.k.AddMIF(i.index)
+		if err != nil {
+			d.log.Error("cannot add a multicast interface; not running MLD or PIM there", "iface", i.name, "err", err)
+			return
+		}
+		i.hasMIF, i.mif = true, mif
+		d.applyMRIB(d.mrib.SetMIF(i.index, uint16(mif)))
 	}
+	if wantMLD && !i.mldOn {
+		d.startMLD(now, i)
+	} else if !wantMLD && i.mldOn {
+		d.stopMLD(now, i)
+	}
+	if wantPIM && !i.pimOn {
+		d.startPIM(now, i)
+	} else if !wantPIM && i.pimOn {
+		d.stopPIM(now, i)
+	}
+	if !i.mldOn && !i.pimOn && i.hasMIF {
+		d.dropMIF(i)
+	}
+}
+
+func (d *Daemon) dropMIF(i *iface) {
+	// May fail when the link is gone: the kernel removed the MIF itself.
+	_ = d.k.DelMIF(i.mif)
+	i.hasMIF = false
+	d.applyMRIB(d.mrib.DelMIF(i.index))
+}
+
+// stopInterface stops everything on an interface (it went away, or the
+// daemon stops).
+func (d *Daemon) stopInterface(now time.Time, i *iface) {
+	if i.mldOn {
+		d.stopMLD(now, i)
+	}
+	if i.pimOn {
+		d.stopPIM(now, i)
+	}
+	if i.hasMIF {
+		d.dropMIF(i)
+	}
+}
+
+func (d *Daemon) startMLD(now time.Time, i *iface) {
+	cfg, _ := d.conf.InterfaceMLD(i.name)
 	if err := d.k.JoinMLD(i.index); err != nil {
 		d.log.Error("cannot listen for MLD; not running MLD there", "iface", i.name, "err", err)
-		_ = d.k.DelMIF(mif)
 		return
 	}
-	acts, err := d.mld.AddInterface(now, i.index, i.name, i.linkLocal, d.cfg.MLD)
+	acts, err := d.mld.AddInterface(now, i.index, i.name, i.linkLocal, cfg)
 	if err != nil {
 		d.log.Error("bad MLD configuration; not running MLD there", "iface", i.name, "err", err)
 		_ = d.k.LeaveMLD(i.index)
-		_ = d.k.DelMIF(mif)
 		return
 	}
-	i.active, i.mif = true, mif
-	d.log.Info("interface up: running MLD", "iface", i.name, "ifindex", i.index, "mif", int(mif), "address", i.linkLocal)
+	i.mldOn = true
+	d.log.Info("MLD started", "iface", i.name, "ifindex", i.index, "mif", int(i.mif), "address", i.linkLocal)
 	d.mldActions(now, acts)
 }
 
-func (d *Daemon) deactivate(now time.Time, i *iface) {
+func (d *Daemon) stopMLD(now time.Time, i *iface) {
 	d.mldActions(now, d.mld.RemoveInterface(now, i.index))
-	// Either may fail when the link is already gone; the kernel then has
-	// dropped the membership and the MIF itself.
 	_ = d.k.LeaveMLD(i.index)
-	_ = d.k.DelMIF(i.mif)
-	i.active = false
-	d.log.Info("interface down: MLD stopped", "iface", i.name, "ifindex", i.index)
+	i.mldOn = false
+	d.log.Info("MLD stopped", "iface", i.name, "ifindex", i.index)
+}
+
+func (d *Daemon) pimIfConfig(i *iface) pim.IfConfig {
+	p, _ := d.conf.InterfacePIM(i.name)
+	c := pim.DefaultIfConfig()
+	c.HelloPeriod = p.HelloPeriod
+	c.HelloHoldtime = p.HelloHoldtime
+	c.TriggeredHelloDelay = p.TriggeredHelloDelay
+	c.DRPriority = p.DRPriority
+	c.PropagationDelay = p.PropagationDelay
+	c.OverrideInterval = p.OverrideInterval
+	c.JoinPrunePeriod = p.JoinPrunePeriod
+	c.JoinPruneHoldtime = p.JoinPruneHoldtime
+	if i.mtu >= 1280 {
+		c.MTU = i.mtu
+	}
+	return c
+}
+
+func (d *Daemon) startPIM(now time.Time, i *iface) {
+	if err := d.k.JoinPIM(i.index); err != nil {
+		d.log.Error("cannot listen for PIM; not running PIM there", "iface", i.name, "err", err)
+		return
+	}
+	acts, err := d.pim.AddInterface(now, i.index, i.name, i.linkLocal, i.globalAddrs(), d.pimIfConfig(i))
+	if err != nil {
+		d.log.Error("bad PIM configuration; not running PIM there", "iface", i.name, "err", err)
+		_ = d.k.LeavePIM(i.index)
+		return
+	}
+	i.pimOn = true
+	d.log.Info("PIM started", "iface", i.name, "ifindex", i.index, "mif", int(i.mif), "address", i.linkLocal)
+	d.pimActions(now, acts)
+	// PIM forgets an interface's listeners when it is removed and MLD only
+	// reports changes: give it what MLD knows.
+	for k, l := range d.listeners {
+		if k.ifindex == i.index {
+			d.pimActions(now, d.pim.SetListeners(now, listenerInput(l)))
+		}
+	}
+}
+
+func (d *Daemon) stopPIM(now time.Time, i *iface) {
+	d.pimActions(now, d.pim.RemoveInterface(now, i.index))
+	_ = d.k.LeavePIM(i.index)
+	i.pimOn = false
+	d.log.Info("PIM stopped", "iface", i.name, "ifindex", i.index)
 }

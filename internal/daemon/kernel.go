@@ -24,12 +24,33 @@ type Kernel interface {
 	// SendMLD sends an MLD message (checksum filled in) out of ifindex.
 	SendMLD(b []byte, ifindex int, src, dst netip.Addr) error
 
+	// JoinPIM and LeavePIM make the PIM socket listen on an interface
+	// (ALL-PIM-ROUTERS); SendPIM sends a PIM message (checksum filled in).
+	JoinPIM(ifindex int) error
+	LeavePIM(ifindex int) error
+	SendPIM(b []byte, ifindex int, src, dst netip.Addr) error
+
+	// SetMFC and DelMFC program the kernel's forwarding cache.
+	SetMFC(src, grp netip.Addr, iif kernel.MIF, oifs kernel.MIFSet) error
+	DelMFC(src, grp netip.Addr) error
+	// SGCount reads the kernel's counters of an (S,G) entry.
+	SGCount(src, grp netip.Addr) (kernel.SGCounters, error)
+
+	// RouteTo is the RPF lookup: the unicast route toward addr.
+	RouteTo(addr netip.Addr) (kernel.Route, error)
+
 	// Start starts the readers; each posts its inputs (MLDInput,
-	// kernel.Event) with post until Close.
+	// PIMInput, kernel.Event) with post until Close.
 	Start(post func(any)) error
 	// Close stops the readers and releases the kernel's state (MRT6_DONE
 	// removes our MIFs and MFC entries).
 	Close() error
+}
+
+// PIMInput is one message read from the PIM socket.
+type PIMInput struct {
+	Info kernel.RecvInfo
+	Data []byte
 }
 
 // MLDInput is one message read from the MLD socket.

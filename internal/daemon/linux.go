@@ -15,6 +15,7 @@ import (
 type Linux struct {
 	mrt *kernel.MRT
 	mld *kernel.MLDConn
+	pim *kernel.PIMConn
 	nl  *kernel.Netlink
 
 	done chan struct{}
@@ -34,13 +35,20 @@ func OpenLinux(table uint32) (*Linux, error) {
 		mrt.Close()
 		return nil, err
 	}
-	nl, err := kernel.OpenNetlink()
+	pim, err := kernel.OpenPIM()
 	if err != nil {
 		mld.Close()
 		mrt.Close()
 		return nil, err
 	}
-	return &Linux{mrt: mrt, mld: mld, nl: nl, done: make(chan struct{})}, nil
+	nl, err := kernel.OpenNetlink()
+	if err != nil {
+		pim.Close()
+		mld.Close()
+		mrt.Close()
+		return nil, err
+	}
+	return &Linux{mrt: mrt, mld: mld, pim: pim, nl: nl, done: make(chan struct{})}, nil
 }
 
 func (l *Linux) Links() ([]kernel.Link, error)          { return l.nl.Links() }
@@ -52,36 +60,55 @@ func (l *Linux) LeaveMLD(ifindex int) error             { return l.mld.Leave(ifi
 func (l *Linux) SendMLD(b []byte, ifi int, src, dst netip.Addr) error {
 	return l.mld.WriteTo(b, ifi, src, dst)
 }
+func (l *Linux) JoinPIM(ifindex int) error  { return l.pim.Join(ifindex) }
+func (l *Linux) LeavePIM(ifindex int) error { return l.pim.Leave(ifindex) }
+func (l *Linux) SendPIM(b []byte, ifi int, src, dst netip.Addr) error {
+	return l.pim.WriteTo(b, ifi, src, dst)
+}
+func (l *Linux) SetMFC(src, grp netip.Addr, iif kernel.MIF, oifs kernel.MIFSet) error {
+	return l.mrt.SetMFC(src, grp, iif, oifs)
+}
+func (l *Linux) DelMFC(src, grp netip.Addr) error { return l.mrt.DelMFC(src, grp) }
+func (l *Linux) SGCount(src, grp netip.Addr) (kernel.SGCounters, error) {
+	return l.mrt.SGCount(src, grp)
+}
+func (l *Linux) RouteTo(addr netip.Addr) (kernel.Route, error) { return l.nl.RouteTo(addr) }
 
-// Start starts the MLD reader and the netlink watcher.
+// Start starts the MLD and PIM readers and the netlink watcher.
 func (l *Linux) Start(post func(any)) error {
 	events, err := l.nl.Subscribe(l.done)
 	if err != nil {
 		return fmt.Errorf("netlink subscribe: %w", err)
 	}
-	l.wg.Add(2)
+	l.wg.Add(3)
 	go func() {
 		defer l.wg.Done()
 		for ev := range events {
 			post(ev)
 		}
 	}()
-	go func() {
-		defer l.wg.Done()
-		buf := make([]byte, 65536)
-		for {
-			n, info, err := l.mld.ReadFrom(buf)
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			if err != nil && !errors.Is(err, kernel.ErrRecvTruncated) {
-				post(ReaderError{What: "mld", Err: err})
-				continue
-			}
-			post(MLDInput{Info: info, Data: append([]byte(nil), buf[:n]...)})
-		}
-	}()
+	go l.read("mld", l.mld.ReadFrom, func(info kernel.RecvInfo, b []byte) any { return MLDInput{info, b} }, post)
+	go l.read("pim", l.pim.ReadFrom, func(info kernel.RecvInfo, b []byte) any { return PIMInput{info, b} }, post)
 	return nil
+}
+
+// read is a socket reader: it posts each message (a copy) until the socket
+// is closed. A truncated message is posted as it is; the engines count it
+// as malformed.
+func (l *Linux) read(what string, readFrom func([]byte) (int, kernel.RecvInfo, error), wrap func(kernel.RecvInfo, []byte) any, post func(any)) {
+	defer l.wg.Done()
+	buf := make([]byte, 65536)
+	for {
+		n, info, err := readFrom(buf)
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+		if err != nil && !errors.Is(err, kernel.ErrRecvTruncated) {
+			post(ReaderError{What: what, Err: err})
+			continue
+		}
+		post(wrap(info, append([]byte(nil), buf[:n]...)))
+	}
 }
 
 // Close stops the readers and closes the sockets; closing the MRT socket
@@ -91,6 +118,7 @@ func (l *Linux) Close() error {
 	l.once.Do(func() {
 		close(l.done)
 		errs = append(errs, l.mld.Close())
+		errs = append(errs, l.pim.Close())
 		errs = append(errs, l.mrt.Close())
 		l.wg.Wait()
 		errs = append(errs, l.nl.Close())

@@ -5,15 +5,20 @@ import (
 
 	"github.com/pim6sd/pim6sd/mld"
 	"github.com/pim6sd/pim6sd/mld/mldmsg"
+	"github.com/pim6sd/pim6sd/pim"
 )
 
 func (d *Daemon) receiveMLD(now time.Time, in MLDInput) {
 	i := d.ifs[in.Info.IfIndex]
-	if i == nil || !i.active {
+	if i == nil || !i.mldOn {
 		return // not an MLD interface (the socket hears every link)
 	}
 	pkt := mld.Packet{Src: in.Info.Src, Dst: in.Info.Dst, HopLimit: in.Info.HopLimit, RouterAlert: in.Info.RouterAlert, Data: in.Data}
 	d.mldActions(now, d.mld.Receive(now, i.index, pkt))
+}
+
+func listenerInput(l mld.ListenerUpdate) pim.ListenerInput {
+	return pim.ListenerInput{IfIndex: l.IfIndex, Group: l.Group, Exclude: l.Mode == mld.Exclude, Sources: l.Sources}
 }
 
 // mldActions carries out what the MLD engine asked for.
@@ -41,6 +46,9 @@ func (d *Daemon) mldActions(now time.Time, acts []mld.Action) {
 				d.listeners[key] = a
 			}
 			d.log.Debug("listeners changed", "iface", d.name(a.IfIndex), "group", a.Group, "mode", a.Mode, "sources", a.Sources)
+			if i := d.ifs[a.IfIndex]; i != nil && i.pimOn {
+				d.pimActions(now, d.pim.SetListeners(now, listenerInput(a)))
+			}
 		case mld.QuerierChange:
 			d.log.Info("MLD querier", "iface", d.name(a.IfIndex), "querier", a.Querier, "self", a.Self)
 		case mld.OlderQuerier:
@@ -70,7 +78,7 @@ func (d *Daemon) MLDState() ([]mld.InterfaceState, error) {
 }
 
 // Listeners returns the current listener state per interface and group:
-// what PIM will consume as local receivers.
+// what PIM consumes as local receivers.
 func (d *Daemon) Listeners() ([]mld.ListenerUpdate, error) {
 	var out []mld.ListenerUpdate
 	err := d.Do(func() {

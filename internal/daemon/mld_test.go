@@ -12,22 +12,32 @@ import (
 
 	"golang.org/x/net/ipv6"
 
+	"github.com/pim6sd/pim6sd/conf"
 	"github.com/pim6sd/pim6sd/internal/netns"
 	"github.com/pim6sd/pim6sd/mld"
 )
 
 // startDaemon runs a daemon inside ns until the test ends.
-func startDaemon(t *testing.T, ns *netns.NS, cfg Config) *Daemon {
+func startDaemon(t *testing.T, ns *netns.NS, cfg *conf.Config) *Daemon {
 	t.Helper()
 	var k *Linux
 	if err := ns.Do(func() (err error) { k, err = OpenLinux(0); return err }); err != nil {
 		t.Fatalf("open kernel in %s: %v", ns.Name, err)
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	d := New(cfg, k, log)
+	d, err := New(cfg, k, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
-	go func() { errc <- d.Run(ctx) }()
+	ready := make(chan struct{})
+	go func() { errc <- d.Run(ctx, ready) }()
+	select {
+	case <-ready:
+	case err := <-errc:
+		t.Fatalf("daemon: %v", err)
+	}
 	t.Cleanup(func() {
 		cancel()
 		if err := <-errc; err != nil {
@@ -160,10 +170,11 @@ func TestMLDRealHosts(t *testing.T) {
 	h2.LinkLocal("to-r")
 	h1.LinkLocal("to-r")
 
-	cfg := Config{MLD: mld.DefaultConfig()}
+	cfg := conf.Default()
 	d := startDaemon(t, r, cfg)
 	ifV2, ifV1 := r.IfIndex("to-h2"), r.IfIndex("to-h1")
-	llqt := time.Duration(cfg.MLD.LastListenerQueryCount) * cfg.MLD.LastListenerQueryInterval
+	mcfg, _ := cfg.InterfaceMLD("to-h2")
+	llqt := time.Duration(mcfg.LastListenerQueryCount) * mcfg.LastListenerQueryInterval
 
 	v2 := newHost(t, h2, "to-r")
 	v1 := newHost(t, h1, "to-r")

@@ -1,0 +1,297 @@
+// Package app is the pim6sd process around the daemon's loop: command line,
+// configuration file, logging, the control socket, the pid file, signals
+// (SIGTERM/SIGINT stop, SIGHUP reloads, SIGUSR1 dumps) and running in the
+// background. cmd/pim6sd is a thin main over Main.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/pim6sd/pim6sd/conf"
+	"github.com/pim6sd/pim6sd/internal/ctl"
+	"github.com/pim6sd/pim6sd/internal/daemon"
+	"github.com/pim6sd/pim6sd/internal/version"
+)
+
+// Main runs the pim6sd command line and returns the exit status.
+func Main(args []string, stdout, stderr io.Writer) int {
+	app := &cli.App{
+		Name:      "pim6sd",
+		Usage:     "IPv6 multicast routing daemon (MLDv1/v2 router, PIM-SM, SSM)",
+		Version:   version.String(),
+		Writer:    stdout,
+		ErrWriter: stderr,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration file (TOML); none: RFC defaults on every eligible interface"},
+			&cli.BoolFlag{Name: "foreground", Aliases: []string{"f"}, Usage: "stay in the foreground and log to stderr"},
+			&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error (overrides the configuration)"},
+			&cli.StringFlag{Name: "socket", Usage: "control socket path (overrides the configuration; default " + ctl.DefaultSocketPath + ")"},
+			&cli.StringFlag{Name: "pidfile", Usage: "pid file path, \"\" for none (overrides the configuration)"},
+		},
+		Action: func(c *cli.Context) error { return runCommand(c, stderr) },
+		Commands: []*cli.Command{
+			{
+				Name:      "check-config",
+				Usage:     "check a configuration file and list every problem",
+				ArgsUsage: "FILE",
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return cli.Exit("pim6sd check-config: give exactly one file", 2)
+					}
+					if _, err := conf.Load(c.Args().First()); err != nil {
+						return cli.Exit(configError(c.Args().First(), err), 1)
+					}
+					fmt.Fprintf(c.App.Writer, "%s: ok\n", c.Args().First())
+					return nil
+				},
+			},
+			{
+				Name:  "version",
+				Usage: "print the version",
+				Action: func(c *cli.Context) error {
+					fmt.Fprintln(c.App.Writer, "pim6sd", version.String())
+					return nil
+				},
+			},
+		},
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+	if err := app.Run(args); err != nil {
+		fmt.Fprintln(stderr, err)
+		var ec cli.ExitCoder
+		if errors.As(err, &ec) {
+			return ec.ExitCode()
+		}
+		return 1
+	}
+	return 0
+}
+
+// configError formats a configuration error with every problem on its own
+// line.
+func configError(path string, err error) string {
+	var list conf.Errors
+	if errors.As(err, &list) {
+		return fmt.Sprintf("pim6sd: %d problem(s) in %s:\n%s", len(list), path, err)
+	}
+	return fmt.Sprintf("pim6sd: configuration %s: %v", path, err)
+}
+
+// options are the command line's choices.
+type options struct {
+	configPath string
+	foreground bool
+	logLevel   string
+	socket     *string
+	pidfile    *string
+}
+
+func runCommand(c *cli.Context, stderr io.Writer) error {
+	if c.NArg() > 0 {
+		return cli.Exit(fmt.Sprintf("pim6sd: unexpected argument %q (commands: check-config, version)", c.Args().First()), 2)
+	}
+	o := options{configPath: c.String("config"), foreground: c.Bool("foreground"), logLevel: c.String("log-level")}
+	if c.IsSet("socket") {
+		s := c.String("socket")
+		o.socket = &s
+	}
+	if c.IsSet("pidfile") {
+		s := c.String("pidfile")
+		o.pidfile = &s
+	}
+	if !o.foreground && os.Getenv(readyEnv) == "" {
+		return background(stderr)
+	}
+	if err := run(o, stderr); err != nil {
+		notifyReady(err)
+		return cli.Exit(err.Error(), 1)
+	}
+	return nil
+}
+
+// loadConfig reads the configuration (or the defaults) and applies the
+// command line's overrides.
+func loadConfig(o options) (*conf.Config, error) {
+	cfg := conf.Default()
+	if o.configPath != "" {
+		var err error
+		if cfg, err = conf.Load(o.configPath); err != nil {
+			return nil, errors.New(configError(o.configPath, err))
+		}
+	}
+	if o.socket != nil {
+		cfg.Global.Socket = *o.socket
+	}
+	if o.pidfile != nil {
+		cfg.Global.PIDFile = *o.pidfile
+	}
+	if o.logLevel != "" {
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(o.logLevel)); err != nil {
+			return nil, fmt.Errorf("pim6sd: --log-level %q: use debug, info, warn or error", o.logLevel)
+		}
+		cfg.Global.LogLevel = l
+	}
+	return cfg, nil
+}
+
+func run(o options, stderr io.Writer) error {
+	cfg, err := loadConfig(o)
+	if err != nil {
+		return err
+	}
+	level := new(slog.LevelVar)
+	level.Set(cfg.Global.LogLevel)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	k, err := daemon.OpenLinux(cfg.Global.MRTTable)
+	if err != nil {
+		return fmt.Errorf("pim6sd: cannot open the kernel's multicast routing: %w", err)
+	}
+	d, err := daemon.New(cfg, k, log)
+	if err != nil {
+		k.Close()
+		return fmt.Errorf("pim6sd: %w", err)
+	}
+	if o.configPath != "" {
+		abs, _ := filepath.Abs(o.configPath)
+		d.SetConfigFile(abs)
+	}
+	srv, err := ctl.Listen(ctl.ServerConfig{Path: cfg.Global.Socket, Log: log}, ctl.Handler{Snapshot: d.Snapshot})
+	if err != nil {
+		k.Close()
+		return fmt.Errorf("pim6sd: control socket: %w", err)
+	}
+	if err := writePIDFile(cfg.Global.PIDFile); err != nil {
+		srv.Close()
+		k.Close()
+		return fmt.Errorf("pim6sd: pid file: %w", err)
+	}
+	defer removePIDFile(cfg.Global.PIDFile)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
+	defer signal.Stop(sigs)
+
+	ready := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx, ready) }()
+	go func() { _ = srv.Serve() }()
+	select {
+	case <-ready:
+	case err := <-done:
+		srv.Close()
+		return fmt.Errorf("pim6sd: %w", err)
+	}
+	log.Info("pim6sd running", "version", version.String(), "pid", os.Getpid(), "config", o.configPath, "socket", cfg.Global.Socket, "table", cfg.Global.MRTTable)
+	notifyReady(nil)
+
+	for {
+		select {
+		case err := <-done:
+			srv.Close()
+			return err
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGTERM, syscall.SIGINT:
+				log.Info("stopping", "signal", sig.String())
+				cancel()
+				err := <-done
+				srv.Close()
+				if err != nil {
+					return fmt.Errorf("pim6sd: shutdown: %w", err)
+				}
+				return nil
+			case syscall.SIGHUP:
+				reload(d, o, cfg, level, log)
+			case syscall.SIGUSR1:
+				dump(d, cfg, log)
+			}
+		}
+	}
+}
+
+// reload rereads the configuration file; a file with any problem is
+// refused whole and the running configuration stays.
+func reload(d *daemon.Daemon, o options, running *conf.Config, level *slog.LevelVar, log *slog.Logger) {
+	if o.configPath == "" {
+		log.Info("SIGHUP: no configuration file to reload (running on the defaults)")
+		return
+	}
+	cfg, err := loadConfig(o)
+	if err != nil {
+		log.Error("SIGHUP: new configuration refused; the running one stays", "err", err.Error())
+		return
+	}
+	ch, err := d.Reload(cfg)
+	if err != nil {
+		log.Error("SIGHUP: reload failed", "err", err)
+		return
+	}
+	if ch.Empty() {
+		log.Info("SIGHUP: configuration unchanged")
+		return
+	}
+	level.Set(cfg.Global.LogLevel)
+	for _, r := range ch.RestartNeeded {
+		log.Warn("SIGHUP: this change needs a restart; the running value stays", "change", r)
+	}
+	log.Info("SIGHUP: configuration reloaded", "changes", ch.String())
+	*running = *cfg
+}
+
+// dump writes the report to the dump file (SIGUSR1).
+func dump(d *daemon.Daemon, cfg *conf.Config, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := d.Snapshot(ctx)
+	if err != nil {
+		log.Error("SIGUSR1: no snapshot", "err", err)
+		return
+	}
+	if err := ctl.WriteDumpFile(cfg.Global.DumpFile, s); err != nil {
+		log.Error("SIGUSR1: writing the dump failed", "file", cfg.Global.DumpFile, "err", err)
+		return
+	}
+	log.Info("SIGUSR1: state dumped", "file", cfg.Global.DumpFile)
+}
+
+func writePIDFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid != os.Getpid() && syscall.Kill(pid, 0) == nil {
+			return fmt.Errorf("%s names process %d, which is running: is another pim6sd running?", path, pid)
+		}
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func removePIDFile(path string) {
+	if path == "" {
+		return
+	}
+	if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) == strconv.Itoa(os.Getpid()) {
+		os.Remove(path)
+	}
+}

@@ -1,0 +1,153 @@
+package daemon
+
+import (
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/pim6sd/pim6sd/kernel"
+	"github.com/pim6sd/pim6sd/mrib"
+	"github.com/pim6sd/pim6sd/pim"
+	"github.com/pim6sd/pim6sd/pim/pimmsg"
+)
+
+func (d *Daemon) receivePIM(now time.Time, in PIMInput) {
+	i := d.ifs[in.Info.IfIndex]
+	if i == nil || !i.pimOn {
+		return
+	}
+	d.pimActions(now, d.pim.Receive(now, i.index, in.Info.Src, in.Info.Dst, in.Data))
+}
+
+// pimActions carries out what the PIM engine asked for. The WatchRPF
+// actions of one list are answered together with one SetRPFs, so the Joins
+// they cause go out aggregated.
+func (d *Daemon) pimActions(now time.Time, acts []pim.Action) {
+	var watch []pim.RPFUpdate
+	for _, a := range acts {
+		switch a := a.(type) {
+		case pim.SendPIM:
+			d.sendPIM(a)
+		case pim.WatchRPF:
+			rpf := d.lookupRPF(a.Addr)
+			d.rpf[a.Addr] = rpf
+			watch = append(watch, pim.RPFUpdate{Addr: a.Addr, RPF: rpf})
+		case pim.UnwatchRPF:
+			delete(d.rpf, a.Addr)
+		case pim.Route:
+			d.applyMRIB(d.mrib.Set(mrib.Route{SG: mrib.SG{Source: a.Source, Group: a.Group}, IIF: a.IIF, OIFs: a.OIFs}))
+		case pim.NeighborChange:
+			if a.Up {
+				d.log.Info("PIM neighbor up", "iface", d.name(a.IfIndex), "neighbor", a.Neighbor, "event", a.Reason)
+			} else {
+				d.log.Info("PIM neighbor down", "iface", d.name(a.IfIndex), "neighbor", a.Neighbor, "event", a.Reason)
+			}
+		case pim.DRChange:
+			d.log.Info("PIM DR", "iface", d.name(a.IfIndex), "dr", a.DR, "self", a.Self)
+		case pim.LimitHit:
+			d.log.Warn("PIM limit reached; further state is refused", "iface", d.name(a.IfIndex), "kind", a.Kind, "limit", a.Limit)
+		}
+	}
+	if len(watch) > 0 {
+		d.pimActions(now, d.pim.SetRPFs(now, watch))
+	}
+}
+
+func (d *Daemon) sendPIM(a pim.SendPIM) {
+	i := d.ifs[a.IfIndex]
+	if i == nil {
+		return
+	}
+	src := a.Src
+	if !src.IsValid() {
+		src = i.linkLocal
+	}
+	if !src.IsValid() {
+		return
+	}
+	b, err := pimmsg.Marshal(a.Msg, src, a.Dst)
+	if err != nil {
+		d.log.Error("cannot encode a PIM message", "iface", i.name, "type", a.Msg.Type(), "err", err)
+		return
+	}
+	if err := d.k.SendPIM(b, i.index, src, a.Dst); err != nil {
+		d.log.Warn("sending a PIM message failed", "iface", i.name, "type", a.Msg.Type(), "err", err)
+	}
+}
+
+// applyMRIB carries out kernel forwarding operations and reports each
+// result back to the MRIB.
+func (d *Daemon) applyMRIB(ops []mrib.Op) {
+	for _, op := range ops {
+		var err error
+		if op.Del {
+			err = d.k.DelMFC(op.SG.Source, op.SG.Group)
+			if errors.Is(err, kernel.ErrNoMFC) {
+				err = nil // already gone (the kernel dropped it with a MIF)
+			}
+		} else {
+			err = d.k.SetMFC(op.SG.Source, op.SG.Group, kernel.MIF(op.IIF), kernel.MIFSet(op.OIFs))
+		}
+		d.mrib.Applied(op, err)
+		if err != nil {
+			d.log.Error("programming the kernel's multicast forwarding failed", "source", op.SG.Source, "group", op.SG.Group, "delete", op.Del, "err", err)
+		} else {
+			d.log.Debug("kernel MFC", "source", op.SG.Source, "group", op.SG.Group, "delete", op.Del, "iif", op.IIF, "oifs", kernel.MIFSet(op.OIFs))
+		}
+	}
+}
+
+// lookupRPF asks the kernel for the unicast route toward addr
+// (MRIB.next_hop, RPF_interface).
+func (d *Daemon) lookupRPF(addr netip.Addr) pim.RPF {
+	r, err := d.k.RouteTo(addr)
+	if err != nil {
+		if !errors.Is(err, kernel.ErrNoRoute) {
+			d.log.Warn("RPF lookup failed", "addr", addr, "err", err)
+		}
+		return pim.RPF{}
+	}
+	return pim.RPF{Valid: true, IfIndex: r.LinkIndex, NextHop: r.Gateway, Metric: r.Metric, Preference: preference(r.Protocol)}
+}
+
+// preference maps the protocol that installed a route to an administrative
+// distance, the Metric Preference of Assert (RFC 7761 4.6): lower wins.
+func preference(proto int) uint32 {
+	switch proto {
+	case 2: // kernel: connected
+		return 0
+	case 3, 4: // boot, static
+		return 1
+	case 186: // bgp
+		return 20
+	case 188: // ospf
+		return 110
+	case 189: // rip
+		return 120
+	case 187: // isis
+		return 115
+	}
+	return 150
+}
+
+// refreshRPF looks up every watched address again after a routing, link
+// or address change and tells PIM what moved. Carrier loss moves no route
+// event, so link and address events also get here.
+func (d *Daemon) refreshRPF(now time.Time) {
+	if len(d.rpf) == 0 {
+		return
+	}
+	var changed []pim.RPFUpdate
+	for addr, old := range d.rpf {
+		if rpf := d.lookupRPF(addr); rpf != old {
+			d.rpf[addr] = rpf
+			changed = append(changed, pim.RPFUpdate{Addr: addr, RPF: rpf})
+		}
+	}
+	if len(changed) > 0 {
+		for _, c := range changed {
+			d.log.Info("RPF changed", "addr", c.Addr, "iface", d.name(c.RPF.IfIndex), "nexthop", c.RPF.NextHop, "valid", c.RPF.Valid)
+		}
+		d.pimActions(now, d.pim.SetRPFs(now, changed))
+	}
+}

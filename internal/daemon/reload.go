@@ -1,0 +1,59 @@
+package daemon
+
+import (
+	"reflect"
+	"time"
+
+	"github.com/pim6sd/pim6sd/conf"
+)
+
+// Reload applies a new configuration on the loop, changing only what
+// differs: interfaces started or stopped, MLD and PIM settings of the
+// interfaces whose effective values changed. Settings that need a restart
+// (conf.Changes.RestartNeeded) keep their old values. It returns what
+// changed.
+func (d *Daemon) Reload(c *conf.Config) (conf.Changes, error) {
+	var ch conf.Changes
+	err := d.Do(func() { ch = d.reload(d.now(), c) })
+	return ch, err
+}
+
+func (d *Daemon) reload(now time.Time, c *conf.Config) conf.Changes {
+	ch := conf.Diff(d.conf, c)
+	if ch.Empty() {
+		return ch
+	}
+	old := d.conf
+	// What needs a restart keeps its running value.
+	c.Global.MRTTable = old.Global.MRTTable
+	c.Global.Socket = old.Global.Socket
+	c.Global.PIDFile = old.Global.PIDFile
+	d.conf = c
+	if ch.SSMRange || ch.Limits {
+		d.log.Warn("the SSM range and the limits apply to MLD at once; PIM routing keeps the old ones until a restart")
+	}
+	for _, i := range d.sortedIfs() {
+		before := [2]bool{i.mldOn, i.pimOn}
+		d.reconcile(now, i)
+		after := [2]bool{i.mldOn, i.pimOn}
+		if i.mldOn && before[0] == after[0] {
+			newCfg, _ := c.InterfaceMLD(i.name)
+			oldCfg, _ := old.InterfaceMLD(i.name)
+			if !reflect.DeepEqual(oldCfg, newCfg) {
+				acts, err := d.mld.SetConfig(now, i.index, newCfg)
+				if err != nil {
+					d.log.Error("new MLD configuration refused for this interface", "iface", i.name, "err", err)
+				}
+				d.mldActions(now, acts)
+			}
+		}
+		if i.pimOn && before[1] == after[1] {
+			acts, err := d.pim.SetInterfaceConfig(now, i.index, d.pimIfConfig(i))
+			if err != nil {
+				d.log.Error("new PIM configuration refused for this interface", "iface", i.name, "err", err)
+			}
+			d.pimActions(now, acts)
+		}
+	}
+	return ch
+}

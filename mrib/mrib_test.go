@@ -1,0 +1,105 @@
+package mrib
+
+import (
+	"errors"
+	"net/netip"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+var (
+	s1 = netip.MustParseAddr("2001:db8:1::10")
+	g1 = netip.MustParseAddr("ff3e::4321:1234")
+	sg = SG{s1, g1}
+)
+
+// apply reports every op as applied successfully, as the daemon does.
+func apply(t *Table, ops []Op) []Op {
+	for _, op := range ops {
+		t.Applied(op, nil)
+	}
+	return ops
+}
+
+func TestSetInstallsOnlyWithMIFs(t *testing.T) {
+	tb := New()
+	// No MIFs yet: nothing can be installed.
+	if ops := apply(tb, tb.Set(Route{SG: sg, IIF: 2, OIFs: []int{3, 4}})); len(ops) != 0 {
+		t.Fatalf("ops without MIFs: %+v", ops)
+	}
+	apply(tb, tb.SetMIF(2, 0))
+	if tb.Len() != 0 {
+		t.Fatal("installed with only the incoming MIF")
+	}
+	// The first outgoing interface gets a MIF: the entry goes in.
+	ops := apply(tb, tb.SetMIF(3, 1))
+	if diff := cmp.Diff([]Op{{SG: sg, IIF: 0, OIFs: 1 << 1}}, ops, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+		t.Fatalf("(-want +got)\n%s", diff)
+	}
+	ops = apply(tb, tb.SetMIF(4, 5))
+	if diff := cmp.Diff([]Op{{SG: sg, IIF: 0, OIFs: 1<<1 | 1<<5}}, ops, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+		t.Fatalf("(-want +got)\n%s", diff)
+	}
+	// Setting the same desired state again changes nothing.
+	if ops := tb.Set(Route{SG: sg, IIF: 2, OIFs: []int{4, 3}}); len(ops) != 0 {
+		t.Fatalf("unchanged route produced %+v", ops)
+	}
+	// The incoming interface loses its MIF: delete.
+	ops = apply(tb, tb.DelMIF(2))
+	if diff := cmp.Diff([]Op{{Del: true, SG: sg}}, ops, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+		t.Fatalf("(-want +got)\n%s", diff)
+	}
+}
+
+func TestOIFEqualToIIFIsDropped(t *testing.T) {
+	tb := New()
+	apply(tb, tb.SetMIF(2, 0))
+	apply(tb, tb.SetMIF(3, 1))
+	if ops := tb.Set(Route{SG: sg, IIF: 2, OIFs: []int{2}}); len(ops) != 0 {
+		t.Fatalf("an entry forwarding back out of its incoming interface: %+v", ops)
+	}
+}
+
+func TestRemoveAndFailures(t *testing.T) {
+	tb := New()
+	apply(tb, tb.SetMIF(2, 0))
+	apply(tb, tb.SetMIF(3, 1))
+	ops := tb.Set(Route{SG: sg, IIF: 2, OIFs: []int{3}})
+	// The kernel refused: nothing is recorded as installed, and a later
+	// identical Set retries.
+	tb.Applied(ops[0], errors.New("boom"))
+	if tb.Len() != 0 {
+		t.Fatal("a failed set counted as installed")
+	}
+	if ops := tb.Set(Route{SG: sg, IIF: 2, OIFs: []int{3}}); len(ops) != 1 || ops[0].Del {
+		t.Fatalf("no retry after a failure: %+v", ops)
+	}
+	tb.Applied(Op{SG: sg, IIF: 0, OIFs: 2}, nil)
+	// Removing the route deletes the entry.
+	ops = apply(tb, tb.Set(Route{SG: sg}))
+	if diff := cmp.Diff([]Op{{Del: true, SG: sg}}, ops, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+		t.Fatalf("(-want +got)\n%s", diff)
+	}
+	if tb.Len() != 0 {
+		t.Fatal("still installed after delete")
+	}
+}
+
+func TestResyncReinstallsEverything(t *testing.T) {
+	tb := New()
+	apply(tb, tb.SetMIF(2, 0))
+	apply(tb, tb.SetMIF(3, 1))
+	g2 := netip.MustParseAddr("ff3e::2")
+	apply(tb, tb.Set(Route{SG: sg, IIF: 2, OIFs: []int{3}}))
+	apply(tb, tb.Set(Route{SG: SG{s1, g2}, IIF: 2, OIFs: []int{3}}))
+	ops := tb.Resync()
+	if len(ops) != 2 || ops[0].SG.Group != g2 || ops[1].SG.Group != g1 {
+		t.Fatalf("resync ops (sorted by group): %+v", ops)
+	}
+	got := tb.Installed()
+	if len(got) != 0 {
+		t.Fatalf("installed before the resync ops were applied: %+v", got)
+	}
+}
