@@ -1,0 +1,146 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/ipv6"
+
+	"github.com/pim6sd/pim6sd/internal/netns"
+)
+
+// link connects a and b with a veth pair and gives each end a fixed
+// link-local address (so PIM neighbors are predictable) and optionally a
+// global one.
+func link(t *testing.T, a *netns.NS, aIf, aLL, aGlobal string, b *netns.NS, bIf, bLL, bGlobal string) {
+	t.Helper()
+	netns.Veth(t, a, aIf, b, bIf)
+	for _, e := range []struct {
+		ns             *netns.NS
+		ifname, ll, gl string
+	}{{a, aIf, aLL, aGlobal}, {b, bIf, bLL, bGlobal}} {
+		if e.ll != "" {
+			e.ns.AddAddr(e.ifname, e.ll+"/64")
+		}
+		if e.gl != "" {
+			e.ns.AddAddr(e.ifname, e.gl)
+		}
+	}
+}
+
+func router(t *testing.T, label string) *netns.NS {
+	n := newNS(t, label)
+	n.Sysctl("net.ipv6.conf.all.forwarding", "1")
+	return n
+}
+
+// receiver is a host socket joined to (S,G) that counts what arrives.
+type receiver struct {
+	t    *testing.T
+	conn *ipv6.PacketConn
+	raw  net.PacketConn
+	ifi  *net.Interface
+	grp  net.IP
+	src  net.IP
+}
+
+func joinSSM(t *testing.T, ns *netns.NS, ifname, source, group string, port int) *receiver {
+	t.Helper()
+	r := &receiver{t: t, grp: net.ParseIP(group), src: net.ParseIP(source)}
+	if err := ns.Do(func() error {
+		c, err := net.ListenPacket("udp6", fmt.Sprintf("[::]:%d", port))
+		if err != nil {
+			return err
+		}
+		r.raw = c
+		r.conn = ipv6.NewPacketConn(c)
+		r.ifi, err = net.InterfaceByName(ifname)
+		if err != nil {
+			return err
+		}
+		return r.conn.JoinSourceSpecificGroup(r.ifi, &net.UDPAddr{IP: r.grp}, &net.UDPAddr{IP: r.src})
+	}); err != nil {
+		t.Fatalf("join (%s,%s) in %s: %v", source, group, ns.Name, err)
+	}
+	t.Cleanup(func() { r.raw.Close() })
+	return r
+}
+
+func (r *receiver) leave() {
+	r.t.Helper()
+	if err := r.conn.LeaveSourceSpecificGroup(r.ifi, &net.UDPAddr{IP: r.grp}, &net.UDPAddr{IP: r.src}); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// count reads until nothing arrives for quiet, and returns how many
+// datagrams with each payload arrived.
+func (r *receiver) count(quiet time.Duration) map[string]int {
+	got := map[string]int{}
+	buf := make([]byte, 2048)
+	for {
+		r.raw.SetReadDeadline(time.Now().Add(quiet))
+		n, _, err := r.raw.ReadFrom(buf)
+		if err != nil {
+			return got
+		}
+		got[string(buf[:n])]++
+	}
+}
+
+// sender sends UDP datagrams to a group from a host namespace.
+type sender struct {
+	conn *ipv6.PacketConn
+	raw  net.PacketConn
+	dst  *net.UDPAddr
+}
+
+func newSender(t *testing.T, ns *netns.NS, ifname, group string, port int) *sender {
+	t.Helper()
+	s := &sender{dst: &net.UDPAddr{IP: net.ParseIP(group), Port: port}}
+	if err := ns.Do(func() error {
+		c, err := net.ListenPacket("udp6", "[::]:0")
+		if err != nil {
+			return err
+		}
+		s.raw = c
+		s.conn = ipv6.NewPacketConn(c)
+		ifi, err := net.InterfaceByName(ifname)
+		if err != nil {
+			return err
+		}
+		if err := s.conn.SetMulticastInterface(ifi); err != nil {
+			return err
+		}
+		return s.conn.SetMulticastHopLimit(16)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.raw.Close() })
+	return s
+}
+
+func (s *sender) send(t *testing.T, payload string) {
+	t.Helper()
+	if _, err := s.raw.WriteTo([]byte(payload), s.dst); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sendUntil sends numbered datagrams every interval until stop returns
+// true, and returns how many it sent.
+func (s *sender) sendUntil(t *testing.T, prefix string, interval time.Duration, stop func() bool) int {
+	n := 0
+	for !stop() {
+		s.send(t, fmt.Sprintf("%s-%d", prefix, n))
+		n++
+		time.Sleep(interval)
+	}
+	return n
+}
+
+func addrOf(s string) netip.Addr { return netip.MustParseAddr(strings.Split(s, "/")[0]) }
