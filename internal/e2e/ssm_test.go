@@ -212,3 +212,40 @@ dr-priority = 5
 		t.Error("no Hello with holdtime 0 was sent on SIGTERM")
 	}
 }
+
+// Without --foreground, pim6sd detaches and its exit status says whether
+// the daemon started; a second one on the same table is refused clearly.
+func TestBackgroundStart(t *testing.T) {
+	tp := newOneRouter(t)
+	dir := t.TempDir()
+	sock, pidfile := filepath.Join(dir, "s.sock"), filepath.Join(dir, "p.pid")
+	out, err := tp.rtr.Run(filepath.Join(bin, "pim6sd"), "--socket", sock, "--pidfile", pidfile)
+	if err != nil || !strings.Contains(out, "running in the background") {
+		t.Fatalf("background start: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(pidfile)
+	if err != nil {
+		t.Fatalf("no pid file: %v", err)
+	}
+	pid := strings.TrimSpace(string(b))
+	t.Cleanup(func() { tp.rtr.Run("kill", "-TERM", pid) })
+	if out, err := exec.Command(filepath.Join(bin, "pim6stat"), "--socket", sock).CombinedOutput(); err != nil || !strings.Contains(string(out), "Multicast Interface Table") {
+		t.Fatalf("pim6stat against the background daemon: %v\n%s", err, out)
+	}
+	// A second daemon on the same multicast table fails with a clear error.
+	out, err = tp.rtr.Run(filepath.Join(bin, "pim6sd"), "--socket", filepath.Join(dir, "2.sock"), "--pidfile", "")
+	if err == nil || !strings.Contains(out, "table") || !strings.Contains(out, "in use") {
+		t.Fatalf("second daemon: err=%v\n%s", err, out)
+	}
+	tp.rtr.MustRun("kill", "-TERM", pid)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := os.Stat(pidfile); os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the background daemon did not remove its pid file after SIGTERM")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
