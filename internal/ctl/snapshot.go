@@ -68,6 +68,18 @@ type DaemonInfo struct {
 	// ConfigFile is the configuration file path; empty when the daemon
 	// runs with the built-in defaults.
 	ConfigFile string `json:"config_file,omitempty"`
+	// Memory is the Go runtime's view of the daemon's memory, in bytes:
+	// HeapAlloc is live heap plus garbage not yet collected, HeapInuse the
+	// heap spans in use, Sys everything obtained from the OS.
+	Memory Memory `json:"memory"`
+}
+
+// Memory is runtime.MemStats in brief.
+type Memory struct {
+	HeapAlloc uint64 `json:"heap_alloc"`
+	HeapInuse uint64 `json:"heap_inuse"`
+	Sys       uint64 `json:"sys"`
+	NumGC     uint32 `json:"num_gc"`
 }
 
 // Uptime is how long the daemon has been running at the snapshot.

@@ -5,6 +5,7 @@ import (
 
 	"net/netip"
 	"os"
+	"runtime"
 	"slices"
 	"time"
 
@@ -39,6 +40,9 @@ func (d *Daemon) snapshot(now time.Time) *ctl.Snapshot {
 		},
 		Counters: map[string]map[string]uint64{},
 	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	s.Daemon.Memory = ctl.Memory{HeapAlloc: ms.HeapAlloc, HeapInuse: ms.HeapInuse, Sys: ms.Sys, NumGC: ms.NumGC}
 	mldState := d.mld.Snapshot(now)
 	pimState := d.pim.Snapshot(now)
 	mldOf := map[int]*mld.InterfaceState{}
