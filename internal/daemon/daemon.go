@@ -132,14 +132,11 @@ func (d *Daemon) DoContext(ctx context.Context, f func()) error {
 // ready, if not nil, is closed once the loop runs.
 func (d *Daemon) Run(ctx context.Context, ready chan<- struct{}) error {
 	defer close(d.stopped)
-	d.started = d.now()
 	d.wake = time.NewTimer(time.Hour)
 	defer d.wake.Stop()
-	if err := d.k.Start(d.post); err != nil {
-		d.k.Close()
+	if err := d.Begin(d.now()); err != nil {
 		return err
 	}
-	d.resync(d.now())
 	if ready != nil {
 		close(ready)
 	}
@@ -147,37 +144,63 @@ func (d *Daemon) Run(ctx context.Context, ready chan<- struct{}) error {
 		d.arm()
 		select {
 		case <-ctx.Done():
-			d.shutdown(d.now())
-			return d.k.Close()
+			return d.Stop(d.now())
 		case ev := <-d.in:
-			d.handle(d.now(), ev)
+			d.Handle(d.now(), ev)
 		case f := <-d.calls:
 			f()
 		case <-d.wake.C:
-			d.expire(d.now())
+			d.Expire(d.now())
 		}
 	}
 }
 
-// arm sets the one real timer to the earliest deadline of the engines.
-func (d *Daemon) arm() {
+// Begin starts the kernel side (its readers post to the loop) and reads
+// the interfaces. Run calls it; a simulation (internal/sim) calls Begin,
+// Handle, Expire, NextDeadline and Stop itself with its own clock, on one
+// goroutine, instead of Run.
+func (d *Daemon) Begin(now time.Time) error {
+	d.started = now
+	if err := d.k.Start(d.post); err != nil {
+		d.k.Close()
+		return err
+	}
+	d.resync(now)
+	return nil
+}
+
+// Stop shuts down gracefully and releases the kernel.
+func (d *Daemon) Stop(now time.Time) error {
+	d.shutdown(now)
+	return d.k.Close()
+}
+
+// NextDeadline is the earliest deadline of every engine's timers.
+func (d *Daemon) NextDeadline() (time.Time, bool) {
 	next, ok := d.mld.NextDeadline()
 	if p, pok := d.pim.NextDeadline(); pok && (!ok || p.Before(next)) {
 		next, ok = p, true
 	}
+	return next, ok
+}
+
+// arm sets the one real timer to the earliest deadline of the engines.
+func (d *Daemon) arm() {
 	wait := time.Hour
-	if ok {
+	if next, ok := d.NextDeadline(); ok {
 		wait = max(time.Until(next), 0)
 	}
 	d.wake.Reset(wait)
 }
 
-func (d *Daemon) expire(now time.Time) {
+// Expire fires every engine timer that is due at now.
+func (d *Daemon) Expire(now time.Time) {
 	d.mldActions(now, d.mld.Expire(now))
 	d.pimActions(now, d.pim.Expire(now))
 }
 
-func (d *Daemon) handle(now time.Time, ev any) {
+// Handle processes one input (what the kernel readers post).
+func (d *Daemon) Handle(now time.Time, ev any) {
 	switch ev := ev.(type) {
 	case MLDInput:
 		d.receiveMLD(now, ev)

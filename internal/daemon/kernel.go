@@ -17,6 +17,13 @@ type Kernel interface {
 	// Reports (it needs MRT6_INIT) and put real NICs in allmulti.
 	AddMIF(ifindex int) (kernel.MIF, error)
 	DelMIF(kernel.MIF) error
+	// AddRegisterMIF adds the PIM register MIF (the kernel's pim6reg
+	// device): Registers are encapsulated by sending packets to it
+	// (WholePkt upcalls) and decapsulated packets arrive on it.
+	AddRegisterMIF() (kernel.MIF, error)
+	// EnablePIM turns on MRT6_PIM: wrong-MIF upcalls (for Assert and the
+	// SPT switch) and Register decapsulation.
+	EnablePIM(on bool) error
 
 	// JoinMLD and LeaveMLD make the MLD socket listen on an interface.
 	JoinMLD(ifindex int) error
@@ -40,11 +47,16 @@ type Kernel interface {
 	RouteTo(addr netip.Addr) (kernel.Route, error)
 
 	// Start starts the readers; each posts its inputs (MLDInput,
-	// PIMInput, kernel.Event) with post until Close.
+	// PIMInput, UpcallInput, kernel.Event) with post until Close.
 	Start(post func(any)) error
 	// Close stops the readers and releases the kernel's state (MRT6_DONE
 	// removes our MIFs and MFC entries).
 	Close() error
+}
+
+// UpcallInput is one upcall read from the multicast routing socket.
+type UpcallInput struct {
+	Upcall kernel.Upcall
 }
 
 // PIMInput is one message read from the PIM socket.

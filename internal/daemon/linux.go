@@ -60,8 +60,10 @@ func (l *Linux) LeaveMLD(ifindex int) error             { return l.mld.Leave(ifi
 func (l *Linux) SendMLD(b []byte, ifi int, src, dst netip.Addr) error {
 	return l.mld.WriteTo(b, ifi, src, dst)
 }
-func (l *Linux) JoinPIM(ifindex int) error  { return l.pim.Join(ifindex) }
-func (l *Linux) LeavePIM(ifindex int) error { return l.pim.Leave(ifindex) }
+func (l *Linux) AddRegisterMIF() (kernel.MIF, error) { return l.mrt.AddRegisterMIF() }
+func (l *Linux) EnablePIM(on bool) error             { return l.mrt.EnablePIM(on) }
+func (l *Linux) JoinPIM(ifindex int) error           { return l.pim.Join(ifindex) }
+func (l *Linux) LeavePIM(ifindex int) error          { return l.pim.Leave(ifindex) }
 func (l *Linux) SendPIM(b []byte, ifi int, src, dst netip.Addr) error {
 	return l.pim.WriteTo(b, ifi, src, dst)
 }
@@ -80,7 +82,7 @@ func (l *Linux) Start(post func(any)) error {
 	if err != nil {
 		return fmt.Errorf("netlink subscribe: %w", err)
 	}
-	l.wg.Add(3)
+	l.wg.Add(4)
 	go func() {
 		defer l.wg.Done()
 		for ev := range events {
@@ -89,6 +91,20 @@ func (l *Linux) Start(post func(any)) error {
 	}()
 	go l.read("mld", l.mld.ReadFrom, func(info kernel.RecvInfo, b []byte) any { return MLDInput{info, b} }, post)
 	go l.read("pim", l.pim.ReadFrom, func(info kernel.RecvInfo, b []byte) any { return PIMInput{info, b} }, post)
+	go func() {
+		defer l.wg.Done()
+		for {
+			u, err := l.mrt.ReadUpcall()
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			if err != nil {
+				post(ReaderError{What: "upcall", Err: err})
+				continue
+			}
+			post(UpcallInput{u})
+		}
+	}()
 	return nil
 }
 

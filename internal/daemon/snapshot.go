@@ -31,6 +31,10 @@ func left(at, now time.Time) ctl.Duration {
 	return ctl.Duration(at.Sub(now))
 }
 
+// SnapshotAt builds the snapshot at now without going through the loop:
+// for simulations that drive the daemon themselves.
+func (d *Daemon) SnapshotAt(now time.Time) *ctl.Snapshot { return d.snapshot(now) }
+
 func (d *Daemon) snapshot(now time.Time) *ctl.Snapshot {
 	s := &ctl.Snapshot{
 		SchemaVersion: ctl.SchemaVersion,
