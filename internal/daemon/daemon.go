@@ -29,6 +29,8 @@ type Daemon struct {
 	// shown in the snapshot.
 	configFile string
 
+	rand func() uint32
+
 	ids  timerq.IDs
 	mld  *mld.Router
 	pim  *pim.Router
@@ -59,9 +61,20 @@ func cryptoRand() uint32 {
 	return binary.BigEndian.Uint32(b[:])
 }
 
+// Options are what a simulation replaces: the engines' randomness (a
+// deterministic source instead of crypto/rand).
+type Options struct {
+	Rand func() uint32
+}
+
 // New makes a daemon that will drive k with configuration c (conf.Default()
 // for none). log must not be nil.
 func New(c *conf.Config, k Kernel, log *slog.Logger) (*Daemon, error) {
+	return NewWithOptions(c, k, log, Options{})
+}
+
+// NewWithOptions is New with Options.
+func NewWithOptions(c *conf.Config, k Kernel, log *slog.Logger, o Options) (*Daemon, error) {
 	d := &Daemon{
 		conf:      c,
 		log:       log,
@@ -76,6 +89,10 @@ func New(c *conf.Config, k Kernel, log *slog.Logger) (*Daemon, error) {
 		stopped:   make(chan struct{}),
 	}
 	d.mld = mld.New(&d.ids)
+	d.rand = cryptoRand
+	if o.Rand != nil {
+		d.rand = o.Rand
+	}
 	p, err := pim.New(&d.ids, d.pimConfig(c))
 	if err != nil {
 		return nil, fmt.Errorf("PIM configuration: %w", err)
@@ -86,7 +103,7 @@ func New(c *conf.Config, k Kernel, log *slog.Logger) (*Daemon, error) {
 
 func (d *Daemon) pimConfig(c *conf.Config) pim.Config {
 	pc := pim.DefaultConfig()
-	pc.Rand = cryptoRand
+	pc.Rand = d.rand
 	pc.SSMRange = c.Global.SSMRange
 	pc.MaxRoutes = c.Limits.MaxRoutes
 	pc.MaxNeighbors = c.Limits.MaxNeighborsPerInterface
