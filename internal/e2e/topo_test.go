@@ -24,6 +24,10 @@ func link(t *testing.T, a *netns.NS, aIf, aLL, aGlobal string, b *netns.NS, bIf,
 		ifname, ll, gl string
 	}{{a, aIf, aLL, aGlobal}, {b, bIf, bLL, bGlobal}} {
 		if e.ll != "" {
+			// Only the fixed link-local address: routers use it as their
+			// PIM address, and FRR picks the kernel's generated one if it
+			// is there.
+			e.ns.MustRun("ip", "-6", "addr", "flush", "dev", e.ifname, "scope", "link")
 			e.ns.AddAddr(e.ifname, e.ll+"/64")
 		}
 		if e.gl != "" {
