@@ -29,7 +29,8 @@ type Daemon struct {
 	// shown in the snapshot.
 	configFile string
 
-	rand func() uint32
+	rand          func() uint32
+	deterministic bool
 
 	ids  timerq.IDs
 	mld  *mld.Router
@@ -65,6 +66,9 @@ func cryptoRand() uint32 {
 // deterministic source instead of crypto/rand).
 type Options struct {
 	Rand func() uint32
+	// Deterministic leaves the process ID and the Go runtime's memory out
+	// of snapshots, so that a simulation can compare them run to run.
+	Deterministic bool
 }
 
 // New makes a daemon that will drive k with configuration c (conf.Default()
@@ -90,6 +94,7 @@ func NewWithOptions(c *conf.Config, k Kernel, log *slog.Logger, o Options) (*Dae
 	}
 	d.mld = mld.New(&d.ids)
 	d.rand = cryptoRand
+	d.deterministic = o.Deterministic
 	if o.Rand != nil {
 		d.rand = o.Rand
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pim6sd/pim6sd/kernel"
+	"github.com/pim6sd/pim6sd/mld"
 	"github.com/pim6sd/pim6sd/pim"
 )
 
@@ -300,10 +301,15 @@ func (d *Daemon) startPIM(now time.Time, i *iface) {
 	d.pimActions(now, acts)
 	// PIM forgets an interface's listeners when it is removed and MLD only
 	// reports changes: give it what MLD knows.
+	var mine []mld.ListenerUpdate
 	for k, l := range d.listeners {
 		if k.ifindex == i.index {
-			d.pimActions(now, d.pim.SetListeners(now, listenerInput(l)))
+			mine = append(mine, l)
 		}
+	}
+	slices.SortFunc(mine, func(a, b mld.ListenerUpdate) int { return a.Group.Compare(b.Group) })
+	for _, l := range mine {
+		d.pimActions(now, d.pim.SetListeners(now, listenerInput(l)))
 	}
 }
 

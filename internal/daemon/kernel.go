@@ -22,7 +22,7 @@ type Kernel interface {
 	// (WholePkt upcalls) and decapsulated packets arrive on it.
 	AddRegisterMIF() (kernel.MIF, error)
 	// EnablePIM turns on MRT6_PIM: wrong-MIF upcalls (for Assert and the
-	// SPT switch) and Register decapsulation.
+	// SPT switch). (Register decapsulation needs only the register MIF.)
 	EnablePIM(on bool) error
 
 	// JoinMLD and LeaveMLD make the MLD socket listen on an interface.

@@ -3,6 +3,7 @@ package daemon
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/pim6sd/pim6sd/kernel"
@@ -137,9 +138,14 @@ func (d *Daemon) refreshRPF(now time.Time) {
 	if len(d.rpf) == 0 {
 		return
 	}
+	addrs := make([]netip.Addr, 0, len(d.rpf))
+	for addr := range d.rpf {
+		addrs = append(addrs, addr)
+	}
+	slices.SortFunc(addrs, netip.Addr.Compare)
 	var changed []pim.RPFUpdate
-	for addr, old := range d.rpf {
-		if rpf := d.lookupRPF(addr); rpf != old {
+	for _, addr := range addrs {
+		if rpf := d.lookupRPF(addr); rpf != d.rpf[addr] {
 			d.rpf[addr] = rpf
 			changed = append(changed, pim.RPFUpdate{Addr: addr, RPF: rpf})
 		}

@@ -14,11 +14,12 @@ import (
 // changed.
 func (d *Daemon) Reload(c *conf.Config) (conf.Changes, error) {
 	var ch conf.Changes
-	err := d.Do(func() { ch = d.reload(d.now(), c) })
+	err := d.Do(func() { ch = d.ReloadAt(d.now(), c) })
 	return ch, err
 }
 
-func (d *Daemon) reload(now time.Time, c *conf.Config) conf.Changes {
+// ReloadAt is Reload for a simulation that drives the daemon itself.
+func (d *Daemon) ReloadAt(now time.Time, c *conf.Config) conf.Changes {
 	ch := conf.Diff(d.conf, c)
 	if ch.Empty() {
 		return ch

@@ -44,9 +44,13 @@ func (d *Daemon) snapshot(now time.Time) *ctl.Snapshot {
 		},
 		Counters: map[string]map[string]uint64{},
 	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	s.Daemon.Memory = ctl.Memory{HeapAlloc: ms.HeapAlloc, HeapInuse: ms.HeapInuse, Sys: ms.Sys, NumGC: ms.NumGC}
+	if d.deterministic {
+		s.Daemon.PID = 0
+	} else {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		s.Daemon.Memory = ctl.Memory{HeapAlloc: ms.HeapAlloc, HeapInuse: ms.HeapInuse, Sys: ms.Sys, NumGC: ms.NumGC}
+	}
 	mldState := d.mld.Snapshot(now)
 	pimState := d.pim.Snapshot(now)
 	mldOf := map[int]*mld.InterfaceState{}
