@@ -11,14 +11,26 @@ import (
 var AllPIMRouters = netip.MustParseAddr("ff02::d")
 
 // Action is one thing the caller must do or may log. The set is closed:
-// SendPIM, WatchRPF, UnwatchRPF, Route, NeighborChange, DRChange and
-// LimitHit.
+// SendPIM, WatchRPF, UnwatchRPF, Route, WatchActivity, UnwatchActivity,
+// NeighborChange, DRChange and LimitHit.
 type Action interface{ action() }
 
-// SendPIM asks the daemon to send Msg on the interface from Src to Dst with
-// hop limit 1. Src is the interface's link-local address (for a Hello with
-// Holdtime 0 after an address change, the old one: RFC 7761 section 4.3.1);
-// the daemon marshals Msg with Src and Dst in the checksum's pseudo-header.
+// RegisterIf stands for the register MIF (Linux's pim6reg device) in Route
+// and in the data-plane inputs: as an outgoing interface at a DR that
+// registers (the kernel hands those packets up as WHOLEPKT upcalls:
+// WholePacket), and as the incoming interface at the RP, where the kernel
+// delivers the packets it decapsulated from Registers.
+const RegisterIf = -1
+
+// SendPIM asks the daemon to send Msg from Src to Dst; the daemon marshals
+// Msg with Src and Dst in the checksum's pseudo-header.
+//
+// Multicast (Dst ALL-PIM-ROUTERS: Hello, Join/Prune, Assert) goes out of
+// the interface IfIndex with hop limit 1 from the interface's link-local
+// address (for a Hello with Holdtime 0 after an address change, the old
+// one: RFC 7761 section 4.3.1). Unicast (Register, Register-Stop) has
+// IfIndex 0: it is routed like any packet of the router (default hop
+// limit), from the global address Src.
 type SendPIM struct {
 	IfIndex int
 	Src     netip.Addr
@@ -27,18 +39,23 @@ type SendPIM struct {
 }
 
 // WatchRPF asks the daemon for the unicast route to Addr, the source S of
-// one or more (S,G) entries (RFC 7761 section 4.5: MRIB.next_hop(S),
-// RPF_interface(S)). It answers with SetRPF now and after every change,
-// until UnwatchRPF.
+// one or more (S,G) entries or the RP of one or more groups (RFC 7761
+// section 4.1.5: MRIB.next_hop, RPF_interface). It answers with SetRPF now
+// and after every change, until UnwatchRPF. Metric and Preference matter
+// too: they are the Assert metrics (4.6.3).
 type WatchRPF struct{ Addr netip.Addr }
 
 // UnwatchRPF says that no entry needs the route to Addr any more.
 type UnwatchRPF struct{ Addr netip.Addr }
 
 // Route is the desired kernel forwarding of (Source, Group): packets that
-// arrive on IIF go out of OIFs (interface indexes, sorted; never IIF). It
-// is emitted whenever that changes. IIF 0 with no OIFs means no entry:
-// the daemon deletes it.
+// arrive on IIF go out of OIFs (interface indexes, sorted; never IIF;
+// RegisterIf for the register MIF). It is emitted whenever that changes.
+// IIF 0 (with no OIFs) means no entry: the daemon deletes it. An IIF with
+// no OIFs is an entry that forwards nothing: the daemon installs it with an
+// empty outgoing set, so that the kernel counts its packets (DataActivity)
+// and stops sending NOCACHE upcalls for it; only non-SSM entries kept by
+// data (a cache entry, or a running Keepalive Timer) have that form.
 type Route struct {
 	Source, Group netip.Addr
 	IIF           int
@@ -46,7 +63,17 @@ type Route struct {
 }
 
 // Delete reports whether the route says "no entry".
-func (r Route) Delete() bool { return r.IIF == 0 || len(r.OIFs) == 0 }
+func (r Route) Delete() bool { return r.IIF == 0 }
+
+// WatchActivity asks the daemon to read the kernel's packet and byte
+// counters of the (Source, Group) entry every Config.ActivityInterval and
+// report them with DataActivity, until UnwatchActivity. It follows the
+// Route that installs a non-SSM entry (SSM entries need no counters).
+type WatchActivity struct{ Source, Group netip.Addr }
+
+// UnwatchActivity ends a WatchActivity; it follows the Route that deletes
+// the entry.
+type UnwatchActivity struct{ Source, Group netip.Addr }
 
 // NeighborChange says that a PIM neighbor came up (Up) or went away, and
 // why (Neighbor... reasons).
@@ -90,10 +117,12 @@ const (
 	LimitRoutes    = "routes"
 )
 
-func (SendPIM) action()        {}
-func (WatchRPF) action()       {}
-func (UnwatchRPF) action()     {}
-func (Route) action()          {}
-func (NeighborChange) action() {}
-func (DRChange) action()       {}
-func (LimitHit) action()       {}
+func (SendPIM) action()         {}
+func (WatchRPF) action()        {}
+func (UnwatchRPF) action()      {}
+func (Route) action()           {}
+func (WatchActivity) action()   {}
+func (UnwatchActivity) action() {}
+func (NeighborChange) action()  {}
+func (DRChange) action()        {}
+func (LimitHit) action()        {}

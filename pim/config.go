@@ -17,14 +17,76 @@ type Config struct {
 	// pass a deterministic one; the daemon a cryptographic one.
 	Rand func() uint32
 	// SSMRange holds the Source-Specific Multicast ranges (RFC 4607
-	// section 1, RFC 7761 section 4.8): the groups this engine routes in
-	// this stage. Join/Prune entries and listener updates for other groups
-	// are counted and ignored.
+	// section 1, RFC 7761 section 4.8). Groups in it are routed on (S,G)
+	// state only: they never use an RP, and (*,G) and (S,G,rpt) entries
+	// for them are counted and ignored. Every other group is any-source
+	// multicast (ASM) and uses the RP of RPs.
 	SSMRange []netip.Prefix
-	// MaxRoutes is the most (S,G) entries the router keeps.
+	// RPs are the static RP mappings (RFC 7761 section 4.7): RP(G) is the
+	// RP whose group prefix containing G is longest, ties going to the
+	// highest RP address (see rp.go).
+	RPs []StaticRP
+	// SPT is the SPT switchover policy of a last-hop router
+	// (SwitchToSptDesired, RFC 7761 section 4.2.1).
+	SPT SPTPolicy
+	// KeepalivePeriod is Keepalive_Period (4.11, 210 s): how long an
+	// (S,G) Keepalive Timer runs after data, and how long a cache entry
+	// installed for (*,G) forwarding outlives its last packet.
+	KeepalivePeriod time.Duration
+	// RegisterSuppressionTime is Register_Suppression_Time (4.11, 60 s)
+	// and RegisterProbeTime Register_Probe_Time (4.11, 5 s), which must be
+	// less than half of it. The RP keeps a registered source for
+	// RP_Keepalive_Period = 3 * RegisterSuppressionTime +
+	// RegisterProbeTime (4.4.2).
+	RegisterSuppressionTime time.Duration
+	RegisterProbeTime       time.Duration
+	// AssertTime is Assert_Time (4.11, 180 s); the winner asserts again
+	// Assert_Override_Interval (3 s) before it.
+	AssertTime time.Duration
+	// ActivityInterval is how often the daemon reads the counters of the
+	// (S,G) entries it was asked to watch (WatchActivity) and reports them
+	// with DataActivity. It bounds how late the Keepalive Timers learn of
+	// data and the interval over which an SPT switch rate is measured, so
+	// it must be well under KeepalivePeriod (at most a third of it).
+	ActivityInterval time.Duration
+	// MaxRegisterRate is the most Register messages per second the router
+	// encapsulates as a DR (a token bucket of one second's worth); 0 means
+	// no limit. Each is a packet the kernel copied to user space.
+	MaxRegisterRate int
+	// MaxRoutes is the most (S,G) entries (with their (S,G,rpt) state) and
+	// (*,G) entries the router keeps, together.
 	MaxRoutes int
 	// MaxNeighbors is the most PIM neighbors per interface.
 	MaxNeighbors int
+}
+
+// StaticRP maps the groups of Groups (IPv6 multicast prefixes) to the RP
+// Addr, a global unicast address (RFC 7761 section 4.7).
+type StaticRP struct {
+	Addr   netip.Addr
+	Groups []netip.Prefix
+}
+
+// SPTPolicy is SwitchToSptDesired(S,G) (RFC 7761 section 4.2.1): when a
+// last-hop router on the RP tree joins the shortest-path tree of a source.
+// The zero value switches on the first packet.
+type SPTPolicy struct {
+	// Never: stay on the RP tree.
+	Never bool
+	// Rate, if not zero, switches when the (S,G) traffic measured over
+	// one ActivityInterval exceeds this many bits per second.
+	Rate uint64
+}
+
+// String returns "first-packet", "never" or the rate in bits/s.
+func (p SPTPolicy) String() string {
+	switch {
+	case p.Never:
+		return "never"
+	case p.Rate == 0:
+		return "first-packet"
+	}
+	return fmt.Sprintf("%dbps", p.Rate)
 }
 
 // DefaultSSMRange returns ff30::/32 .. ff3f::/32, the SSM range FF3x::/32 of
@@ -40,11 +102,27 @@ func DefaultSSMRange() []netip.Prefix {
 }
 
 // DefaultConfig returns the default router configuration, without Rand
-// (which the caller must supply): the SSM range of RFC 4607, 65536 (S,G)
-// entries and 128 neighbors per interface.
+// (which the caller must supply): the SSM range of RFC 4607, no RP, the
+// switch to the SPT on the first packet, the timer values of RFC 7761
+// section 4.11, counters read every 10 s, at most 1000 Registers per
+// second, 65536 entries and 128 neighbors per interface.
 func DefaultConfig() Config {
-	return Config{SSMRange: DefaultSSMRange(), MaxRoutes: 65536, MaxNeighbors: 128}
+	return Config{
+		SSMRange:                DefaultSSMRange(),
+		KeepalivePeriod:         210 * time.Second,
+		RegisterSuppressionTime: 60 * time.Second,
+		RegisterProbeTime:       5 * time.Second,
+		AssertTime:              180 * time.Second,
+		ActivityInterval:        10 * time.Second,
+		MaxRegisterRate:         1000,
+		MaxRoutes:               65536,
+		MaxNeighbors:            128,
+	}
 }
+
+// assertOverrideInterval is Assert_Override_Interval (RFC 7761 section
+// 4.11).
+const assertOverrideInterval = 3 * time.Second
 
 // Validate reports every bad value, each named by its field, joined with
 // errors.Join; nil means the configuration can be used.
@@ -57,6 +135,32 @@ func (c Config) Validate() error {
 		if !p.IsValid() || !p.Addr().Is6() || p.Addr().Is4In6() || p.Bits() < 8 || !p.Addr().IsMulticast() {
 			errs = append(errs, fmt.Errorf("pim: SSMRange[%d]: %v is not an IPv6 multicast prefix (ff00::/8 or longer)", i, p))
 		}
+	}
+	for i, rp := range c.RPs {
+		if !validSource(rp.Addr) || rp.Addr.Zone() != "" {
+			errs = append(errs, fmt.Errorf("pim: RPs[%d].Addr: %v is not a global unicast IPv6 address", i, rp.Addr))
+		}
+		for j, p := range rp.Groups {
+			if !p.IsValid() || !p.Addr().Is6() || p.Addr().Is4In6() || p.Bits() < 8 || !p.Addr().IsMulticast() {
+				errs = append(errs, fmt.Errorf("pim: RPs[%d].Groups[%d]: %v is not an IPv6 multicast prefix (ff00::/8 or longer)", i, j, p))
+			}
+		}
+	}
+	pos := func(field string, d, lo, hi time.Duration) {
+		if d < lo || d > hi {
+			errs = append(errs, fmt.Errorf("pim: %s: %v is not in [%v, %v]", field, d, lo, hi))
+		}
+	}
+	pos("KeepalivePeriod", c.KeepalivePeriod, 3*time.Second, maxHoldtime)
+	pos("RegisterSuppressionTime", c.RegisterSuppressionTime, 3*time.Second, maxHoldtime)
+	pos("RegisterProbeTime", c.RegisterProbeTime, time.Second, maxHoldtime)
+	if c.RegisterProbeTime*2 >= c.RegisterSuppressionTime {
+		errs = append(errs, fmt.Errorf("pim: RegisterProbeTime: %v must be less than half of RegisterSuppressionTime %v (4.4.1)", c.RegisterProbeTime, c.RegisterSuppressionTime))
+	}
+	pos("AssertTime", c.AssertTime, assertOverrideInterval+time.Second, maxHoldtime)
+	pos("ActivityInterval", c.ActivityInterval, 100*time.Millisecond, max(c.KeepalivePeriod/3, 100*time.Millisecond))
+	if c.MaxRegisterRate < 0 {
+		errs = append(errs, fmt.Errorf("pim: MaxRegisterRate: %d must not be negative", c.MaxRegisterRate))
 	}
 	if c.MaxRoutes < 1 {
 		errs = append(errs, fmt.Errorf("pim: MaxRoutes: %d must be at least 1", c.MaxRoutes))
@@ -96,6 +200,11 @@ type IfConfig struct {
 	// the propagation delay has 15 bits.
 	PropagationDelay time.Duration
 	OverrideInterval time.Duration
+	// TrackingSupport is the T bit of our LAN Prune Delay option (4.3.3):
+	// set it only if this router can do without Join suppression. Join
+	// suppression is off on a link only when every router there, this one
+	// included, sets it (Suppression_Enabled).
+	TrackingSupport bool
 	// JoinPrunePeriod is t_periodic (4.11): the interval of periodic
 	// Join/Prune messages.
 	JoinPrunePeriod time.Duration
@@ -181,5 +290,10 @@ func seconds(d time.Duration) uint16 { return uint16(min(d, maxHoldtime) / time.
 
 func cloneConfig(c Config) Config {
 	c.SSMRange = slices.Clone(c.SSMRange)
+	c.RPs = slices.Clone(c.RPs)
+	for i := range c.RPs {
+		c.RPs[i].Addr = c.RPs[i].Addr.WithZone("")
+		c.RPs[i].Groups = slices.Clone(c.RPs[i].Groups)
+	}
 	return c
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pim6sd/pim6sd/internal/timerq"
 )
 
 func TestIfConfigValidate(t *testing.T) {
@@ -93,4 +95,44 @@ func TestAddInterfaceChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	diff(t, "re-add", []string{"hello(2) from fe80::d:1 ht=0", "dr(2) fe80::d:9 self=true"}, render(acts))
+}
+
+// TestConfigValidateASM: the RP mappings and the ASM timers are checked,
+// each error naming its field.
+func TestConfigValidateASM(t *testing.T) {
+	for _, tc := range []struct {
+		field string
+		mod   func(*Config)
+	}{
+		{"RPs[0].Addr", func(c *Config) { c.RPs = []StaticRP{{Addr: addr("fe80::1")}} }},
+		{"RPs[0].Groups[1]", func(c *Config) {
+			c.RPs = []StaticRP{{Addr: rpA, Groups: []netip.Prefix{netip.MustParsePrefix("ff00::/8"), netip.MustParsePrefix("2001:db8::/32")}}}
+		}},
+		{"KeepalivePeriod", func(c *Config) { c.KeepalivePeriod = 0 }},
+		{"RegisterSuppressionTime", func(c *Config) { c.RegisterSuppressionTime = time.Second }},
+		{"RegisterProbeTime", func(c *Config) { c.RegisterProbeTime = 30 * time.Second }},
+		{"AssertTime", func(c *Config) { c.AssertTime = 3 * time.Second }},
+		{"ActivityInterval", func(c *Config) { c.ActivityInterval = 0 }},
+		{"ActivityInterval", func(c *Config) { c.ActivityInterval = 71 * time.Second }},
+		{"MaxRegisterRate", func(c *Config) { c.MaxRegisterRate = -1 }},
+	} {
+		c := testConfig(constRand(0))
+		tc.mod(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.field+":") {
+			t.Errorf("%s: error %v", tc.field, err)
+		}
+	}
+	diff(t, "policies", []string{"first-packet", "never", "64000bps"},
+		[]string{SPTPolicy{}.String(), SPTPolicy{Never: true}.String(), SPTPolicy{Rate: 64000}.String()})
+	// New keeps its own copy of the RPs.
+	c := testConfig(constRand(0))
+	c.RPs = []StaticRP{{Addr: rpA, Groups: []netip.Prefix{netip.MustParsePrefix("ff0e::/16")}}}
+	r, err := New(new(timerq.IDs), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.RPs[0].Groups[0] = netip.MustParsePrefix("ff05::/16")
+	if got, ok := r.RP(gA); !ok || got != rpA {
+		t.Errorf("RP(G) = %v %v after the caller changed its slice", got, ok)
+	}
 }

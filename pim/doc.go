@@ -1,99 +1,132 @@
 // Package pim is the PIM-SM engine of pim6sd: RFC 7761 (PIM-SM, revised)
-// for IPv6, in this stage the parts that Source-Specific Multicast needs
-// (RFC 4607 and RFC 7761 section 4.8): neighbors, Hello, DR election, the
-// LAN Prune Delay, and (S,G) Join/Prune routing. The shared tree (RP,
-// Register, SPT switchover), Assert (4.6) and BSR (RFC 5059) come later;
-// the state is laid out so that they slot in (see "Later stages").
-// Wire formats are in pim/pimmsg.
+// for IPv6, with Source-Specific Multicast (RFC 4607 and RFC 7761 section
+// 4.8) and any-source multicast through static RPs: neighbors, Hello, DR
+// election, the LAN Prune Delay, the (*,G), (S,G) and (S,G,rpt) Join/Prune
+// machines, Register and Register-Stop, the switch to the shortest-path
+// tree, and Assert. BSR (RFC 5059) and Embedded-RP (RFC 3956) come later
+// and will feed the RP mapping (rp.go). Wire formats are in pim/pimmsg.
 //
 // # Shape
 //
 // One Router holds every PIM interface of the daemon. It is a pure event
 // processor (see the project's architecture guide): every method takes
-// `now` and returns the Actions the caller carries out, in a fixed order:
+// `now` and returns the Actions the caller carries out:
 //
-//   - SendPIM: a Hello or Join/Prune to send (source, destination and
-//     message; the daemon marshals it);
+//   - SendPIM: a message to send: Hello, Join/Prune and Assert multicast
+//     on an interface; Register and Register-Stop unicast (IfIndex 0);
 //   - WatchRPF / UnwatchRPF: ask for (or stop asking for) the unicast route
-//     to a source; the daemon answers with SetRPF now and on every change;
-//   - Route: the desired kernel forwarding of an (S,G) changed;
+//     to a source or an RP; the daemon answers with SetRPF now and on every
+//     change;
+//   - Route: the desired kernel forwarding of an (S,G) changed (RegisterIf
+//     is the register MIF);
+//   - WatchActivity / UnwatchActivity: read (or stop reading) the counters
+//     of an installed entry every Config.ActivityInterval (DataActivity);
 //   - NeighborChange, DRChange, LimitHit: events worth a log line.
 //
-// Inputs are Receive (PIM messages), SetListeners (local receivers, from
-// MLD's ListenerUpdate), SetRPF, interface and address changes, and Expire
-// for timers. The Router owns one timerq.Queue; the daemon calls Expire at
-// NextDeadline. Randomness (Generation IDs, Hello delays, Join Timer
-// jitter) comes from Config.Rand, so that a simulation is deterministic.
+// Inputs are Receive (PIM messages, unicast ones from any interface),
+// SetListeners (local receivers, from MLD's ListenerUpdate), SetRPF,
+// SetLocalAddresses (I_am_RP), the data plane's upcalls and counters
+// (NoCache, WrongIIF, WholePacket, DataActivity), interface, address and
+// configuration changes (SetConfig), and Expire for timers. The Router
+// owns one timerq.Queue; the daemon calls Expire at NextDeadline.
+// Randomness (Generation IDs, Hello delays, Join Timer jitter, the
+// Register-Stop Timer) comes from Config.Rand, so that a simulation is
+// deterministic.
 //
 // # What is implemented, by section of RFC 7761
 //
 // (RFC 7761 renumbered RFC 4601's sections when it removed (*,*,RP) state:
-// receiving (S,G) Join/Prune, RFC 4601's 4.5.3, is 4.5.2; sending (S,G)
-// Join/Prune, 4.5.7, is 4.5.5; the state summarization macros, 4.1.6, are
-// 4.1.5. Citations here use RFC 7761's numbers.)
+// the state summarization macros, RFC 4601's 4.1.6, are 4.1.5; receiving
+// (*,G), (S,G) and (S,G,rpt) Join/Prunes, 4.5.2-4.5.4, are 4.5.1-4.5.3;
+// sending them, 4.5.6-4.5.9, are 4.5.4-4.5.7. Citations here use RFC
+// 7761's numbers.)
 //
-//   - 4.3.1 (hello.go, neighbor.go): Hello Timer with Hello_Period, the
-//     first Hello after rand(0, Triggered_Hello_Delay), triggered Hellos for
-//     new and restarted neighbors and for changes of what our Hello says, a
-//     Hello before any Join/Prune on an interface whose neighbors have not
-//     heard one from our current address, Hello with Holdtime 0 on removal,
-//     address change and Shutdown. Neighbors with their Neighbor Liveness
-//     Timer (Holdtime option; default 105 s; 0xffff never expires; 0
-//     removes), Generation ID (a new one means the neighbor restarted) and
-//     Address List (4.3.4, used to match RPF next hops).
-//   - 4.3.2 (dr.go): DR election by DR Priority when every neighbor sends
-//     it, else by address; ties by the higher address.
-//   - 4.3.3 (lanprune.go): lan_delay_enabled, Effective_Propagation_Delay,
-//     Effective_Override_Interval, Suppression_Enabled and
-//     J/P_Override_Interval; t_override and t_suppressed of 4.11.
-//   - 4.1.5, 4.5 (sg.go, rpf.go, listeners.go): the (S,G) entry;
-//     RPF_interface(S), RPF'(S,G) = NBR(RPF_interface(S), MRIB.next_hop(S)),
-//     joins(S,G), pim_include(S,G), immediate_olist(S,G), JoinDesired(S,G);
-//     local_receiver_include from MLD.
-//   - 4.5.2 (downstream.go): the downstream (S,G) machine per interface:
-//     NoInfo, Join, Prune-Pending; Expiry Timer and Prune-Pending Timer;
-//     PruneEcho.
-//   - 4.5.5 (upstream.go): the upstream (S,G) machine: NotJoined, Joined;
-//     Join Timer with t_periodic, t_suppressed (Join suppression) and
-//     t_override (Prune override, neighbor restart); RPF' changes.
-//   - 4.5, 4.9.5 (joinprune.go): receiving Join/Prune (only from
-//     neighbors; addressed to us or seen on the RPF interface), sending
-//     them aggregated per interface and upstream neighbor and split to the
-//     MTU.
-//   - 4.2: the forwarding of an (S,G) is RPF_interface(S) in,
-//     immediate_olist(S,G) minus that interface out (Route).
-//   - RFC 4607 / 4.8: only groups in Config.SSMRange are routed; other
-//     groups, and (*,G) or (S,G,rpt) entries for SSM groups, are counted
-//     and ignored.
+//   - 4.3 (hello.go, neighbor.go, dr.go, lanprune.go): Hello and neighbor
+//     liveness, Generation IDs, Address Lists, DR election, the LAN Prune
+//     Delay with the T bit of IfConfig.TrackingSupport.
+//   - 4.7 (rp.go): RP(G) from static mappings (longest prefix, then the
+//     highest RP address); I_am_RP(G) from SetLocalAddresses. SSM groups
+//     have no RP.
+//   - 4.1.2-4.1.5 (group.go, starg.go, sg.go, sgrpt.go, olist.go): the
+//     (*,G), (S,G) and (S,G,rpt) state and the macros: immediate_olist,
+//     inherited_olist(S,G,rpt), inherited_olist(S,G), joins, prunes,
+//     pim_include, pim_exclude, JoinDesired, PruneDesired, RPF'(*,G),
+//     RPF'(S,G,rpt), RPF'(S,G); local receivers from MLD (INCLUDE: (S,G);
+//     EXCLUDE: (*,G) and local_receiver_exclude).
+//   - 4.5.1, 4.5.2 (downstream.go): the downstream (*,G) and (S,G)
+//     machines per interface: NoInfo, Join, Prune-Pending; Expiry and
+//     Prune-Pending Timers; PruneEcho. A Join(*,G) must name RP(G).
+//   - 4.5.3 (sgrpt.go): the downstream (S,G,rpt) machine: NoInfo, Prune,
+//     Prune-Pending, PruneTmp, Prune-Pending-Tmp, with the "End of Message"
+//     rule.
+//   - 4.5.4, 4.5.5 (starg.go, upstream.go): the upstream (*,G) and (S,G)
+//     machines: NotJoined, Joined; Join Timer with suppression and
+//     override; RPF' changes (routing, RP change, Assert, GenID).
+//   - 4.5.6, 4.5.7 (sgrpt.go): the upstream (S,G,rpt) machine: RPTNotJoined,
+//     Pruned, NotPruned with the Override Timer; (S,G,rpt) Prunes ride with
+//     every Join(*,G).
+//   - 4.5, 4.9.5.1 (joinprune.go): receiving Join/Prune (only from
+//     neighbors; (*,G) entries, then (S,G,rpt), then (S,G)); sending them
+//     aggregated per interface and upstream neighbor with the S, W and R
+//     bits, split to the MTU with each Join(*,G) and its (S,G,rpt) Prunes
+//     together.
+//   - 4.2, 4.2.1, 4.2.2, 4.1.3 (spt.go, kat.go, cache.go, forward.go): the
+//     data rules as upcalls and counters show them: the Keepalive Timer,
+//     Update_SPTbit, CheckSwitchToSpt with the policy of Config.SPT, cache
+//     entries for (*,G) forwarding (Linux has only (S,G) entries), and the
+//     kernel route of each (S,G).
+//   - 4.4.1 (register.go): the DR's Register machine (NoInfo, Join,
+//     Join-Pending, Prune; Register-Stop Timer; Null-Registers), Registers
+//     from WholePacket upcalls, rate-limited.
+//   - 4.4.2 (rpregister.go): the RP: Registers keep the Keepalive Timer
+//     (RP_Keepalive_Period after a Register-Stop), the RP joins toward the
+//     source and stops the Registers once on the SPT; Register-Stops are
+//     rate-limited.
+//   - 4.6 (assert.go): the (S,G) and (*,G) Assert machines: NoInfo,
+//     Winner, Loser; Assert Timer; CouldAssert, AssertTrackingDesired,
+//     lost_assert, metrics, AssertCancel; RPF' toward the winner.
+//   - 4.8 (RFC 4607): groups in Config.SSMRange take (S,G) state only; their
+//     SPT bit is always set and they have no Keepalive Timer or Register
+//     state; (*,G) and (S,G,rpt) entries for them are counted and ignored.
 //
 // # Events and their end
 //
 // Handlers change inputs (downstream states, local receivers, neighbors,
-// the DR, routes to sources) and mark the (S,G) entries concerned. When the
-// event ends, each marked entry runs its upstream machine once against the
-// final JoinDesired(S,G) and RPF'(S,G), emits its Route if it changed, and
-// is deleted when nothing keeps it (its last entry takes a source's RPF
-// watch with it). The Joins and Prunes the event produced then go out, one
-// message per interface and upstream neighbor, the last word for each
-// (S,G) winning. So a Join/Prune message with a thousand sources, or the
-// Join Timers of a thousand entries expiring together, makes one message.
+// the DR, routes to sources and RPs, data arrivals, Assert state) and mark
+// the entries concerned; marking a (*,G) entry marks its group's (S,G)
+// entries, which inherit from it. When the event ends (finish), each
+// marked (*,G) entry runs its Assert rows and upstream machine, then each
+// marked (S,G) entry its Assert rows, Register machine and upstream (S,G)
+// and (S,G,rpt) machines, once against the final state; the Joins and
+// Prunes go out aggregated (the last word for each entry and neighbor
+// winning); routes are emitted where they changed; entries nothing keeps
+// are deleted (the last user of a source or RP takes its RPF watch with
+// it). So a Join/Prune message with a thousand entries, or the Join Timers
+// of a thousand entries expiring together, makes one message per neighbor.
 //
 // # Timers
 //
 // The timers that are pushed later over and over are lazy, as in package
-// mld: the Expiry Timer (every Join), the Neighbor Liveness Timer (every
-// Hello) and the Join Timer (Join suppression). Pushing one later only
-// writes the true deadline in the state; the queued timer stays where it
-// is and, when it fires early, is queued again (usually with the same ID).
-// Lowering one moves it at once. So NextDeadline may be earlier than any
-// real expiry; Snapshot's times left are the true ones.
+// mld: the Expiry Timers (every Join or Prune), the Neighbor Liveness Timer
+// (every Hello), the Join Timers (Join suppression), the Keepalive Timer
+// and a cache entry's idle timer (data). Pushing one later only writes the
+// true deadline in the state; the queued timer stays where it is and, when
+// it fires early, is queued again (usually with the same ID). Lowering one
+// moves it at once. So NextDeadline may be earlier than any real expiry;
+// Snapshot's times left are the true ones.
 //
-// # Later stages
+// # Choices where the RFC leaves room
 //
-// The (S,G) entry will gain (S,G,rpt) state, the Keepalive Timer and SPT
-// bit (4.1.3), Assert state per interface (4.6.1) and Register state
-// (4.4); lostAssert and assertWinnerSelf are the hooks immediate_olist and
-// pim_include already call, and updateUpstream has the place of the
-// "RPF'(S,G) changes due to an Assert" row. (*,G) entries and RP mapping
-// get files of their own (the 4.5.1/4.5.4 machines, rp.go, bsr.go).
+// Each is documented where it is made; in short: a Join heard on the RPF
+// interface neither counts for JoinDesired nor is forwarded to; a Prune
+// still goes to a lost RPF neighbor; a Join(*,G) naming another RP is
+// dropped but a Prune(*,G) is taken whatever RP it names; the upstream
+// (*,G) machine waits for the route to a new RP; entering Pruned(S,G,rpt)
+// sends the Prune at once; the RP always switches to the SPT of a
+// registering source with receivers; the SPT bit is cleared with the
+// Keepalive Timer; a directly connected source is always taken from its
+// link; Asserts are taken from neighbors only and the answers to inferior
+// ones are rate-limited; the Null-Register's dummy header has payload
+// length 0 and next header 59; shutdown sends goodbye Hellos but no
+// Prunes.
 package pim

@@ -30,9 +30,9 @@ func (s JoinState) String() string {
 	return "NoInfo"
 }
 
-// downstream is the (S,G) downstream state machine of one interface
-// (4.5.2): its state, the Expiry Timer ET(S,G,I) and the Prune-Pending
-// Timer PPT(S,G,I). An interface in NoInfo has no downstream value at all.
+// downstream is the downstream machine of one interface (4.5.1 for (*,G),
+// 4.5.2 for (S,G)): its state, the Expiry Timer ET(I) and the Prune-Pending
+// Timer PPT(I). An interface in NoInfo has no downstream value at all.
 type downstream struct {
 	ifindex int32
 	state   JoinState
@@ -43,51 +43,108 @@ type downstream struct {
 	ppt     timerq.ID
 }
 
-// downstream returns the state of interface i, nil in NoInfo. The pointer
-// is valid until the entry's downstream list changes.
-func (sg *sgEntry) downstream(i int32) *downstream {
-	if k, ok := sg.findDownstream(i); ok && !sg.deleted {
-		return &sg.down[k]
+// dsHost is the entry a downstream list belongs to: an (S,G) entry (sg)
+// or a (*,G) entry (star). The two machines are the same (4.5.1 and 4.5.2
+// differ only in what they are for).
+type dsHost struct {
+	sg   *sgEntry
+	star *starEntry
+}
+
+func (h dsHost) list() *[]downstream {
+	if h.star != nil {
+		return &h.star.down
+	}
+	return &h.sg.down
+}
+
+func (h dsHost) deleted() bool {
+	if h.star != nil {
+		return h.star.deleted
+	}
+	return h.sg.deleted
+}
+
+// etRef and pptRef are the host's timer values for interface i.
+func (h dsHost) etRef(i int32) timerRef {
+	if h.star != nil {
+		return timerRef{star: h.star, ifindex: i, kind: timerStarExpiry}
+	}
+	return timerRef{sg: h.sg, ifindex: i, kind: timerExpiry}
+}
+
+func (h dsHost) pptRef(i int32) timerRef {
+	if h.star != nil {
+		return timerRef{star: h.star, ifindex: i, kind: timerStarPrunePending}
+	}
+	return timerRef{sg: h.sg, ifindex: i, kind: timerPrunePending}
+}
+
+// echo is the PruneEcho entry of the host (4.5.1, 4.5.2).
+func (r *Router) echo(h dsHost) jpItem {
+	if h.star != nil {
+		return jpItem{g: h.star.grp.key, kind: jpStarG, s: h.star.grp.rp}
+	}
+	return jpItem{g: h.sg.key.g, kind: jpSG, s: h.sg.key.s}
+}
+
+func (r *Router) touchHost(h dsHost) {
+	if h.star != nil {
+		r.touchStar(h.star)
+	} else {
+		r.touch(h.sg)
+	}
+}
+
+func findDownstream(l []downstream, i int32) (int, bool) {
+	return slices.BinarySearchFunc(l, i, func(d downstream, i int32) int { return cmp.Compare(d.ifindex, i) })
+}
+
+// downstreamOf returns the state of interface i, nil in NoInfo. The
+// pointer is valid until the list changes.
+func (h dsHost) downstreamOf(i int32) *downstream {
+	l := h.list()
+	if k, ok := findDownstream(*l, i); ok && !h.deleted() {
+		return &(*l)[k]
 	}
 	return nil
 }
 
-func (sg *sgEntry) findDownstream(i int32) (int, bool) {
-	return slices.BinarySearchFunc(sg.down, i, func(d downstream, i int32) int { return cmp.Compare(d.ifindex, i) })
-}
+// downstream returns the (S,G) state of interface i, nil in NoInfo.
+func (sg *sgEntry) downstream(i int32) *downstream { return dsHost{sg: sg}.downstreamOf(i) }
+
+func (sg *sgEntry) findDownstream(i int32) (int, bool) { return findDownstream(sg.down, i) }
 
 // addDownstream inserts interface i in NoInfo (the caller moves it on).
-func (sg *sgEntry) addDownstream(i int32) *downstream {
-	k, _ := sg.findDownstream(i)
-	sg.down = slices.Insert(sg.down, k, downstream{ifindex: i})
-	return &sg.down[k]
+func (h dsHost) addDownstream(i int32) *downstream {
+	l := h.list()
+	k, _ := findDownstream(*l, i)
+	*l = slices.Insert(*l, k, downstream{ifindex: i})
+	return &(*l)[k]
 }
 
 // dropDownstream returns interface i to NoInfo: its timers stop and its
 // state is deleted. It reports whether there was any.
-func (r *Router) dropDownstream(sg *sgEntry, i int32) bool {
-	k, ok := sg.findDownstream(i)
+func (r *Router) dropDownstream(h dsHost, i int32) bool {
+	l := h.list()
+	k, ok := findDownstream(*l, i)
 	if !ok {
 		return false
 	}
-	d := &sg.down[k]
+	d := &(*l)[k]
 	r.stopLazy(&d.et)
 	r.q.Stop(&d.ppt)
-	sg.down = slices.Delete(sg.down, k, k+1)
-	if len(sg.down) == 0 {
-		sg.down = nil
+	*l = slices.Delete(*l, k, k+1)
+	if len(*l) == 0 {
+		*l = nil
 	}
 	return true
 }
 
-func etRef(sg *sgEntry, i int32) timerRef {
-	return timerRef{sg: sg, ifindex: i, kind: timerExpiry}
-}
-
 // raiseExpiry sets the Expiry Timer to the larger of its time left and the
-// Join's Holdtime (4.5.2: "increased to the HoldTime"); 0xffff holds the
-// state until pruned.
-func (r *Router) raiseExpiry(sg *sgEntry, d *downstream, holdtime uint16, now int64) {
+// Join's Holdtime (4.5.1, 4.5.2: "increased to the HoldTime"); 0xffff
+// holds the state until pruned.
+func (r *Router) raiseExpiry(d *downstream, ref timerRef, holdtime uint16, now int64) {
 	switch {
 	case d.forever:
 	case holdtime == holdtimeForever:
@@ -96,12 +153,13 @@ func (r *Router) raiseExpiry(sg *sgEntry, d *downstream, holdtime uint16, now in
 	default:
 		to := now + int64(holdtime)*int64(time.Second)
 		if !d.et.running() || to > d.et.at {
-			r.setLazy(&d.et, to, etRef(sg, d.ifindex))
+			r.setLazy(&d.et, to, ref)
 		}
 	}
 }
 
-// receiveJoin is the event "Receive Join(S,G)" on interface I (4.5.2):
+// receiveJoin is the event "Receive Join(S,G)" (4.5.2) or "Receive
+// Join(*,G)" (4.5.1) on interface I:
 //
 //	NoInfo        -> Join: start ET at the Holdtime
 //	Join          -> Join: increase ET to the Holdtime
@@ -109,64 +167,64 @@ func (r *Router) raiseExpiry(sg *sgEntry, d *downstream, holdtime uint16, now in
 //
 // Choice: a Join with Holdtime 0 creates no state in NoInfo (its ET would
 // expire at once) and does not lower a running ET.
-func (r *Router) receiveJoin(sg *sgEntry, ifc *iface, holdtime uint16, now int64) {
+func (r *Router) receiveJoin(h dsHost, ifc *iface, holdtime uint16, now int64) {
 	i := int32(ifc.index)
-	d := sg.downstream(i)
+	d := h.downstreamOf(i)
 	if d == nil {
 		if holdtime == 0 {
 			return
 		}
-		d = sg.addDownstream(i)
+		d = h.addDownstream(i)
 	}
 	if d.state == PrunePending {
 		r.q.Stop(&d.ppt)
 	}
 	d.state = Join
-	r.raiseExpiry(sg, d, holdtime, now)
-	r.touch(sg)
+	r.raiseExpiry(d, h.etRef(i), holdtime, now)
+	r.touchHost(h)
 }
 
-// receivePrune is the event "Receive Prune(S,G)" on interface I (4.5.2):
+// receivePrune is the event "Receive Prune(S,G)" or "Receive Prune(*,G)"
+// on interface I (4.5.1, 4.5.2):
 //
 //	NoInfo        -> NoInfo
 //	Join          -> Prune-Pending: start PPT at J/P_Override_Interval(I)
 //	                 when I has more than one neighbor, else at 0: it
 //	                 expires at once (so NoInfo, no PruneEcho)
 //	Prune-Pending -> Prune-Pending
-func (r *Router) receivePrune(sg *sgEntry, ifc *iface, now int64) {
-	d := sg.downstream(int32(ifc.index))
+func (r *Router) receivePrune(h dsHost, ifc *iface, now int64) {
+	d := h.downstreamOf(int32(ifc.index))
 	if d == nil || d.state != Join {
 		return
 	}
 	d.state = PrunePending
 	if len(ifc.neighbors) > 1 {
-		r.q.Set(&d.ppt, r.abs(now+int64(ifc.jpOverrideInterval())),
-			timerRef{sg: sg, ifindex: d.ifindex, kind: timerPrunePending})
+		r.q.Set(&d.ppt, r.abs(now+int64(ifc.jpOverrideInterval())), h.pptRef(d.ifindex))
 		return
 	}
-	r.prunePendingTimerExpired(sg, d, now)
+	r.prunePendingTimerExpired(h, d, now)
 }
 
-// prunePendingTimerExpired is "PPT(S,G,I) expires" (4.5.2): Prune-Pending
-// -> NoInfo, and a PruneEcho(S,G) (our Prune with our own address as the
-// upstream neighbor, so that a downstream router whose Join override was
-// lost sends it again) when the interface has more than one neighbor.
-func (r *Router) prunePendingTimerExpired(sg *sgEntry, d *downstream, now int64) {
+// prunePendingTimerExpired is "PPT(I) expires" (4.5.1, 4.5.2):
+// Prune-Pending -> NoInfo, and a PruneEcho (our Prune with our own address
+// as the upstream neighbor, so that a downstream router whose Join override
+// was lost sends it again) when the interface has more than one neighbor.
+func (r *Router) prunePendingTimerExpired(h dsHost, d *downstream, now int64) {
 	if d.state != PrunePending {
 		return
 	}
 	i := d.ifindex
 	ifc := r.ifaces[int(i)]
 	if ifc != nil && len(ifc.neighbors) > 1 {
-		r.queueJP(upstreamNbr{addr: keyOf(ifc.self), ifindex: i}, sg.key, false)
+		r.queueJP(upstreamNbr{addr: keyOf(ifc.self), ifindex: i}, r.echo(h), false)
 	}
-	r.dropDownstream(sg, i)
-	r.touch(sg)
+	r.dropDownstream(h, i)
+	r.touchHost(h)
 }
 
-// expiryTimerExpired is "ET(S,G,I) expires" (4.5.2): Join or Prune-Pending
-// -> NoInfo (PPT stopped).
-func (r *Router) expiryTimerExpired(sg *sgEntry, d *downstream) {
-	r.dropDownstream(sg, d.ifindex)
-	r.touch(sg)
+// expiryTimerExpired is "ET(I) expires" (4.5.1, 4.5.2): Join or
+// Prune-Pending -> NoInfo (PPT stopped).
+func (r *Router) expiryTimerExpired(h dsHost, d *downstream) {
+	r.dropDownstream(h, d.ifindex)
+	r.touchHost(h)
 }

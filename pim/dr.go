@@ -10,8 +10,9 @@ type drCandidate struct {
 
 // electDR runs the DR election of RFC 7761 section 4.3.2 on the interface
 // and emits DRChange when the DR changed. Entries with local receivers on
-// the interface are re-evaluated: pim_include(S,G) counts them only where we
-// are the DR (4.1.5).
+// the interface are re-evaluated: pim_include and pim_exclude count them
+// only where we are the DR (4.1.5); so are the entries whose source is on
+// it (CouldRegister, 4.4.1).
 func (r *Router) electDR(ifc *iface) {
 	// dr_is_better compares priorities only when every neighbor sent the
 	// DR Priority option (ours is always sent).
@@ -35,6 +36,7 @@ func (r *Router) electDR(ifc *iface) {
 	ifc.dr, ifc.drSelf = dr.addr, self
 	r.emit(DRChange{IfIndex: ifc.index, DR: dr.addr, Self: self})
 	r.touchListeners(ifc)
+	r.touchRPFInterface(ifc)
 }
 
 // drIsBetter is dr_is_better(a, b, I) of 4.3.2: the higher priority when

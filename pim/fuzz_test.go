@@ -3,6 +3,7 @@ package pim
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"testing"
@@ -14,30 +15,70 @@ import (
 
 // The fuzz universe is small so that messages collide: two interfaces
 // (ifD, ifU, plus ifX that comes and goes), three neighbors per interface,
-// three sources, two SSM groups and one ASM group; at most 2 neighbors per
-// interface and 4 routes.
+// three sources, two SSM groups and two ASM groups, one with a remote RP
+// and one whose RP may be us; at most 2 neighbors per interface and 6
+// routes.
 var (
-	fuzzIfs     = []int{ifD, ifU, ifX}
-	fuzzSelf    = map[int]netip.Addr{ifD: selfD, ifU: selfU, ifX: selfX}
-	fuzzNbrs    = []netip.Addr{nbr1, nbr2, nbr3}
-	fuzzSecs    = []netip.Addr{addr("2001:db8:9::1"), addr("2001:db8:9::2")}
-	fuzzSources = []netip.Addr{s1, s2, addr("2001:db8::3")}
-	fuzzGroups  = []netip.Addr{g1, g2, asmG}
+	fuzzIfs      = []int{ifD, ifU, ifX}
+	fuzzSelf     = map[int]netip.Addr{ifD: selfD, ifU: selfU, ifX: selfX}
+	fuzzNbrs     = []netip.Addr{nbr1, nbr2, nbr3}
+	fuzzSecs     = []netip.Addr{addr("2001:db8:9::1"), addr("2001:db8:9::2")}
+	fuzzSources  = []netip.Addr{s1, s2, addr("2001:db8::3")}
+	asmG2        = addr("ff05::2")
+	fuzzGroups   = []netip.Addr{g1, g2, asmG, asmG2}
+	fuzzRPRemote = addr("2001:db8:ff::1")
+	fuzzRPLocal  = addr("2001:db8:ff::99")
+	fuzzRPs      = []netip.Addr{fuzzRPRemote, fuzzRPLocal}
+	fuzzIIFs     = []int{ifD, ifU, ifX, RegisterIf, 9}
 )
 
 const (
-	fuzzMaxRoutes    = 4
+	fuzzMaxRoutes    = 6
 	fuzzMaxNeighbors = 2
 )
 
+// fuzzConfig is the fuzz router's configuration: ff0e::/16 to the remote
+// RP, ff05::/16 to the RP that may be us, small timers.
+func fuzzConfig(rnd func() uint32, variant byte) Config {
+	cfg := testConfig(rnd)
+	cfg.MaxRoutes, cfg.MaxNeighbors = fuzzMaxRoutes, fuzzMaxNeighbors
+	cfg.RPs = []StaticRP{
+		{Addr: fuzzRPRemote, Groups: []netip.Prefix{netip.MustParsePrefix("ff0e::/16")}},
+		{Addr: fuzzRPLocal, Groups: []netip.Prefix{netip.MustParsePrefix("ff05::/16")}},
+	}
+	switch variant % 5 {
+	case 1:
+		cfg.SPT = SPTPolicy{Never: true}
+	case 2:
+		cfg.SPT = SPTPolicy{Rate: 1000}
+	case 3:
+		cfg.RPs[0].Addr, cfg.RPs[1].Addr = fuzzRPLocal, fuzzRPRemote // swapped
+	case 4:
+		cfg.RPs = cfg.RPs[:1]
+		cfg.SSMRange = append(cfg.SSMRange, netip.MustParsePrefix("ff05::/16"))
+	}
+	if variant&8 != 0 {
+		cfg.KeepalivePeriod, cfg.ActivityInterval = 10*time.Second, 2*time.Second
+		cfg.RegisterSuppressionTime, cfg.RegisterProbeTime = 6*time.Second, 2*time.Second
+		cfg.AssertTime = 8 * time.Second
+	}
+	if variant&16 != 0 {
+		cfg.MaxRegisterRate = 2
+	}
+	return cfg
+}
+
 type fuzzer struct {
-	t       *testing.T
-	data    []byte
-	r       *Router
-	now     time.Time
-	ifUp    map[int]bool
-	watched map[netip.Addr]bool
-	routes  map[[2]netip.Addr]Route // last Route per (S,G), deletes removed
+	t        *testing.T
+	data     []byte
+	r        *Router
+	rand     func() uint32
+	now      time.Time
+	ifUp     map[int]bool
+	watched  map[netip.Addr]bool
+	routes   map[[2]netip.Addr]Route // last Route per (S,G), deletes removed
+	counting map[[2]netip.Addr]bool  // WatchActivity in force
+	counters map[[2]netip.Addr][2]uint64
 }
 
 func (f *fuzzer) byte() byte {
@@ -125,23 +166,107 @@ func (f *fuzzer) joinPrune(ifindex int) *pimmsg.JoinPrune {
 			return out
 		}
 		g.Joins, g.Prunes = mk(f.sources()), mk(f.sources())
+		if flags&4 != 0 { // a (*,G) entry naming an RP
+			rp := pimmsg.Source{Addr: fuzzRPs[f.pick(len(fuzzRPs))], MaskLen: 128, Sparse: true, WildCard: true, RPT: true}
+			if flags&8 != 0 {
+				g.Joins = append([]pimmsg.Source{rp}, g.Joins...)
+			} else {
+				g.Prunes = append([]pimmsg.Source{rp}, g.Prunes...)
+			}
+		}
 		jp.Groups = append(jp.Groups, g)
 	}
 	return jp
 }
 
 func (f *fuzzer) receive(ifindex int, from netip.Addr, m pimmsg.Message) []Action {
-	b, err := pimmsg.Marshal(m, from, AllPIMRouters)
+	return f.receiveTo(ifindex, from, AllPIMRouters, m)
+}
+
+func (f *fuzzer) receiveTo(ifindex int, from, to netip.Addr, m pimmsg.Message) []Action {
+	b, err := pimmsg.Marshal(m, from, to)
 	if err != nil {
 		f.t.Fatalf("marshal: %v", err)
 	}
-	return f.r.Receive(f.now, ifindex, from, AllPIMRouters, b)
+	return f.r.Receive(f.now, ifindex, from, to, b)
+}
+
+func (f *fuzzer) sg() (netip.Addr, netip.Addr) {
+	return fuzzSources[f.pick(len(fuzzSources))], fuzzGroups[f.pick(len(fuzzGroups))]
+}
+
+// dataStep is one of the data-plane inputs, or a unicast message.
+func (f *fuzzer) dataStep() (acts []Action, registers bool) {
+	src, grp := f.sg()
+	switch f.pick(8) {
+	case 0, 1:
+		return f.r.NoCache(f.now, fuzzIIFs[f.pick(len(fuzzIIFs))], src, grp), false
+	case 2:
+		return f.r.WrongIIF(f.now, fuzzIIFs[f.pick(len(fuzzIIFs))], src, grp), false
+	case 3:
+		pkt := dataPacket(src, grp)
+		if f.byte()&7 == 0 {
+			pkt = pkt[:44] // shorter than its header says
+		}
+		return f.r.WholePacket(f.now, src, grp, pkt), true
+	case 4:
+		k := [2]netip.Addr{src, grp}
+		c := f.counters[k]
+		if b := f.byte(); b&3 != 0 {
+			c[0] += uint64(b)
+			c[1] += uint64(b) * uint64(f.byte()) * 8
+		} else if b&4 != 0 {
+			c = [2]uint64{} // reinstalled
+		}
+		f.counters[k] = c
+		return f.r.DataActivity(f.now, src, grp, c[0], c[1]), false
+	case 5:
+		reg := &pimmsg.Register{Null: f.byte()&1 != 0, Packet: dataPacket(src, grp)}
+		if reg.Null {
+			reg.Packet = nullRegisterHeader(sgKey{keyOf(grp), keyOf(src)})
+		}
+		to := fuzzRPs[f.pick(len(fuzzRPs))]
+		return f.receiveTo(fuzzIIFs[f.pick(len(fuzzIIFs))], addr("2001:db8:77::1"), to, reg), false
+	case 6:
+		rs := &pimmsg.RegisterStop{Group: pimmsg.Group{Addr: grp, MaskLen: 128}, Source: src}
+		if f.byte()&1 != 0 {
+			rs.Source = netip.IPv6Unspecified()
+		}
+		return f.receiveTo(ifU, fuzzRPs[f.pick(len(fuzzRPs))], addr("2001:db8:ff::5"), rs), false
+	default:
+		a := &pimmsg.Assert{Group: pimmsg.Group{Addr: grp, MaskLen: 128}, Source: src,
+			MetricPreference: uint32(f.pick(3)), Metric: uint32(f.pick(3)) * 10}
+		switch b := f.byte(); {
+		case b&1 != 0:
+			a.RPT = true
+			if b&2 != 0 {
+				a.Source = netip.IPv6Unspecified()
+			}
+		case b&4 != 0:
+			a.RPT, a.MetricPreference, a.Metric = true, infPref, infMetric // AssertCancel
+		}
+		i := f.iface()
+		return f.receive(i, fuzzNbrs[f.pick(len(fuzzNbrs))], a), false
+	}
 }
 
 func (f *fuzzer) step() {
 	var acts []Action
-	expired := false
-	switch op := f.pick(11); op {
+	expired, registers := false, false
+	switch op := f.pick(15); op {
+	case 11, 12:
+		acts, registers = f.dataStep()
+	case 13:
+		var addrs []netip.Addr
+		if f.byte()&1 != 0 {
+			addrs = append(addrs, fuzzRPLocal)
+		}
+		acts = f.r.SetLocalAddresses(f.now, append(addrs, addr("2001:db8:ff::5")))
+	case 14:
+		var err error
+		if acts, err = f.r.SetConfig(f.now, fuzzConfig(f.rand, f.byte())); err != nil {
+			f.t.Fatal(err)
+		}
 	case 0:
 		f.now = f.now.Add(time.Duration(f.byte()) * 250 * time.Millisecond)
 		acts, expired = f.r.Expire(f.now), true
@@ -181,7 +306,12 @@ func (f *fuzzer) step() {
 			default:
 				rpf.NextHop = fuzzNbrs[f.pick(len(fuzzNbrs))]
 			}
-			us = append(us, RPFUpdate{fuzzSources[f.pick(len(fuzzSources))], rpf})
+			rpf.Preference, rpf.Metric = uint32(f.pick(3)), uint32(f.pick(3))*10
+			target := fuzzSources[f.pick(len(fuzzSources))]
+			if f.byte()&3 == 0 {
+				target = fuzzRPs[f.pick(len(fuzzRPs))]
+			}
+			us = append(us, RPFUpdate{target, rpf})
 		}
 		acts = f.r.SetRPFs(f.now, us)
 	case 9:
@@ -215,11 +345,50 @@ func (f *fuzzer) step() {
 			acts = f.r.SetAddresses(f.now, i, fuzzSelf[i], fuzzSecs[:f.pick(3)])
 		}
 	}
-	f.check(acts, expired)
+	acts = f.answer(acts)
+	if fuzzTrace != nil {
+		fuzzTrace(f.now, acts)
+	}
+	if fuzzDump != nil {
+		fuzzDump(f.r, f.now)
+	}
+	f.check(acts, expired, registers)
 }
 
+// fuzzRIB is how the fuzz daemon answers WatchRPF at once: S1 and the
+// remote RP through nbr3 on ifU, S2 on ifD's link, the third source
+// through nbr1 on ifD, the local RP nowhere. SetRPFs steps change routes
+// later.
+var fuzzRIB = map[netip.Addr]RPF{
+	s1:                  {Valid: true, IfIndex: ifU, NextHop: nbr3, Preference: 1, Metric: 10},
+	s2:                  {Valid: true, IfIndex: ifD},
+	addr("2001:db8::3"): {Valid: true, IfIndex: ifD, NextHop: nbr1, Preference: 1, Metric: 20},
+	fuzzRPRemote:        {Valid: true, IfIndex: ifU, NextHop: nbr3, Preference: 1, Metric: 5},
+}
+
+// answer answers the WatchRPFs of acts, as the daemon does.
+func (f *fuzzer) answer(acts []Action) []Action {
+	var us []RPFUpdate
+	for _, a := range acts {
+		if w, ok := a.(WatchRPF); ok {
+			us = append(us, RPFUpdate{w.Addr, fuzzRIB[w.Addr]})
+		}
+	}
+	if us == nil {
+		return acts
+	}
+	return append(acts, f.answer(f.r.SetRPFs(f.now, us))...)
+}
+
+// fuzzTrace, when set, sees every step's actions (for debugging a failing
+// input).
+var fuzzTrace func(time.Time, []Action)
+
+// fuzzDump, when set, shows the entries before each check.
+var fuzzDump func(*Router, time.Time)
+
 // check verifies the actions of one step and the state after it.
-func (f *fuzzer) check(acts []Action, expired bool) {
+func (f *fuzzer) check(acts []Action, expired, registers bool) {
 	t := f.t
 	for _, a := range acts {
 		switch a := a.(type) {
@@ -227,8 +396,14 @@ func (f *fuzzer) check(acts []Action, expired bool) {
 			if slices.Contains(a.OIFs, a.IIF) || !slices.IsSorted(a.OIFs) || len(slices.Compact(slices.Clone(a.OIFs))) != len(a.OIFs) {
 				t.Fatalf("bad Route %+v", a)
 			}
-			if (a.IIF == 0) != (len(a.OIFs) == 0) {
+			if a.IIF == 0 && len(a.OIFs) != 0 {
 				t.Fatalf("non-canonical Route %+v", a)
+			}
+			if slices.Contains(a.OIFs, RegisterIf) && a.IIF <= 0 {
+				t.Fatalf("register MIF out of an entry from %d: %+v", a.IIF, a)
+			}
+			if f.r.cfg.isSSM(a.Group) && (a.IIF != 0 && len(a.OIFs) == 0 || slices.Contains(a.OIFs, RegisterIf) || a.IIF == RegisterIf) {
+				t.Fatalf("SSM Route %+v", a)
 			}
 			k := [2]netip.Addr{a.Source, a.Group}
 			if a.Delete() {
@@ -236,6 +411,19 @@ func (f *fuzzer) check(acts []Action, expired bool) {
 			} else {
 				f.routes[k] = a
 			}
+		case WatchActivity:
+			k := [2]netip.Addr{a.Source, a.Group}
+			if f.counting[k] {
+				t.Fatalf("WatchActivity %v twice", k)
+			}
+			f.counting[k] = true
+		case UnwatchActivity:
+			k := [2]netip.Addr{a.Source, a.Group}
+			if !f.counting[k] {
+				t.Fatalf("UnwatchActivity %v not watched", k)
+			}
+			delete(f.counting, k)
+			delete(f.counters, k)
 		case WatchRPF:
 			if f.watched[a.Addr] {
 				t.Fatalf("WatchRPF %v twice", a.Addr)
@@ -253,6 +441,24 @@ func (f *fuzzer) check(acts []Action, expired bool) {
 			if jp, ok := a.Msg.(*pimmsg.JoinPrune); ok && pimmsg.Len(jp) > 1500-ipv6HeaderLen {
 				t.Fatalf("Join/Prune of %d octets", pimmsg.Len(jp))
 			}
+			if (a.IfIndex == 0) != (a.Dst != AllPIMRouters) {
+				t.Fatalf("%v to %v on %d", a.Msg.Type(), a.Dst, a.IfIndex)
+			}
+			if reg, ok := a.Msg.(*pimmsg.Register); ok {
+				s, g := innerAddrs(reg.Packet)
+				rs := route(f.r, f.now, s, g)
+				switch {
+				case rs == nil && reg.Null && expired:
+					// A late Expire: the Register-Stop Timer fired,
+					// then the Keepalive Timer, in one batch.
+				case rs == nil:
+					t.Fatalf("Register for %v,%v without an entry", s, g)
+				case !reg.Null && (!registers || rs.Register != RegisterJoin):
+					t.Fatalf("data Register for %v,%v in %v", s, g, rs.Register)
+				case reg.Null && rs.Register != RegisterJoinPending:
+					t.Fatalf("Null-Register for %v,%v in %v", s, g, rs.Register)
+				}
+			}
 		}
 	}
 	if expired {
@@ -261,8 +467,8 @@ func (f *fuzzer) check(acts []Action, expired bool) {
 		}
 	}
 	st := f.r.Snapshot(f.now)
-	if len(st.Routes) > fuzzMaxRoutes {
-		t.Fatalf("%d routes", len(st.Routes))
+	if n := len(st.Routes) + len(st.StarG); n > fuzzMaxRoutes {
+		t.Fatalf("%d entries", n)
 	}
 	for _, is := range st.Interfaces {
 		if len(is.Neighbors) > fuzzMaxNeighbors {
@@ -272,26 +478,50 @@ func (f *fuzzer) check(acts []Action, expired bool) {
 			t.Fatal("send error")
 		}
 	}
-	sources := map[netip.Addr]bool{}
+	watched := map[netip.Addr]bool{}
+	joined := map[netip.Addr]bool{}
+	for _, sg := range st.StarG {
+		if sg.RP.IsValid() {
+			watched[sg.RP] = true
+		}
+		joined[sg.Group] = sg.Upstream == Joined
+		checkDownstream(t, sg.Group.String(), sg.Downstream)
+		checkAsserts(t, sg.Group.String(), sg.Asserts)
+		// The machine waits while the route to a new RP is unknown.
+		settled := sg.RPFKnown || sg.IAmRP || !sg.RP.IsValid()
+		if (sg.Upstream == Joined) != sg.JoinDesired && settled {
+			t.Fatalf("(*,%v): %v with JoinDesired %v", sg.Group, sg.Upstream, sg.JoinDesired)
+		}
+		if (sg.Upstream == Joined && sg.RPFNeighbor.IsValid()) != (sg.JoinTimer != 0) && settled {
+			t.Fatalf("(*,%v): %v toward %v with Join Timer %d", sg.Group, sg.Upstream, sg.RPFNeighbor, sg.JoinTimer)
+		}
+		if len(sg.Downstream) == 0 && len(sg.LocalReceivers) == 0 && sg.Upstream == NotJoined && len(sg.Asserts) == 0 {
+			t.Fatalf("(*,%v): idle entry kept", sg.Group)
+		}
+	}
 	for _, rs := range st.Routes {
-		sources[rs.Source] = true
 		k := [2]netip.Addr{rs.Source, rs.Group}
+		watched[rs.Source] = true
+		if rs.RP.IsValid() {
+			watched[rs.RP] = true
+		}
 		last, ok := f.routes[k]
 		if rs.IIF != last.IIF || !slices.Equal(rs.OIFs, last.OIFs) || !ok && rs.IIF != 0 {
 			t.Fatalf("%v: state iif %d oifs %v, last Route %+v", k, rs.IIF, rs.OIFs, last)
 		}
-		for _, d := range rs.Downstream {
+		if want := !rs.SSM && rs.IIF != 0; f.counting[k] != want {
+			t.Fatalf("%v: counted %v, installed non-SSM %v", k, f.counting[k], want)
+		}
+		checkDownstream(t, fmt.Sprint(k), rs.Downstream)
+		checkAsserts(t, fmt.Sprint(k), rs.Asserts)
+		for _, d := range rs.RPTDownstream {
 			switch {
-			case d.State != Join && d.State != PrunePending:
-				t.Fatalf("%v on %d: stored state %v", k, d.IfIndex, d.State)
-			case d.State == PrunePending && d.PrunePendingTimer == 0:
-				t.Fatalf("%v on %d: Prune-Pending without PPT", k, d.IfIndex)
-			case d.State == Join && d.PrunePendingTimer != 0:
-				t.Fatalf("%v on %d: Join with PPT", k, d.IfIndex)
+			case d.State != RPTPrune && d.State != RPTPrunePending:
+				t.Fatalf("%v rpt on %d: state %v after an event", k, d.IfIndex, d.State)
+			case (d.State == RPTPrunePending) != (d.PrunePendingTimer != 0):
+				t.Fatalf("%v rpt on %d: %v with PPT %d", k, d.IfIndex, d.State, d.PrunePendingTimer)
 			case d.Forever == (d.ExpiryTimer != 0):
-				t.Fatalf("%v on %d: forever %v with ET %d", k, d.IfIndex, d.Forever, d.ExpiryTimer)
-			case d.ExpiryLeft > 0xffff*time.Second:
-				t.Fatalf("%v on %d: ET %v", k, d.IfIndex, d.ExpiryLeft)
+				t.Fatalf("%v rpt on %d: forever %v with ET %d", k, d.IfIndex, d.Forever, d.ExpiryTimer)
 			}
 		}
 		if (rs.Upstream == Joined) != rs.JoinDesired {
@@ -303,7 +533,22 @@ func (f *fuzzer) check(acts []Action, expired bool) {
 		if rs.RPFNeighbor.IsValid() && rs.RPFNeighborIf != rs.RPF.IfIndex {
 			t.Fatalf("%v: RPF' on %d, route on %d", k, rs.RPFNeighborIf, rs.RPF.IfIndex)
 		}
-		if len(rs.Downstream) == 0 && len(rs.LocalReceivers) == 0 && rs.Upstream == NotJoined && rs.IIF == 0 {
+		if rs.SSM && (rs.KeepaliveTimer != 0 || rs.Register != RegisterNoInfo || rs.HasRPTState || rs.Cache) {
+			t.Fatalf("%v: SSM entry with ASM state %+v", k, rs)
+		}
+		if rs.RPT != RPTNotJoined && !joined[rs.Group] {
+			t.Fatalf("%v: (S,G,rpt) %v without a joined (*,G)", k, rs.RPT)
+		}
+		if (rs.Register == RegisterJoin && rs.IIF > 0) != slices.Contains(rs.OIFs, RegisterIf) {
+			t.Fatalf("%v: Register %v, OIFs %v", k, rs.Register, rs.OIFs)
+		}
+		if (rs.Register == RegisterPrune || rs.Register == RegisterJoinPending) != (rs.RegisterStopTimer != 0) {
+			t.Fatalf("%v: Register %v with RST %d", k, rs.Register, rs.RegisterStopTimer)
+		}
+		f.checkLost(&rs, st)
+		if len(rs.Downstream) == 0 && len(rs.LocalReceivers) == 0 && rs.Upstream == NotJoined && rs.IIF == 0 &&
+			len(rs.RPTDownstream) == 0 && len(rs.ExcludedOn) == 0 && rs.OverrideTimer == 0 && rs.KeepaliveTimer == 0 &&
+			rs.Register == RegisterNoInfo && !rs.Cache && len(rs.Asserts) == 0 {
 			t.Fatalf("%v: idle entry kept", k)
 		}
 	}
@@ -312,12 +557,77 @@ func (f *fuzzer) check(acts []Action, expired bool) {
 			t.Fatalf("%v: Route %+v without an entry", k, f.routes[k])
 		}
 	}
-	if len(sources) != len(f.watched) {
-		t.Fatalf("watched %v, entries' sources %v", f.watched, sources)
+	nAsserts := 0
+	for _, sg := range st.StarG {
+		nAsserts += len(sg.Asserts)
 	}
-	for s := range sources {
-		if !f.watched[s] {
-			t.Fatalf("source %v not watched", s)
+	for _, rs := range st.Routes {
+		nAsserts += len(rs.Asserts)
+	}
+	if nAsserts != f.r.nAsserts {
+		t.Fatalf("%d Assert machines, counted %d", nAsserts, f.r.nAsserts)
+	}
+	if !maps.Equal(watched, f.watched) {
+		t.Fatalf("watched %v, entries' sources and RPs %v", f.watched, watched)
+	}
+}
+
+// checkLost: no outgoing interface is one where we lost the Assert that
+// counts for the route (lost_assert(S,G,I) on an SPT route,
+// lost_assert(*,G,I) or (S,G) on an RP-tree route).
+func (f *fuzzer) checkLost(rs *RouteState, st State) {
+	if rs.IIF == 0 {
+		return
+	}
+	spt := rs.IIF == rs.RPF.IfIndex
+	var star []AssertInfo
+	for _, sg := range st.StarG {
+		if sg.Group == rs.Group {
+			star = sg.Asserts
+		}
+	}
+	for _, o := range rs.OIFs {
+		for _, a := range rs.Asserts {
+			if a.IfIndex != o || a.State != AssertLoser {
+				continue
+			}
+			ours := assertMetric{pref: infPref, metric: infMetric, addr: keyOf(fuzzSelf[o])}
+			if rs.RPF.Valid {
+				ours.pref, ours.metric = min(rs.RPF.Preference, infPref), rs.RPF.Metric
+			}
+			if w := (assertMetric{a.RPT, a.Preference, a.Metric, keyOf(a.Winner)}); !spt || w.better(ours) {
+				f.t.Fatalf("%v,%v: forwards on %d where it lost %+v", rs.Source, rs.Group, o, a)
+			}
+		}
+		for _, a := range star {
+			if !spt && a.IfIndex == o && a.State == AssertLoser {
+				f.t.Fatalf("%v,%v: RP tree forwards on %d where (*,G) lost %+v", rs.Source, rs.Group, o, a)
+			}
+		}
+	}
+}
+
+func checkDownstream(t *testing.T, k string, ds []DownstreamState) {
+	for _, d := range ds {
+		switch {
+		case d.State != Join && d.State != PrunePending:
+			t.Fatalf("%v on %d: stored state %v", k, d.IfIndex, d.State)
+		case d.State == PrunePending && d.PrunePendingTimer == 0:
+			t.Fatalf("%v on %d: Prune-Pending without PPT", k, d.IfIndex)
+		case d.State == Join && d.PrunePendingTimer != 0:
+			t.Fatalf("%v on %d: Join with PPT", k, d.IfIndex)
+		case d.Forever == (d.ExpiryTimer != 0):
+			t.Fatalf("%v on %d: forever %v with ET %d", k, d.IfIndex, d.Forever, d.ExpiryTimer)
+		case d.ExpiryLeft > 0xffff*time.Second:
+			t.Fatalf("%v on %d: ET %v", k, d.IfIndex, d.ExpiryLeft)
+		}
+	}
+}
+
+func checkAsserts(t *testing.T, k string, as []AssertInfo) {
+	for _, a := range as {
+		if a.State != AssertWinner && a.State != AssertLoser || a.Timer == 0 {
+			t.Fatalf("%v: assert %+v", k, a)
 		}
 	}
 }
@@ -327,30 +637,55 @@ func FuzzRouter(f *testing.F) {
 	f.Add([]byte{2, 0, 0, 6, 1, 1, 1, 1, 4, 0, 0, 0, 2, 0, 1, 0, 8, 0, 1, 1, 0, 2, 1, 1})
 	f.Add([]byte{7, 0, 0, 0, 1, 8, 0, 1, 0, 2, 1, 1, 3, 0, 1, 5, 1, 1, 1, 1, 1, 0, 255, 1, 0, 255})
 	f.Add([]byte{2, 1, 0, 6, 1, 1, 1, 1, 2, 1, 1, 6, 1, 1, 1, 1, 4, 1, 1, 0, 2, 0, 1, 0, 7, 4, 0, 0, 4, 1, 1, 2, 0, 0, 0, 1, 0, 1, 1, 1})
+	// ASM: a neighbor upstream, an EXCLUDE listener, data from a source.
+	f.Add([]byte{0, 2, 1, 1, 6, 1, 1, 1, 1, 7, 0, 2, 1, 0, 8, 0, 1, 0, 1, 0, 11, 0, 0, 0, 2, 12, 4, 0, 2, 9, 9, 0, 1, 50})
+	f.Add([]byte{8, 7, 0, 3, 1, 0, 11, 0, 0, 2, 3, 11, 5, 0, 3, 1, 1, 12, 3, 0, 3, 0, 11, 7, 0, 3, 1, 1, 2, 2, 0, 40})
+	// A first-hop DR: S2 on ifD sends to the remote RP's group; Registers,
+	// a Register-Stop, the Register-Stop Timer.
+	f.Add([]byte{11, 1, 2, 0, 0, 12, 1, 2, 3, 1, 12, 1, 2, 3, 1, 11, 1, 2, 6, 0, 0, 0, 255, 12, 1, 2, 3, 1, 0, 255, 0, 40, 12, 1, 2, 3, 1})
+	// The RP: a Register for ff05::2 (our RP), a (*,G) Join, another
+	// Register, data on the SPT.
+	f.Add([]byte{11, 0, 3, 5, 0, 1, 0, 4, 0, 0, 5, 0, 1, 3, 0, 11, 0, 3, 5, 0, 1, 0, 11, 0, 3, 2, 1, 0, 10, 11, 0, 3, 5, 1, 1, 0})
+	// Found by the fuzzer: an Override Timer that was all that kept an
+	// entry.
+	f.Add([]byte("C1702b000100001C0710Y071Z0"))
 	f.Fuzz(runFuzzOnce)
 }
 
 func runFuzzOnce(t *testing.T, data []byte) {
 	{
-		cfg := testConfig(func() uint32 { return uint32(len(data)) * 0x9e3779b9 })
-		cfg.MaxRoutes, cfg.MaxNeighbors = fuzzMaxRoutes, fuzzMaxNeighbors
-		r, err := New(new(timerq.IDs), cfg)
+		rnd := func() uint32 { return uint32(len(data)) * 0x9e3779b9 }
+		var variant byte
+		if len(data) > 0 {
+			variant = data[0]
+		}
+		r, err := New(new(timerq.IDs), fuzzConfig(rnd, variant))
 		if err != nil {
 			t.Fatal(err)
 		}
-		fz := &fuzzer{t: t, data: data, r: r, now: tR, ifUp: map[int]bool{},
-			watched: map[netip.Addr]bool{}, routes: map[[2]netip.Addr]Route{}}
+		fz := &fuzzer{t: t, data: data, r: r, rand: rnd, now: tR, ifUp: map[int]bool{},
+			watched: map[netip.Addr]bool{}, routes: map[[2]netip.Addr]Route{},
+			counting: map[[2]netip.Addr]bool{}, counters: map[[2]netip.Addr][2]uint64{}}
 		for _, i := range []int{ifD, ifU} {
 			acts, err := r.AddInterface(tR, i, "x", fuzzSelf[i], nil, DefaultIfConfig())
 			if err != nil {
 				t.Fatal(err)
 			}
 			fz.ifUp[i] = true
-			fz.check(acts, false)
+			fz.check(acts, false, false)
+		}
+		fz.check(r.SetLocalAddresses(tR, []netip.Addr{fuzzRPLocal, addr("2001:db8:ff::5")}), false, false)
+		// Two neighbors that stay (Holdtime 0xffff): the fuzzer need
+		// not find Hellos before the rest can happen.
+		for _, n := range []struct {
+			i    int
+			from netip.Addr
+		}{{ifD, nbr1}, {ifU, nbr3}} {
+			fz.check(fz.receive(n.i, n.from, &pimmsg.Hello{Holdtime: u16(0xffff), GenerationID: u32(1)}), false, false)
 		}
 		for steps := 0; len(fz.data) > 0 && steps < 500; steps++ {
 			fz.step()
 		}
-		fz.check(r.Shutdown(fz.now), false)
+		fz.check(r.Shutdown(fz.now), false, false)
 	}
 }

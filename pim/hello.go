@@ -45,7 +45,7 @@ func (r *Router) sendHelloHoldtime(ifc *iface, src netip.Addr, holdtime uint16) 
 }
 
 // helloMessage is our Hello (4.9.2): Holdtime, LAN Prune Delay with the T
-// bit clear (we do not disable Join suppression, 4.3.3), DR Priority,
+// bit of IfConfig.TrackingSupport (clear by default, 4.3.3), DR Priority,
 // Generation ID and, when the interface has global addresses, the Address
 // List (4.3.4).
 func (r *Router) helloMessage(ifc *iface, holdtime uint16) *pimmsg.Hello {
@@ -57,6 +57,7 @@ func (r *Router) helloMessage(ifc *iface, holdtime uint16) *pimmsg.Hello {
 	}{
 		holdtime: holdtime,
 		lpd: pimmsg.LANPruneDelay{
+			T:                ifc.cfg.TrackingSupport,
 			PropagationDelay: uint16(ifc.cfg.PropagationDelay / time.Millisecond),
 			OverrideInterval: uint16(ifc.cfg.OverrideInterval / time.Millisecond),
 		},

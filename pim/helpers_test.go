@@ -210,6 +210,31 @@ func nms(as []netip.Addr) string {
 	return strings.Join(out, " ")
 }
 
+// jpSources renders Join/Prune sources: (*,G) as *RP, (S,G,rpt) as
+// rpt:S, (S,G) as S.
+func jpSources(ss []pimmsg.Source) string {
+	var out []string
+	for _, s := range ss {
+		switch {
+		case s.WildCard:
+			out = append(out, "*"+nm(s.Addr))
+		case s.RPT:
+			out = append(out, "rpt:"+nm(s.Addr))
+		default:
+			out = append(out, nm(s.Addr))
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// innerAddrs returns the source and destination of an IPv6 packet.
+func innerAddrs(p []byte) (netip.Addr, netip.Addr) {
+	if len(p) < 40 {
+		return netip.Addr{}, netip.Addr{}
+	}
+	return netip.AddrFrom16([16]byte(p[8:24])), netip.AddrFrom16([16]byte(p[24:40]))
+}
+
 // render describes actions as one line each.
 func render(acts []Action) []string {
 	var out []string
@@ -232,23 +257,35 @@ func renderOne(a Action) []string {
 		case *pimmsg.JoinPrune:
 			var out []string
 			for _, g := range m.Groups {
-				var js, ps []netip.Addr
-				for _, s := range g.Joins {
-					js = append(js, s.Addr)
-				}
-				for _, s := range g.Prunes {
-					ps = append(ps, s.Addr)
-				}
 				out = append(out, fmt.Sprintf("jp(%d) to %s ht=%d %s join[%s] prune[%s]",
-					a.IfIndex, nm(m.UpstreamNeighbor), m.Holdtime, nm(g.Group.Addr), nms(js), nms(ps)))
+					a.IfIndex, nm(m.UpstreamNeighbor), m.Holdtime, nm(g.Group.Addr), jpSources(g.Joins), jpSources(g.Prunes)))
 			}
 			return out
+		case *pimmsg.Register:
+			kind := "register"
+			if m.Null {
+				kind = "null-register"
+			}
+			s, g := innerAddrs(m.Packet)
+			return []string{fmt.Sprintf("%s to %s from %s %s,%s", kind, nm(a.Dst), nm(a.Src), nm(s), nm(g))}
+		case *pimmsg.RegisterStop:
+			return []string{fmt.Sprintf("register-stop to %s from %s %s,%s", nm(a.Dst), nm(a.Src), nm(m.Source), nm(m.Group.Addr))}
+		case *pimmsg.Assert:
+			kind := "assert"
+			if m.MetricPreference == infPref && m.Metric == infMetric {
+				kind = "assert-cancel"
+			}
+			return []string{fmt.Sprintf("%s(%d) %s,%s rpt=%v %d/%d", kind, a.IfIndex, nm(m.Source), nm(m.Group.Addr), m.RPT, m.MetricPreference, m.Metric)}
 		}
 		return []string{fmt.Sprintf("send(%d) %v", a.IfIndex, a.Msg.Type())}
 	case Route:
 		return []string{fmt.Sprintf("route %s,%s iif=%d oifs=%v", nm(a.Source), nm(a.Group), a.IIF, a.OIFs)}
 	case WatchRPF:
 		return []string{"watch " + nm(a.Addr)}
+	case WatchActivity:
+		return []string{fmt.Sprintf("count %s,%s", nm(a.Source), nm(a.Group))}
+	case UnwatchActivity:
+		return []string{fmt.Sprintf("uncount %s,%s", nm(a.Source), nm(a.Group))}
 	case UnwatchRPF:
 		return []string{"unwatch " + nm(a.Addr)}
 	case NeighborChange:

@@ -33,9 +33,11 @@ type iface struct {
 	dr     netip.Addr
 	drSelf bool
 
-	// listeners holds local_receiver_include (4.1.5): per SSM group, the
-	// sources MLD asks for (sorted).
-	listeners map[addrKey][]addrKey
+	// listeners holds what MLD asked for, per group: the sources included
+	// (local_receiver_include(S,G,I)), or EXCLUDE mode
+	// (local_receiver_include(*,G,I)) with the sources excluded
+	// (local_receiver_exclude(S,G,I)) (4.1.5).
+	listeners map[addrKey]listenerSet
 
 	stats counters
 }
@@ -97,7 +99,8 @@ func (r *Router) SetInterfaceConfig(now time.Time, ifindex int, cfg IfConfig) ([
 		r.setHelloTimer(ifc, n+int64(cfg.HelloPeriod))
 	}
 	if old.HelloHoldtime != cfg.HelloHoldtime || old.DRPriority != cfg.DRPriority ||
-		old.PropagationDelay != cfg.PropagationDelay || old.OverrideInterval != cfg.OverrideInterval {
+		old.PropagationDelay != cfg.PropagationDelay || old.OverrideInterval != cfg.OverrideInterval ||
+		old.TrackingSupport != cfg.TrackingSupport {
 		r.triggeredHello(ifc, n)
 	}
 	r.electDR(ifc)

@@ -102,7 +102,8 @@ func TestJoinPruneEntryChecks(t *testing.T) {
 		g      jpg
 		reason string
 	}{
-		{"ASM group", join(asmG, s1), DropNotSSM},
+		{"(*,G) for a group without an RP", jpg{g: asmG, joins: []netip.Addr{s1}, wildcard: true, rpt: true}, DropNoRP},
+		{"W without R", jpg{g: asmG, joins: []netip.Addr{s1}, wildcard: true}, DropWildcard},
 		{"group mask", jpg{g: g1, joins: []netip.Addr{s1}, grpMk: 64}, DropGroup},
 		{"link-scope group", join(addr("ff32::1"), s1), DropGroup},
 		{"not multicast", join(addr("2001:db8::1"), s1), DropGroup},
@@ -169,16 +170,16 @@ func TestSetListeners(t *testing.T) {
 		set(1, ListenerInput{Group: g1, Sources: []netip.Addr{s2, s1, s1}}))
 	diff(t, "one leaves", []string{"route S1,G1 iif=0 oifs=[]", "unwatch S1"}, set(2, ListenerInput{Group: g1, Sources: []netip.Addr{s2}}))
 	diff(t, "unchanged", []string(nil), set(3, ListenerInput{Group: g1, Sources: []netip.Addr{s2}}))
-	diff(t, "ASM", []string(nil), set(4, ListenerInput{Group: asmG, Exclude: true}))
+	diff(t, "ASM exclude without an RP: (*,G) state, no route", []string(nil), set(4, ListenerInput{Group: asmG, Exclude: true}))
 	diff(t, "SSM exclude: no listeners", []string{"route S2,G1 iif=0 oifs=[]", "unwatch S2"}, set(5, ListenerInput{Group: g1, Exclude: true, Sources: []netip.Addr{s1}}))
 	diff(t, "bad source", []string(nil), set(6, ListenerInput{Group: g2, Sources: []netip.Addr{addr("fe80::1")}}))
 	diff(t, "link-scope group", []string(nil), set(7, ListenerInput{Group: addr("ff02::1:3"), Sources: []netip.Addr{s1}}))
-	diff(t, "counted", map[string]uint64{DropNotSSM: 1, DropSSMExclude: 1, DropSource: 1, DropGroup: 1}, r.Stats(ifD).Dropped)
+	diff(t, "counted", map[string]uint64{DropSSMExclude: 1, DropSource: 1, DropGroup: 1}, r.Stats(ifD).Dropped)
 	if got := r.SetListeners(at(8), ListenerInput{IfIndex: 99, Group: g1, Sources: []netip.Addr{s1}}); got != nil {
 		t.Errorf("unknown interface: %v", render(got))
 	}
 	set(9, ListenerInput{Group: g2, Sources: []netip.Addr{s1}})
-	diff(t, "snapshot", []ListenerState{{Group: g2, Sources: []netip.Addr{s1}}}, ifaceState(r, at(9), ifD).Listeners)
+	diff(t, "snapshot", []ListenerState{{Group: asmG, Exclude: true}, {Group: g2, Sources: []netip.Addr{s1}}}, ifaceState(r, at(9), ifD).Listeners)
 	// RemoveInterface withdraws them.
 	diff(t, "remove", []string{"route S1,G2 iif=0 oifs=[]", "unwatch S1"}, only(render(r.RemoveInterface(at(10), ifD)), "route", "unwatch"))
 	_ = time.Second

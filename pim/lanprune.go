@@ -4,11 +4,7 @@ import "time"
 
 // The LAN Prune Delay rules of RFC 7761 section 4.3.3 and the timer values
 // of 4.11 that depend on them. Our own option is always sent, with the T
-// bit clear.
-
-// ourTracking is the T bit of our LAN Prune Delay option: we never disable
-// Join suppression.
-const ourTracking = false
+// bit of IfConfig.TrackingSupport (clear by default).
 
 // lanDelayEnabled is lan_delay_enabled(I): every neighbor sent the LAN
 // Prune Delay option.
@@ -51,10 +47,10 @@ func (ifc *iface) effectiveOverrideInterval() time.Duration {
 
 // suppressionEnabled is Suppression_Enabled(I): Join suppression stays on
 // unless the delay is enabled and every router on the link, this one
-// included, set the T bit. As we never set it, it is always true; the
-// function is written out for when tracking support is configurable.
+// included, set the T bit. With our T bit clear (the default) it is always
+// true.
 func (ifc *iface) suppressionEnabled() bool {
-	if !ifc.lanDelayEnabled() || !ourTracking {
+	if !ifc.lanDelayEnabled() || !ifc.cfg.TrackingSupport {
 		return true
 	}
 	for _, nb := range ifc.neighbors {

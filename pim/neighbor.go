@@ -125,12 +125,14 @@ func (r *Router) dropSecondary(nb *neighbor, a netip.Addr) {
 func (r *Router) neighborExpired(nb *neighbor) { r.removeNeighbor(nb, NeighborExpired) }
 
 // removeNeighbor forgets a neighbor (timeout or goodbye): the DR is elected
-// again and every source routed through the interface has its RPF neighbor
-// looked up again (an (S,G) whose RPF' it was gets NULL or another neighbor,
-// 4.5.5 "RPF'(S,G) changes").
+// again, Asserts it won are forgotten (4.6), and every source and RP routed
+// through the interface has its RPF neighbor looked up again (an entry
+// whose RPF' it was gets NULL or another neighbor, 4.5.4, 4.5.5 "RPF'
+// changes").
 func (r *Router) removeNeighbor(nb *neighbor, reason string) {
 	ifc := nb.ifc
 	r.dropNeighbor(nb, reason)
+	r.assertWinnerGone(nb)
 	r.electDR(ifc)
 	r.touchRPFInterface(ifc)
 }

@@ -159,6 +159,7 @@ func TestReceiveDrops(t *testing.T) {
 	version3 := fix(append([]byte{0x30}, good[1:]...), nbr1)
 	truncated := fix(append([]byte(nil), good[:len(good)-1]...), nbr1)
 	assert := marshal(t, nbr1, &pimmsg.Assert{Group: pimmsg.Group{Addr: g1, MaskLen: 128}, Source: s1})
+	bootstrap := marshal(t, nbr1, &pimmsg.Bootstrap{FragmentTag: 1, HashMaskLen: 126, BSR: addr("2001:db8::77")})
 	unknown := fix([]byte{0x2c, 0, 0, 0, 1, 2, 3, 4}, nbr1) // type 12, unassigned
 	global := addr("2001:db8::99")
 	for _, tc := range []struct {
@@ -175,7 +176,8 @@ func TestReceiveDrops(t *testing.T) {
 		{"our own Hello", selfD, marshal(t, selfD, nbrHello()), DropOwn},
 		{"Join/Prune from a global address", global, marshal(t, global, jpMsg(selfD, 210, join(g1, s1))), DropNotLinkLocal},
 		{"Join/Prune from a non-neighbor", nbr3, marshal(t, nbr3, jpMsg(selfD, 210, join(g1, s1))), DropNoNeighbor},
-		{"Assert", nbr1, assert, DropUnsupported},
+		{"Assert from a non-neighbor", nbr1, assert, DropNoNeighbor},
+		{"Bootstrap", nbr1, bootstrap, DropUnsupported},
 		{"type 12", nbr1, unknown, DropUnknownType},
 		{"empty", nbr1, nil, DropChecksum},
 	} {

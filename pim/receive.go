@@ -7,29 +7,52 @@ import (
 	"github.com/pim6sd/pim6sd/pim/pimmsg"
 )
 
-// receive checks a received PIM message and hands it on. Every refused
-// message is counted under one reason (Stats.Dropped):
+// receive checks a received PIM message and hands it on. ifc is nil for a
+// unicast message (Register, Register-Stop) that came in on an interface
+// without PIM. Every refused message is counted under one reason
+// (Stats.Dropped, on the router for a nil ifc):
 //
 //   - the checksum (RFC 7761 section 4.9; pimmsg.VerifyChecksum, which
 //     also accepts the whole-message Register checksum of some senders);
 //   - what pimmsg.Parse rejects, by error kind;
-//   - Hello and Join/Prune must come from a link-local address (4.3.1,
-//     4.9: they are link-local messages sourced from the primary address);
-//     our own, looped back, are dropped;
-//   - a Join/Prune from a router that is not a neighbor (4.5: "SHOULD be
-//     discarded");
-//   - message types this stage does not process: Register, Register-Stop,
-//     Assert, Bootstrap and Candidate-RP-Advertisement ("unsupported"), and
-//     types pimmsg keeps raw ("unknown-type").
+//   - Hello, Join/Prune and Assert must come from a link-local address
+//     (4.3.1, 4.9: they are link-local messages sourced from the primary
+//     address); our own, looped back, are dropped;
+//   - a Join/Prune or Assert from a router that is not a neighbor (4.5:
+//     "SHOULD be discarded"; the same choice for Asserts);
+//   - message types not processed: Bootstrap and
+//     Candidate-RP-Advertisement ("unsupported"), and types pimmsg keeps
+//     raw ("unknown-type").
 func (r *Router) receive(ifc *iface, now int64, src, dst netip.Addr, data []byte) {
+	c := &r.stats
+	if ifc != nil {
+		c = &ifc.stats
+	}
 	if pimmsg.VerifyChecksum(data, src, dst) == pimmsg.ChecksumBad {
-		ifc.stats.drop(DropChecksum)
+		c.drop(DropChecksum)
 		return
 	}
 	m, err := pimmsg.Parse(data)
 	if err != nil {
-		ifc.stats.drop(parseReason(err))
+		c.drop(parseReason(err))
 		return
+	}
+	switch m := m.(type) {
+	case *pimmsg.Register:
+		if m.Null {
+			c.recv(RecvNullRegister)
+		} else {
+			c.recv(RecvRegister)
+		}
+		r.receiveRegister(c, now, src, dst, m)
+		return
+	case *pimmsg.RegisterStop:
+		c.recv(RecvRegisterStop)
+		r.receiveRegisterStop(c, now, m)
+		return
+	}
+	if ifc == nil {
+		return // a link-local message on an interface without PIM
 	}
 	switch m := m.(type) {
 	case *pimmsg.Hello:
@@ -48,11 +71,31 @@ func (r *Router) receive(ifc *iface, now int64, src, dst netip.Addr, data []byte
 		}
 		ifc.stats.recv(RecvJoinPrune)
 		r.receiveJoinPrune(ifc, now, m)
+	case *pimmsg.Assert:
+		if !r.linkLocalFromOther(ifc, src) {
+			return
+		}
+		if ifc.neighbors[keyOf(src)] == nil {
+			ifc.stats.drop(DropNoNeighbor)
+			return
+		}
+		ifc.stats.recv(RecvAssert)
+		r.receiveAssert(ifc, now, src, m)
 	case *pimmsg.Unknown:
 		ifc.stats.drop(DropUnknownType)
 	default:
 		ifc.stats.drop(DropUnsupported)
 	}
+}
+
+// isUnicastType reports whether data is a Register or Register-Stop: the
+// messages that may arrive on any interface.
+func isUnicastType(data []byte) bool {
+	if len(data) == 0 || data[0]>>4 != pimmsg.Version {
+		return false
+	}
+	t := pimmsg.Type(data[0] & 0x0f)
+	return t == pimmsg.TypeRegister || t == pimmsg.TypeRegisterStop
 }
 
 // linkLocalFromOther checks the source of a link-local message.

@@ -14,11 +14,24 @@ import (
 // Router is the PIM-SM engine of every PIM interface of the daemon. It is
 // not safe for concurrent use: one event loop owns it.
 type Router struct {
-	cfg     Config
-	q       *timerq.Queue[timerRef]
-	ifaces  map[int]*iface
-	sgs     map[sgKey]*sgEntry
-	sources map[addrKey]*source
+	cfg    Config
+	rps    rpMap
+	local  []addrKey // the router's addresses (SetLocalAddresses), sorted
+	q      *timerq.Queue[timerRef]
+	ifaces map[int]*iface
+	sgs    map[sgKey]*sgEntry
+	groups map[addrKey]*group
+	nStars int // (*,G) entries
+	// nAsserts counts the Assert machines out of NoInfo, so that a lost
+	// neighbor costs a walk over the entries only when some exist.
+	nAsserts int
+	sources  map[addrKey]*source
+	stats    counters // the router's own (Stats(0))
+
+	// regStops: when a Register-Stop last went to a DR for an (S,G) (rate
+	// limit); regTAT: the Register rate limit's theoretical arrival time.
+	regStops map[regStopKey]int64
+	regTAT   int64
 
 	epoch    time.Time
 	hasEpoch bool
@@ -28,14 +41,16 @@ type Router struct {
 	routeLimitHit bool
 
 	// Per-event state: actions so far, entries whose state changed (their
-	// upstream machine and route are brought up to date when the event
-	// ends), Join/Prune entries to send, sources no longer watched.
-	ev      uint64
-	acts    []Action
-	touched []*sgEntry
-	jps     []jpItem
-	unwatch []addrKey
-	olist   []int32 // scratch
+	// machines and route are brought up to date when the event ends),
+	// Join/Prune entries to send, sources that may be unused.
+	ev           uint64
+	acts         []Action
+	touched      []*sgEntry
+	touchedStars []*starEntry
+	jps          []jpItem
+	unwatch      []addrKey
+	// scratch
+	olist, jdBuf, rptBuf, asBuf []int32
 }
 
 // ErrShutdown is returned by calls that would create state after Shutdown.
@@ -47,12 +62,16 @@ func New(ids *timerq.IDs, cfg Config) (*Router, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg = cloneConfig(cfg)
 	return &Router{
-		cfg:     cloneConfig(cfg),
-		q:       timerq.New[timerRef](ids),
-		ifaces:  make(map[int]*iface),
-		sgs:     make(map[sgKey]*sgEntry),
-		sources: make(map[addrKey]*source),
+		cfg:      cfg,
+		rps:      newRPMap(cfg.RPs),
+		q:        timerq.New[timerRef](ids),
+		ifaces:   make(map[int]*iface),
+		sgs:      make(map[sgKey]*sgEntry),
+		groups:   make(map[addrKey]*group),
+		sources:  make(map[addrKey]*source),
+		regStops: make(map[regStopKey]int64),
 	}, nil
 }
 
@@ -77,19 +96,35 @@ func (r *Router) emit(a Action) { r.acts = append(r.acts, a) }
 // maxScratch is the most per-event scratch capacity kept between events.
 const maxScratch = 1 << 14
 
-// finish ends an event. For every (S,G) entry whose inputs changed it runs
-// the upstream state machine (4.5.5: JoinDesired and RPF' are evaluated
-// once, on the final state of the event), computes the desired route and
-// deletes the entry when nothing keeps it. Then it sends the Join/Prune
-// messages the event produced, aggregated per interface and upstream
-// neighbor. Actions come out in a fixed order: those of the event in the
-// order they happened (Hellos, neighbor and DR changes, limits, WatchRPF),
-// then Join/Prune messages by interface and neighbor, Routes by group and
-// source, and UnwatchRPF by address.
+// finish ends an event. The (*,G) entries whose inputs changed run their
+// Assert and upstream machines (4.6.2, 4.5.4) first, as the (S,G) entries
+// inherit from them; then every touched (S,G) entry (which includes every
+// entry of a touched (*,G)'s group) runs its Assert rows, its Register
+// machine (4.4.1), and its upstream (S,G) and (S,G,rpt) machines (4.5.5,
+// 4.5.7), each once against the final state of the event. The Join/Prune
+// messages of the event go out aggregated per interface and upstream
+// neighbor; then the routes are computed and entries that nothing keeps are
+// deleted. Actions come out in a fixed order: those of the event in the
+// order they happened (Hellos, Asserts, Registers, neighbor and DR
+// changes, limits, WatchRPF), then Join/Prune messages by interface and
+// neighbor, Routes (each followed by its WatchActivity or UnwatchActivity)
+// by group and source, and UnwatchRPF by address.
 func (r *Router) finish(now int64) []Action {
+	slices.SortFunc(r.touchedStars, func(a, b *starEntry) int { return a.grp.key.compare(b.grp.key) })
+	for i := 0; i < len(r.touchedStars); i++ {
+		r.updateStarAsserts(r.touchedStars[i])
+	}
+	for _, st := range r.touchedStars {
+		r.updateStarUpstream(st, now)
+	}
 	slices.SortFunc(r.touched, func(a, b *sgEntry) int { return a.key.compare(b.key) })
 	for _, sg := range r.touched {
+		r.updateSGAsserts(sg)
+		r.updateRegister(sg)
+	}
+	for _, sg := range r.touched {
 		r.updateUpstream(sg, now)
+		r.updateRptUpstream(sg, now)
 	}
 	r.flushJoinPrune(now)
 	for _, sg := range r.touched {
@@ -100,17 +135,32 @@ func (r *Router) finish(now int64) []Action {
 			r.deleteSG(sg)
 		}
 	}
-	slices.SortFunc(r.unwatch, addrKey.compare)
-	for _, k := range r.unwatch {
-		r.emit(UnwatchRPF{Addr: k.addr()})
+	for _, st := range r.touchedStars {
+		if st.idle() {
+			r.deleteStar(st)
+		}
 	}
-	if r.routeLimitHit && len(r.sgs) < r.cfg.MaxRoutes {
+	slices.SortFunc(r.unwatch, addrKey.compare)
+	for i, k := range r.unwatch {
+		if i > 0 && r.unwatch[i-1] == k {
+			continue
+		}
+		if s := r.sources[k]; s != nil && s.unused() {
+			delete(r.sources, k)
+			r.emit(UnwatchRPF{Addr: k.addr()})
+		}
+	}
+	if r.routeLimitHit && len(r.sgs)+r.nStars < r.cfg.MaxRoutes {
 		r.routeLimitHit = false
 	}
 	clear(r.touched)
-	r.touched, r.unwatch = r.touched[:0], r.unwatch[:0]
+	clear(r.touchedStars)
+	r.touched, r.touchedStars, r.unwatch = r.touched[:0], r.touchedStars[:0], r.unwatch[:0]
 	if cap(r.touched) > maxScratch {
 		r.touched, r.jps = nil, nil
+	}
+	if cap(r.touchedStars) > maxScratch {
+		r.touchedStars = nil
 	}
 	acts := r.acts
 	r.acts = nil
@@ -162,7 +212,7 @@ func (r *Router) AddInterface(now time.Time, ifindex int, name string, linkLocal
 		genID:     r.cfg.Rand(),
 		neighbors: make(map[addrKey]*neighbor),
 		byAddr:    make(map[addrKey]*neighbor),
-		listeners: make(map[addrKey][]addrKey),
+		listeners: make(map[addrKey]listenerSet),
 	}
 	r.ifaces[ifindex] = ifc
 	r.setHelloTimer(ifc, n+int64(r.randBelow(cfg.TriggeredHelloDelay)))
@@ -188,14 +238,26 @@ func (r *Router) RemoveInterface(now time.Time, ifindex int) []Action {
 		r.dropNeighbor(nb, NeighborInterfaceRemoved)
 	}
 	r.q.Stop(&ifc.hello)
+	i32 := int32(ifindex)
+	r.dropAssertsOn(i32)
 	for _, sg := range r.sgs {
-		changed := r.dropDownstream(sg, int32(ifindex))
-		if i, ok := slices.BinarySearch(sg.local, int32(ifindex)); ok {
-			sg.local = slices.Delete(sg.local, i, i+1)
-			changed = true
+		changed := r.dropDownstream(dsHost{sg: sg}, i32)
+		changed = deleteSorted(&sg.local, i32) || changed
+		if x := sg.x; x != nil {
+			changed = r.dropRptDownstream(sg, i32) || changed
+			changed = deleteSorted(&x.excl, i32) || changed
 		}
-		if changed || sg.up.ifindex == int32(ifindex) {
+		if changed || sg.up.ifindex == i32 {
 			r.touch(sg)
+		}
+	}
+	for _, g := range r.groups {
+		if st := g.star; st != nil {
+			changed := r.dropDownstream(dsHost{star: st}, i32)
+			changed = deleteSorted(&st.local, i32) || changed
+			if changed || st.up.ifindex == i32 {
+				r.touchStar(st)
+			}
 		}
 	}
 	r.touchRPFInterface(ifc)
@@ -233,9 +295,13 @@ func (r *Router) Shutdown(now time.Time) []Action {
 
 // Receive processes one PIM message received on the interface from src to
 // dst; data is the PIM message from its first byte. See receive.
+//
+// Registers and Register-Stops are unicast: they may come in on any
+// interface, PIM or not (counted on the router, Stats(0), when not). Other
+// messages on an interface without PIM are ignored.
 func (r *Router) Receive(now time.Time, ifindex int, src, dst netip.Addr, data []byte) []Action {
 	ifc := r.ifaces[ifindex]
-	if ifc == nil || r.closed {
+	if ifc == nil && !isUnicastType(data) || r.closed {
 		return nil
 	}
 	n := r.begin(now)
@@ -273,16 +339,28 @@ func (r *Router) NextDeadline() (time.Time, bool) {
 type timerKind uint8
 
 const (
-	timerHello        timerKind = iota + 1 // Hello Timer (4.3.1)
-	timerNeighbor                          // Neighbor Liveness Timer (4.3.1)
-	timerJoin                              // upstream Join Timer JT(S,G) (4.5.5)
-	timerExpiry                            // downstream Expiry Timer ET(S,G,I) (4.5.2)
-	timerPrunePending                      // downstream Prune-Pending Timer PPT(S,G,I) (4.5.2)
+	timerHello            timerKind = iota + 1 // Hello Timer (4.3.1)
+	timerNeighbor                              // Neighbor Liveness Timer (4.3.1)
+	timerJoin                                  // upstream Join Timer JT(S,G) (4.5.5)
+	timerExpiry                                // downstream Expiry Timer ET(S,G,I) (4.5.2)
+	timerPrunePending                          // downstream Prune-Pending Timer PPT(S,G,I) (4.5.2)
+	timerStarJoin                              // upstream Join Timer JT(*,G) (4.5.4)
+	timerStarExpiry                            // downstream ET(*,G,I) (4.5.1)
+	timerStarPrunePending                      // downstream PPT(*,G,I) (4.5.1)
+	timerRptExpiry                             // downstream ET(S,G,rpt,I) (4.5.3)
+	timerRptPrunePending                       // downstream PPT(S,G,rpt,I) (4.5.3)
+	timerOverride                              // upstream Override Timer OT(S,G,rpt) (4.5.7)
+	timerKeepalive                             // Keepalive Timer KAT(S,G) (4.1.3)
+	timerRegisterStop                          // Register-Stop Timer (4.4.1)
+	timerAssert                                // Assert Timer AT(S,G,I) (4.6.1)
+	timerStarAssert                            // Assert Timer AT(*,G,I) (4.6.2)
+	timerDataIdle                              // a cache entry's idle timer (cache.go)
 )
 
 // timerRef is the value of a queued timer.
 type timerRef struct {
 	sg      *sgEntry
+	star    *starEntry
 	nbr     *neighbor
 	ifindex int32
 	kind    timerKind
@@ -349,16 +427,99 @@ func (r *Router) fire(now int64, id timerq.ID, ref timerRef) {
 		if !sg.deleted && r.lazyDue(&sg.jt, id, now, ref) {
 			r.joinTimerExpired(sg, now)
 		}
-	case timerExpiry:
-		if d := ref.sg.downstream(ref.ifindex); d != nil && r.lazyDue(&d.et, id, now, ref) {
-			r.expiryTimerExpired(ref.sg, d)
+	case timerExpiry, timerStarExpiry:
+		h := dsHost{sg: ref.sg, star: ref.star}
+		if d := h.downstreamOf(ref.ifindex); d != nil && r.lazyDue(&d.et, id, now, ref) {
+			r.expiryTimerExpired(h, d)
 		}
-	case timerPrunePending:
-		if d := ref.sg.downstream(ref.ifindex); d != nil && d.ppt == id {
+	case timerPrunePending, timerStarPrunePending:
+		h := dsHost{sg: ref.sg, star: ref.star}
+		if d := h.downstreamOf(ref.ifindex); d != nil && d.ppt == id {
 			d.ppt = 0
-			r.prunePendingTimerExpired(ref.sg, d, now)
+			r.prunePendingTimerExpired(h, d, now)
+		}
+	case timerStarJoin:
+		st := ref.star
+		if !st.deleted && r.lazyDue(&st.jt, id, now, ref) {
+			r.starJoinTimerExpired(st, now)
+		}
+	case timerStarAssert:
+		st := ref.star
+		if as := findAssert(st.asserts, ref.ifindex); !st.deleted && as != nil && as.at == id {
+			as.at = 0
+			r.assertTimerExpired(asHost{star: st}, as, now)
+		}
+	default:
+		r.fireSG(now, id, ref)
+	}
+}
+
+// fireSG handles the timers of the extended (S,G) state.
+func (r *Router) fireSG(now int64, id timerq.ID, ref timerRef) {
+	sg := ref.sg
+	x := sg.x
+	if sg.deleted || x == nil {
+		return
+	}
+	switch ref.kind {
+	case timerRptExpiry:
+		if d := x.rptDownstream(ref.ifindex); d != nil && r.lazyDue(&d.et, id, now, ref) {
+			r.dropRptDownstream(sg, ref.ifindex)
+			r.touch(sg)
+		}
+	case timerRptPrunePending:
+		if d := x.rptDownstream(ref.ifindex); d != nil && d.ppt == id {
+			d.ppt = 0
+			r.rptPrunePendingExpired(sg, d)
+		}
+	case timerOverride:
+		if x.ot == id {
+			x.ot = 0
+			r.overrideTimerExpired(sg)
+		}
+	case timerKeepalive:
+		if r.lazyDue(&x.kat, id, now, ref) {
+			r.katExpired(sg)
+		}
+	case timerRegisterStop:
+		if x.rst == id {
+			x.rst = 0
+			r.registerStopTimerExpired(sg, now)
+		}
+	case timerAssert:
+		if as := sg.assertOn(ref.ifindex); as != nil && as.at == id {
+			as.at = 0
+			r.assertTimerExpired(asHost{sg: sg}, as, now)
+		}
+	case timerDataIdle:
+		if r.lazyDue(&x.dataIdle, id, now, ref) {
+			r.dataIdleExpired(sg)
 		}
 	}
+}
+
+// deleteSorted removes i from the sorted list l and reports whether it was
+// there.
+func deleteSorted(l *[]int32, i int32) bool {
+	k, ok := slices.BinarySearch(*l, i)
+	if !ok {
+		return false
+	}
+	*l = slices.Delete(*l, k, k+1)
+	if len(*l) == 0 {
+		*l = nil
+	}
+	return true
+}
+
+// insertSorted adds i to the sorted list l and reports whether it was new.
+func insertSorted(l *[]int32, i int32) bool {
+	k, ok := slices.BinarySearch(*l, i)
+	if ok {
+		return false
+	}
+	*l = slices.Insert(*l, k, i)
+	return true
 }
 
 // randBelow returns a random duration in [0, d) (RFC 7761's rand(0, d)).

@@ -59,18 +59,22 @@ func (r *Router) SetRPFs(now time.Time, us []RPFUpdate) []Action {
 		if s.known && s.rpf == rpf {
 			continue
 		}
+		first := !s.known
 		s.rpf, s.known = rpf, true
 		r.touchSource(s)
+		if first {
+			r.pendingData(s, n)
+		}
 	}
 	return r.finish(n)
 }
 
-// rpfPrime is RPF'(S,G) (4.1.5, 4.5) without Assert: NBR(RPF_interface(S),
-// MRIB.next_hop(S)), the PIM neighbor on the RPF interface whose primary or
-// secondary address is the next hop. NULL (ifindex 0) when there is no
-// route, the interface runs no PIM, S is directly connected (no next hop)
-// or no neighbor has that address.
-func (r *Router) rpfPrime(sg *sgEntry) upstreamNbr {
+// rpfMRIB is NBR(RPF_interface(S), MRIB.next_hop(S)) (4.1.5): the PIM
+// neighbor on the RPF interface whose primary or secondary address is the
+// next hop. NULL (ifindex 0) when there is no route, the interface runs no
+// PIM, S is directly connected (no next hop) or no neighbor has that
+// address.
+func (r *Router) rpfMRIB(sg *sgEntry) upstreamNbr {
 	s := sg.src
 	if !s.known || !s.rpf.Valid || !s.rpf.NextHop.IsValid() {
 		return upstreamNbr{}
@@ -84,4 +88,16 @@ func (r *Router) rpfPrime(sg *sgEntry) upstreamNbr {
 		return upstreamNbr{}
 	}
 	return upstreamNbr{addr: nb.key, ifindex: int32(ifc.index)}
+}
+
+// rpfPrime is RPF'(S,G) (4.1.5): the Assert winner on RPF_interface(S)
+// when we lost an (S,G) Assert there (I_Am_Assert_Loser), else
+// NBR(RPF_interface(S), MRIB.next_hop(S)).
+func (r *Router) rpfPrime(sg *sgEntry) upstreamNbr {
+	if i := sg.rpfInterface(); i != 0 {
+		if as := sg.assertOn(i); as != nil && as.state == AssertLoser {
+			return upstreamNbr{addr: as.winner.addr, ifindex: i}
+		}
+	}
+	return r.rpfMRIB(sg)
 }

@@ -14,8 +14,21 @@ import (
 // timer is not running.
 type State struct {
 	Interfaces []InterfaceState
-	// Routes are the (S,G) entries, sorted by group then source.
+	// StarG are the (*,G) entries, sorted by group.
+	StarG []StarGState
+	// Routes are the (S,G) entries (each with its (S,G,rpt) state), sorted
+	// by group then source.
 	Routes []RouteState
+	// RPs is the static RP configuration, with Local set for the RP
+	// addresses that are ours.
+	RPs []RPState
+}
+
+// RPState is one static RP.
+type RPState struct {
+	Addr   netip.Addr
+	Groups []netip.Prefix
+	Local  bool
 }
 
 // InterfaceState is one PIM interface.
@@ -62,9 +75,11 @@ type NeighborState struct {
 	LANPruneDelay *pimmsg.LANPruneDelay
 }
 
-// ListenerState is local_receiver_include for one SSM group.
+// ListenerState is what MLD asked for one group: the sources included, or
+// EXCLUDE mode with the sources excluded.
 type ListenerState struct {
 	Group   netip.Addr
+	Exclude bool
 	Sources []netip.Addr
 }
 
@@ -87,9 +102,103 @@ type RouteState struct {
 	Downstream []DownstreamState
 	// LocalReceivers are the interfaces with local_receiver_include.
 	LocalReceivers []int
-	// IIF and OIFs are the route last emitted (0, nil: none).
+	// IIF and OIFs are the route last emitted (0, nil: none; RegisterIf:
+	// the register MIF).
 	IIF  int
 	OIFs []int
+
+	// RP is RP(G) (invalid: none, SSM included); SSM says the group is
+	// in the SSM range.
+	RP  netip.Addr
+	SSM bool
+	// SPTBit is SPTbit(S,G) (4.1.3; always set for SSM groups).
+	SPTBit bool
+	// KeepaliveTimer (KAT, 4.1.3) and its true time left.
+	KeepaliveTimer timerq.ID
+	KeepaliveLeft  time.Duration
+	// Cache: the entry was installed for data (a NOCACHE upcall) and lives
+	// while its counters grow; DataTimer is its idle timer.
+	Cache     bool
+	DataTimer timerq.ID
+	DataLeft  time.Duration
+	// Register is the DR's Register state (4.4.1) and the Register-Stop
+	// Timer.
+	Register          RegisterState
+	RegisterStopTimer timerq.ID
+	RegisterStopLeft  time.Duration
+	// The (S,G,rpt) state (4.1.4): the upstream machine (4.5.7) with
+	// RPF'(S,G,rpt) and the Override Timer, the downstream machines
+	// (4.5.3), and the interfaces with local_receiver_exclude.
+	RPT            RPTState
+	RPTNeighbor    netip.Addr
+	RPTNeighborIf  int
+	OverrideTimer  timerq.ID
+	OverrideLeft   time.Duration
+	RPTDownstream  []RPTDownstreamState
+	ExcludedOn     []int
+	HasRPTState    bool // (S,G,rpt) downstream or exclude state, or Pruned upstream
+	HasSGState     bool // (S,G) downstream, local, Joined, KAT or Register state
+	Asserts        []AssertInfo
+	InheritedOlist []int // inherited_olist(S,G) (SSM: immediate_olist(S,G))
+	// Flags for pim6stat, in its vocabulary: SPT, RP (the route comes down
+	// the RP tree), REG (registering: Join or Join-Pending), REG_SUPP
+	// (Register-Stop received: Prune), IIF_REG (the RP takes it from the
+	// register MIF), ASSERTED (an Assert machine is out of NoInfo), SG
+	// ((S,G) state). CACHE is the daemon's (installed in the kernel).
+	Flags []string
+}
+
+// StarGState is one (*,G) entry.
+type StarGState struct {
+	Group netip.Addr
+	// RP is RP(G) (invalid: none); IAmRP says it is ours; RPF is the route
+	// to it (RPFKnown: SetRPF answered).
+	RP       netip.Addr
+	IAmRP    bool
+	RPF      RPF
+	RPFKnown bool
+	// RPFNeighbor is RPF'(*,G) (invalid: NULL) on RPFNeighborIf.
+	RPFNeighbor   netip.Addr
+	RPFNeighborIf int
+	// The upstream machine (4.5.4).
+	Upstream      UpstreamState
+	JoinDesired   bool
+	JoinTimer     timerq.ID
+	JoinTimerLeft time.Duration
+	// Downstream is the Join/Prune state per interface (4.5.1).
+	Downstream []DownstreamState
+	// LocalReceivers are the interfaces with local_receiver_include(*,G,I).
+	LocalReceivers []int
+	// ImmediateOlist is immediate_olist(*,G).
+	ImmediateOlist []int
+	Asserts        []AssertInfo
+	// Flags: WC, and RP when the entry is joined toward an RP.
+	Flags []string
+}
+
+// RPTDownstreamState is the downstream (S,G,rpt) machine of one interface
+// (4.5.3).
+type RPTDownstreamState struct {
+	IfIndex           int
+	State             RPTDownState
+	ExpiryTimer       timerq.ID
+	ExpiryLeft        time.Duration
+	Forever           bool
+	PrunePendingTimer timerq.ID
+	PrunePendingLeft  time.Duration
+}
+
+// AssertInfo is one Assert machine out of NoInfo (4.6).
+type AssertInfo struct {
+	IfIndex int
+	State   AssertState
+	// Winner and its metric (ours in Winner).
+	Winner     netip.Addr
+	RPT        bool
+	Preference uint32
+	Metric     uint32
+	Timer      timerq.ID
+	Left       time.Duration
 }
 
 // DownstreamState is the downstream machine of one interface.
@@ -120,7 +229,90 @@ func (r *Router) Snapshot(now time.Time) State {
 	for _, k := range keys {
 		st.Routes = append(st.Routes, r.routeState(r.sgs[k], now, n))
 	}
+	var groups []*group
+	for _, g := range r.groups {
+		if g.star != nil {
+			groups = append(groups, g)
+		}
+	}
+	slices.SortFunc(groups, func(a, b *group) int { return a.key.compare(b.key) })
+	for _, g := range groups {
+		st.StarG = append(st.StarG, r.starState(g.star, now, n))
+	}
+	for _, rp := range r.cfg.RPs {
+		st.RPs = append(st.RPs, RPState{Addr: rp.Addr, Groups: slices.Clone(rp.Groups), Local: r.isLocal(keyOf(rp.Addr))})
+	}
 	return st
+}
+
+func (r *Router) downstreamStates(l []downstream, now time.Time, n int64) []DownstreamState {
+	var out []DownstreamState
+	for _, d := range l {
+		ds := DownstreamState{
+			IfIndex:           int(d.ifindex),
+			State:             d.state,
+			ExpiryTimer:       d.et.id,
+			Forever:           d.forever,
+			PrunePendingTimer: d.ppt,
+			PrunePendingLeft:  r.q.Remaining(d.ppt, now),
+		}
+		if d.et.running() {
+			ds.ExpiryLeft = left(d.et.at, n)
+		}
+		out = append(out, ds)
+	}
+	return out
+}
+
+func (r *Router) assertInfos(l []assertState, now time.Time) []AssertInfo {
+	var out []AssertInfo
+	for _, as := range l {
+		ai := AssertInfo{IfIndex: int(as.ifindex), State: as.state, RPT: as.winner.rpt,
+			Preference: as.winner.pref, Metric: as.winner.metric, Timer: as.at, Left: r.q.Remaining(as.at, now)}
+		if as.winner.addr != (addrKey{}) {
+			ai.Winner = as.winner.addr.addr()
+		}
+		out = append(out, ai)
+	}
+	return out
+}
+
+func ints(l []int32) []int {
+	var out []int
+	for _, i := range l {
+		out = append(out, int(i))
+	}
+	return out
+}
+
+func (r *Router) starState(st *starEntry, now time.Time, n int64) StarGState {
+	g := st.grp
+	ss := StarGState{
+		Group:       g.key.addr(),
+		IAmRP:       r.iAmRP(g),
+		Upstream:    st.state,
+		JoinDesired: r.joinDesiredStar(st),
+		JoinTimer:   st.jt.id,
+		Downstream:  r.downstreamStates(st.down, now, n),
+		Asserts:     r.assertInfos(st.asserts, now),
+		Flags:       []string{"WC"},
+	}
+	if g.hasRP {
+		ss.RP = g.rp.addr()
+		if s := g.rpSrc; s != nil {
+			ss.RPF, ss.RPFKnown = s.rpf, s.known
+		}
+		ss.Flags = append(ss.Flags, "RP")
+	}
+	if up := r.rpfPrimeStar(g); up.ifindex != 0 {
+		ss.RPFNeighbor, ss.RPFNeighborIf = up.addr.addr(), int(up.ifindex)
+	}
+	if st.jt.running() {
+		ss.JoinTimerLeft = left(st.jt.at, n)
+	}
+	ss.LocalReceivers = ints(st.local)
+	ss.ImmediateOlist = ints(r.immediateOlistStar(st, nil))
+	return ss
 }
 
 func (r *Router) ifaceState(ifc *iface, now time.Time, n int64) InterfaceState {
@@ -172,9 +364,9 @@ func (r *Router) ifaceState(ifc *iface, now time.Time, n int64) InterfaceState {
 		}
 		is.Neighbors = append(is.Neighbors, ns)
 	}
-	for g, srcs := range ifc.listeners {
-		ls := ListenerState{Group: g.addr()}
-		for _, s := range srcs {
+	for g, set := range ifc.listeners {
+		ls := ListenerState{Group: g.addr(), Exclude: set.exclude}
+		for _, s := range set.sources {
 			ls.Sources = append(ls.Sources, s.addr())
 		}
 		is.Listeners = append(is.Listeners, ls)
@@ -200,25 +392,69 @@ func (r *Router) routeState(sg *sgEntry, now time.Time, n int64) RouteState {
 	if sg.jt.running() {
 		rs.JoinTimerLeft = left(sg.jt.at, n)
 	}
-	for _, d := range sg.down {
-		ds := DownstreamState{
-			IfIndex:           int(d.ifindex),
-			State:             d.state,
-			ExpiryTimer:       d.et.id,
-			Forever:           d.forever,
-			PrunePendingTimer: d.ppt,
-			PrunePendingLeft:  r.q.Remaining(d.ppt, now),
+	rs.Downstream = r.downstreamStates(sg.down, now, n)
+	rs.LocalReceivers = ints(sg.local)
+	rs.OIFs = ints(sg.oifs)
+	g := sg.grp
+	rs.SSM = g.ssm
+	if g.hasRP {
+		rs.RP = g.rp.addr()
+	}
+	rs.SPTBit = sg.sptBit()
+	rs.HasSGState = len(sg.down) > 0 || len(sg.local) > 0 || sg.state == Joined
+	if g.ssm {
+		rs.InheritedOlist = ints(r.immediateOlist(sg, nil))
+	} else {
+		rs.InheritedOlist = ints(r.inheritedOlistSG(sg, nil))
+	}
+	if x := sg.x; x != nil {
+		rs.KeepaliveTimer = x.kat.id
+		if x.kat.running() {
+			rs.KeepaliveLeft = left(x.kat.at, n)
+			rs.HasSGState = true
 		}
-		if d.et.running() {
-			ds.ExpiryLeft = left(d.et.at, n)
+		rs.Cache, rs.DataTimer = x.cache, x.dataIdle.id
+		if x.dataIdle.running() {
+			rs.DataLeft = left(x.dataIdle.at, n)
 		}
-		rs.Downstream = append(rs.Downstream, ds)
+		rs.Register, rs.RegisterStopTimer, rs.RegisterStopLeft = x.reg, x.rst, r.q.Remaining(x.rst, now)
+		if x.reg != RegisterNoInfo {
+			rs.HasSGState = true
+		}
+		rs.RPT, rs.OverrideTimer, rs.OverrideLeft = x.rpt, x.ot, r.q.Remaining(x.ot, now)
+		if x.rptUp.ifindex != 0 && x.rpt != RPTNotJoined {
+			rs.RPTNeighbor, rs.RPTNeighborIf = x.rptUp.addr.addr(), int(x.rptUp.ifindex)
+		}
+		for _, d := range x.rptDown {
+			ds := RPTDownstreamState{IfIndex: int(d.ifindex), State: d.state, ExpiryTimer: d.et.id, Forever: d.forever,
+				PrunePendingTimer: d.ppt, PrunePendingLeft: r.q.Remaining(d.ppt, now)}
+			if d.et.running() {
+				ds.ExpiryLeft = left(d.et.at, n)
+			}
+			rs.RPTDownstream = append(rs.RPTDownstream, ds)
+		}
+		rs.ExcludedOn = ints(x.excl)
+		rs.HasRPTState = len(x.rptDown) > 0 || len(x.excl) > 0 || x.rpt == RPTPruned
+		rs.Asserts = r.assertInfos(x.asserts, now)
 	}
-	for _, i := range sg.local {
-		rs.LocalReceivers = append(rs.LocalReceivers, int(i))
-	}
-	for _, o := range sg.oifs {
-		rs.OIFs = append(rs.OIFs, int(o))
-	}
+	rs.Flags = routeFlags(&rs)
 	return rs
+}
+
+// routeFlags are the pim6stat flags of an (S,G) entry.
+func routeFlags(rs *RouteState) []string {
+	var f []string
+	add := func(ok bool, w string) {
+		if ok {
+			f = append(f, w)
+		}
+	}
+	add(rs.SPTBit && !rs.SSM, "SPT")
+	add(!rs.SSM && rs.IIF != 0 && !rs.SPTBit && rs.RP.IsValid() && rs.IIF != rs.RPF.IfIndex, "RP")
+	add(rs.Register == RegisterJoin || rs.Register == RegisterJoinPending, "REG")
+	add(rs.IIF == RegisterIf, "IIF_REG")
+	add(len(rs.Asserts) > 0, "ASSERTED")
+	add(rs.Register == RegisterPrune, "REG_SUPP")
+	add(rs.HasSGState || rs.SSM, "SG")
+	return f
 }

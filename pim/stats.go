@@ -15,31 +15,66 @@ const (
 	DropNotLinkLocal  = "source-not-link-local" // Hello or Join/Prune not from a link-local address
 	DropOwn           = "own-message"           // our own Hello or Join/Prune, looped back
 	DropNoNeighbor    = "no-neighbor"           // Join/Prune from a router we have no Hello from (4.5)
-	DropUnsupported   = "unsupported"           // Register, Register-Stop, Assert, Bootstrap, C-RP-Adv: later stages
+	DropUnsupported   = "unsupported"           // Bootstrap, C-RP-Adv: later stages
 	DropUnknownType   = "unknown-type"          // a type pimmsg keeps raw (PIM-DM, BIDIR, unassigned)
 	// Group set and source checks: that part is skipped.
-	DropGroup      = "bad-group"   // not multicast, scope below 3, or a group mask other than 128
-	DropNotSSM     = "not-ssm"     // a group outside the SSM range: ASM is a later stage
-	DropSSMShared  = "ssm-shared"  // a (*,G) or (S,G,rpt) entry (W or R bit) for an SSM group (4.8.1)
-	DropSource     = "bad-source"  // not a routable unicast address, or a source mask other than 128
-	DropSSMExclude = "ssm-exclude" // EXCLUDE listeners for an SSM group
+	DropGroup      = "bad-group"    // not multicast, scope below 3, or a group mask other than 128
+	DropSSMShared  = "ssm-shared"   // a (*,G) or (S,G,rpt) entry (W or R bit), or an RPT Assert, for an SSM group (4.8.1)
+	DropSource     = "bad-source"   // not a routable unicast address, or a source mask other than 128
+	DropSSMExclude = "ssm-exclude"  // EXCLUDE listeners for an SSM group
+	DropWildcard   = "bad-wildcard" // a source with W set and R clear (4.9.5.1)
+	DropNoRP       = "no-rp"        // a Join(*,G) for a group without an RP
+	DropWrongRP    = "wrong-rp"     // a Join(*,G) naming another RP than RP(G) (4.5.1)
+	// Asserts (4.6).
+	DropAssertNoState = "assert-no-state" // an Assert for a source or group we hold no state for
+	DropAssertRate    = "assert-rate"     // an answer to an inferior Assert sent less than 1 s after the last
+	// Registers (4.4), counted on the interface they came in on, or on the
+	// router (Stats(0)).
+	DropRegisterPacket   = "register-bad-packet" // the inner packet is not from a unicast source to a routable group
+	DropRegisterNotOurs  = "register-not-ours"   // addressed to an address that is not ours
+	DropRegisterSSM      = "register-ssm"        // for an SSM group (a Register-Stop answers)
+	DropRegisterNotRP    = "register-not-rp"     // we are not RP(G), or it was sent to another of our addresses (a Register-Stop answers)
+	DropRegisterStopRate = "register-stop-rate"  // a Register-Stop to the same DR for the same (S,G) within 1 s
+	// Data-plane inputs (NoCache, WrongIIF, WholePacket, DataActivity),
+	// counted on the router (Stats(0)).
+	DropBadData         = "bad-data"          // an invalid source, group or interface, or a whole packet that does not match them
+	DropDataSSM         = "data-ssm"          // a NoCache for an SSM group without state
+	DropDataNotRP       = "data-not-rp"       // a packet decapsulated by the kernel for a group we are not the RP of
+	DropDataNoState     = "data-no-state"     // a WrongIIF or DataActivity for an entry we do not hold
+	DropRegisterNotJoin = "register-not-join" // a whole packet for an entry whose Register state is not Join
+	DropRegisterRate    = "register-rate"     // a Register beyond Config.MaxRegisterRate
+	DropNoAddress       = "no-address"        // no global address to send a Register from
 	// Limits and the rest.
 	DropNeighborLimit    = "neighbor-limit"     // a new neighbor beyond MaxNeighbors
-	DropRouteLimit       = "route-limit"        // a new (S,G) beyond MaxRoutes
+	DropRouteLimit       = "route-limit"        // a new (S,G) or (*,G) beyond MaxRoutes
 	DropAddressListLimit = "address-list-limit" // a neighbor's Address List beyond 64 addresses (the rest kept)
 	DropSendError        = "send-error"         // a message we could not build (should not happen)
 )
 
 // Received message kinds, the keys of Stats.Received.
 const (
-	RecvHello     = "hello"
-	RecvJoinPrune = "join-prune"
+	RecvHello        = "hello"
+	RecvJoinPrune    = "join-prune"
+	RecvAssert       = "assert"
+	RecvRegister     = "register"
+	RecvNullRegister = "null-register"
+	RecvRegisterStop = "register-stop"
+	// Data-plane inputs, on the router (Stats(0)).
+	RecvNoCache     = "nocache"
+	RecvWrongIIF    = "wrong-iif"
+	RecvWholePacket = "whole-packet"
 )
 
 // Sent message kinds, the keys of Stats.Sent.
 const (
-	SentHello     = "hello"
-	SentJoinPrune = "join-prune"
+	SentHello        = "hello"
+	SentJoinPrune    = "join-prune"
+	SentAssert       = "assert"
+	SentAssertCancel = "assert-cancel"
+	// Unicast messages, on the router (Stats(0)).
+	SentRegister     = "register"
+	SentNullRegister = "null-register"
+	SentRegisterStop = "register-stop"
 )
 
 // Stats are the counters of one interface. Maps hold only non-zero counts.
@@ -91,8 +126,15 @@ func copyCounts(m map[string]uint64) map[string]uint64 {
 }
 
 // Stats returns the counters of the interface ifindex (zero Stats for an
-// unknown interface).
+// unknown interface). Stats(0) returns the router's own counters: the
+// data-plane inputs, the unicast messages (Registers and Register-Stops
+// sent, and those received on an interface without PIM), and what they
+// dropped.
 func (r *Router) Stats(ifindex int) Stats {
+	if ifindex == 0 {
+		c := &r.stats
+		return Stats{Received: copyCounts(c.received), Dropped: copyCounts(c.dropped), Sent: copyCounts(c.sent), LimitHits: copyCounts(c.limitHits)}
+	}
 	ifc := r.ifaces[ifindex]
 	if ifc == nil {
 		return Stats{}

@@ -24,8 +24,14 @@ import (
 // compares them with the machine at the end of each event. Joins to a NULL
 // RPF' are not sent, and then the Join Timer does not run: it starts when
 // RPF' becomes a neighbor, through the "RPF' changes" row, which sends the
-// Join. ("RPF'(S,G) changes due to an Assert" and the (S,G,rpt)/(*,G)
-// prune rows come with Assert and ASM.)
+// Join.
+//
+//	Joined, RPF'(S,G) changes due to an Assert: JT = min(JT, t_override)
+//	Joined, see Prune(S,G,rpt) or Prune(*,G) to RPF'(S,G):
+//	    JT = min(JT, t_override)
+//
+// The (*,G) machine of 4.5.4 has the same rows (starg.go); runUpstream is
+// shared.
 
 func (r *Router) jtRef(sg *sgEntry) timerRef { return timerRef{sg: sg, kind: timerJoin} }
 
@@ -37,6 +43,9 @@ func (r *Router) tPeriodic(ifindex int32) time.Duration {
 	return DefaultIfConfig().JoinPrunePeriod
 }
 
+// sgItem is the Join/Prune entry of an (S,G).
+func sgItem(k sgKey) jpItem { return jpItem{g: k.g, s: k.s, kind: jpSG} }
+
 // updateUpstream brings the upstream machine of a touched entry up to date
 // with JoinDesired(S,G) and RPF'(S,G).
 func (r *Router) updateUpstream(sg *sgEntry, now int64) {
@@ -44,40 +53,66 @@ func (r *Router) updateUpstream(sg *sgEntry, now int64) {
 		return
 	}
 	nbr := r.rpfPrime(sg)
-	jd := r.joinDesired(sg)
-	old := sg.up
-	sg.up = nbr
+	it := sgItem(sg.key)
+	r.runUpstream(&sg.upstream, nbr, nbr != r.rpfMRIB(sg), r.joinDesired(sg), false, now, r.jtRef(sg), it, it)
+}
+
+// runUpstream runs the upstream machine m (4.5.4 for (*,G), 4.5.5 for
+// (S,G)) against the final JoinDesired (jd) and RPF' (nbr; byAssert: it is
+// an Assert winner) of the event; rpChanged says that RP(G) changed under
+// a (*,G). join is the entry our Joins name, prune the one a Prune to the
+// old RPF' names (for (*,G), the RP it was joined with).
+//
+// A change of RPF' is "due to an Assert" when the new or the old RPF' is
+// an Assert winner on the same interface (an Assert never moves RPF' to
+// another interface: that is routing). A change of the MRIB next hop on
+// the interface at the same instant as an Assert change is then taken as
+// the Assert's: the Join goes within t_override and the old neighbor gets
+// no Prune, which its Join/Prune Holdtime covers. (Telling them apart
+// would cost each entry the MRIB neighbor it last saw.)
+func (r *Router) runUpstream(m *upstream, nbr upstreamNbr, byAssert, jd, rpChanged bool, now int64, ref timerRef, join, prune jpItem) {
+	old, oldByAssert := m.up, m.byAssert
+	m.up, m.byAssert = nbr, byAssert
 	switch {
-	case sg.state == NotJoined && jd:
-		sg.state = Joined
-		r.joinToward(sg, nbr, now)
-	case sg.state == Joined && !jd:
-		sg.state = NotJoined
-		r.stopLazy(&sg.jt)
+	case m.state == NotJoined && jd:
+		m.state = Joined
+		r.joinToward(m, nbr, now, ref, join)
+	case m.state == Joined && !jd:
+		m.state = NotJoined
+		r.stopLazy(&m.jt)
 		if old.ifindex != 0 {
-			r.queueJP(old, sg.key, false)
+			r.queueJP(old, prune, false)
 		}
-	case sg.state == Joined && nbr != old:
+	case m.state == Joined && nbr != old && (byAssert || oldByAssert) && !rpChanged && nbr.ifindex != 0 && nbr.ifindex == old.ifindex:
+		// RPF' changes due to an Assert: the new neighbor gets our Join
+		// within t_override; no Prune to the old one, which lost or won
+		// the Assert and forwards as the Assert says (4.5.4, 4.5.5).
+		if !m.jt.running() {
+			r.setLazy(&m.jt, now+int64(r.tOverride(r.ifaces[int(nbr.ifindex)])), ref)
+		} else {
+			r.lowerJoinTimer(m, r.ifaces[int(nbr.ifindex)], now, ref)
+		}
+	case m.state == Joined && (nbr != old || rpChanged):
 		if old.ifindex != 0 {
-			r.queueJP(old, sg.key, false)
+			r.queueJP(old, prune, false)
 		}
-		r.joinToward(sg, nbr, now)
-	case sg.state == Joined && nbr.ifindex != 0 && !sg.jt.running():
+		r.joinToward(m, nbr, now, ref, join)
+	case m.state == Joined && nbr.ifindex != 0 && !m.jt.running():
 		// Only after a Join Timer expiry that deferred to this row
 		// (joinTimerExpired) and saw RPF' come back within the event.
-		r.joinToward(sg, nbr, now)
+		r.joinToward(m, nbr, now, ref, join)
 	}
 }
 
-// joinToward sends Join(S,G) to nbr and sets JT to t_periodic, or stops JT
+// joinToward sends the Join to nbr and sets JT to t_periodic, or stops JT
 // when nbr is NULL.
-func (r *Router) joinToward(sg *sgEntry, nbr upstreamNbr, now int64) {
+func (r *Router) joinToward(m *upstream, nbr upstreamNbr, now int64, ref timerRef, it jpItem) {
 	if nbr.ifindex == 0 {
-		r.stopLazy(&sg.jt)
+		r.stopLazy(&m.jt)
 		return
 	}
-	r.queueJP(nbr, sg.key, true)
-	r.setLazy(&sg.jt, now+int64(r.tPeriodic(nbr.ifindex)), r.jtRef(sg))
+	r.queueJP(nbr, it, true)
+	r.setLazy(&m.jt, now+int64(r.tPeriodic(nbr.ifindex)), ref)
 }
 
 // joinTimerExpired is "Timer Expires" in Joined: the periodic Join. When
@@ -91,50 +126,57 @@ func (r *Router) joinTimerExpired(sg *sgEntry, now int64) {
 		r.touch(sg)
 		return
 	}
-	r.joinToward(sg, sg.up, now)
+	r.joinToward(&sg.upstream, sg.up, now, r.jtRef(sg), sgItem(sg.key))
 }
 
-// seeJoin is "See Join(S,G) to RPF'(S,G)" on the RPF interface: another
-// router joined for us, so our Join can wait. t_joinsuppress is the smaller
-// of t_suppressed and the message's Holdtime; a Join Timer due sooner is
-// pushed to it.
-func (r *Router) seeJoin(sg *sgEntry, ifc *iface, target addrKey, holdtime uint16, now int64) {
-	if sg.state != Joined || sg.up != (upstreamNbr{target, int32(ifc.index)}) {
+// seeJoin is "See Join to RPF'" on the RPF interface (4.5.4, 4.5.5):
+// another router joined for us, so our Join can wait. t_joinsuppress is
+// the smaller of t_suppressed and the message's Holdtime; a Join Timer due
+// sooner is pushed to it.
+func (r *Router) seeJoin(m *upstream, ref timerRef, ifc *iface, target addrKey, holdtime uint16, now int64) {
+	if m.state != Joined || m.up != (upstreamNbr{target, int32(ifc.index)}) {
 		return
 	}
 	tj := r.tSuppressed(ifc)
 	if holdtime != holdtimeForever {
 		tj = min(tj, time.Duration(holdtime)*time.Second)
 	}
-	if to := now + int64(tj); sg.jt.running() && sg.jt.at < to {
-		r.setLazy(&sg.jt, to, r.jtRef(sg))
+	if to := now + int64(tj); m.jt.running() && m.jt.at < to {
+		r.setLazy(&m.jt, to, ref)
 	}
 }
 
-// seePrune is "See Prune(S,G) to RPF'(S,G)" on the RPF interface (a
-// PruneEcho included): unless we override it with a Join within
+// seePrune is "See Prune to RPF'" on the RPF interface (a PruneEcho
+// included), and for (S,G) also "See Prune(S,G,rpt) to RPF'(S,G)" and "See
+// Prune(*,G) to RPF'(S,G)": unless we override it with a Join within
 // t_override, the upstream router stops forwarding.
-func (r *Router) seePrune(sg *sgEntry, ifc *iface, target addrKey, now int64) {
-	if sg.state != Joined || sg.up != (upstreamNbr{target, int32(ifc.index)}) {
+func (r *Router) seePrune(m *upstream, ref timerRef, ifc *iface, target addrKey, now int64) {
+	if m.state != Joined || m.up != (upstreamNbr{target, int32(ifc.index)}) {
 		return
 	}
-	r.lowerJoinTimer(sg, ifc, now)
+	r.lowerJoinTimer(m, ifc, now, ref)
 }
 
 // lowerJoinTimer sets the Join Timer to t_override if it is due later.
-func (r *Router) lowerJoinTimer(sg *sgEntry, ifc *iface, now int64) {
-	if to := now + int64(r.tOverride(ifc)); sg.jt.running() && sg.jt.at > to {
-		r.setLazy(&sg.jt, to, r.jtRef(sg))
+func (r *Router) lowerJoinTimer(m *upstream, ifc *iface, now int64, ref timerRef) {
+	if ifc == nil {
+		return
+	}
+	if to := now + int64(r.tOverride(ifc)); m.jt.running() && m.jt.at > to {
+		r.setLazy(&m.jt, to, ref)
 	}
 }
 
-// rpfNeighborRestarted is "RPF'(S,G) GenID changes" for every Joined entry
-// whose RPF' is nb: it lost our Join state, so we resend within t_override
-// (entries in group, source order, for a deterministic use of Rand).
+// rpfNeighborRestarted is "RPF' GenID changes" for every Joined (S,G) and
+// (*,G) entry whose RPF' is nb: it lost our Join state, so we resend
+// within t_override (entries in group, source order, (*,G) first, for a
+// deterministic use of Rand). Assert state won by nb is forgotten (4.6.1,
+// 4.6.2: "current winner's GenID changes").
 func (r *Router) rpfNeighborRestarted(nb *neighbor, now int64) {
 	ifc := nb.ifc
 	want := upstreamNbr{nb.key, int32(ifc.index)}
 	var hit []*sgEntry
+	var stars []*starEntry
 	for _, s := range r.sources {
 		if !s.known || !s.rpf.Valid || s.rpf.IfIndex != ifc.index {
 			continue
@@ -144,9 +186,19 @@ func (r *Router) rpfNeighborRestarted(nb *neighbor, now int64) {
 				hit = append(hit, sg)
 			}
 		}
+		for _, g := range s.rpGroups {
+			if st := g.star; st != nil && st.state == Joined && st.up == want {
+				stars = append(stars, st)
+			}
+		}
+	}
+	slices.SortFunc(stars, func(a, b *starEntry) int { return a.grp.key.compare(b.grp.key) })
+	for _, st := range stars {
+		r.lowerJoinTimer(&st.upstream, ifc, now, r.starJTRef(st))
 	}
 	slices.SortFunc(hit, func(a, b *sgEntry) int { return a.key.compare(b.key) })
 	for _, sg := range hit {
-		r.lowerJoinTimer(sg, ifc, now)
+		r.lowerJoinTimer(&sg.upstream, ifc, now, r.jtRef(sg))
 	}
+	r.assertWinnerGone(nb)
 }

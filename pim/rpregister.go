@@ -1,0 +1,114 @@
+package pim
+
+import (
+	"net/netip"
+
+	"github.com/pim6sd/pim6sd/pim/pimmsg"
+)
+
+// The RP's side of registering (RFC 7761 section 4.4.2):
+//
+//	packet_arrives_on_rp_tunnel(pkt):
+//	  if outer.dst is not one of my addresses: drop silently
+//	  if I_am_RP(G) and outer.dst == RP(G):
+//	    if SPTbit(S,G) or (SwitchToSptDesired(S,G) and
+//	        inherited_olist(S,G) == NULL):
+//	      send Register-Stop(S,G) to outer.src
+//	    if SPTbit(S,G) or SwitchToSptDesired(S,G):
+//	      KeepaliveTimer(S,G) = RP_Keepalive_Period if we sent the
+//	      Register-Stop, else Keepalive_Period
+//	    if not SPTbit(S,G) and not a Null-Register:
+//	      decapsulate and forward to inherited_olist(S,G,rpt)
+//	  else: send Register-Stop(S,G) to outer.src
+//
+// SwitchToSptDesired(S,G) is always true at the RP (a choice: the RP joins
+// toward every registering source that has receivers, so that Registers
+// stop; Config.SPT is the last-hop policy). The Keepalive Timer makes
+// JoinDesired(S,G) true while inherited_olist(S,G) has interfaces: the RP
+// joins toward S; once native data sets the SPT bit (a WrongIIF or NoCache
+// on RPF_interface(S), or counters of the SPT route), the next Register
+// gets a Register-Stop. Linux decapsulates Registers itself (pim6reg) and
+// forwards them by the (S,G) entry with IIF RegisterIf that forward.go
+// installs while the SPT bit is clear.
+//
+// The Border bit is not handled (no PMBR). Register-Stops to one DR for
+// one (S,G) go out at most once a second. A Register we cannot use is
+// counted: not for us, an SSM group (a Register-Stop still goes back, as
+// the "else" branch says for any group we are not the RP of), not the RP,
+// or an inner packet that is not an IPv6 packet from a unicast source to a
+// routable group (dropped silently).
+
+// regStopInterval is the least time between two Register-Stops for one
+// (S,G) to one DR.
+const regStopInterval = int64(1e9)
+
+// maxRegStops bounds the rate limit's memory: beyond it, Register-Stops
+// wait for older entries to age out.
+const maxRegStops = 4096
+
+type regStopKey struct{ to, g, s addrKey }
+
+// receiveRegister handles a Register from src to dst.
+func (r *Router) receiveRegister(c *counters, now int64, src, dst netip.Addr, m *pimmsg.Register) {
+	var sb, gb [16]byte
+	copy(sb[:], m.Packet[8:24])
+	copy(gb[:], m.Packet[24:40])
+	s, g := netip.AddrFrom16(sb), netip.AddrFrom16(gb)
+	if !validSource(s) || !validGroup(g) || !validSource(src) {
+		c.drop(DropRegisterPacket)
+		return
+	}
+	dk := keyOf(dst)
+	if !r.isLocal(dk) {
+		c.drop(DropRegisterNotOurs)
+		return
+	}
+	k := sgKey{keyOf(g), keyOf(s)}
+	if r.cfg.isSSM(g) {
+		c.drop(DropRegisterSSM)
+		r.sendRegisterStop(now, src, dst, k)
+		return
+	}
+	if rp, ok := r.rpFor(g); !ok || rp != dk {
+		c.drop(DropRegisterNotRP)
+		r.sendRegisterStop(now, src, dst, k)
+		return
+	}
+	sg := r.getSG(k, nil)
+	if sg == nil {
+		return
+	}
+	x := sg.ext()
+	stop := x.sptBit || len(r.inheritedOlistSG(sg, r.olist)) == 0
+	if stop {
+		r.sendRegisterStop(now, src, dst, k)
+		r.setKAT(sg, r.rpKeepalivePeriod(), now)
+	} else {
+		r.setKAT(sg, r.cfg.KeepalivePeriod, now)
+	}
+}
+
+// sendRegisterStop sends Register-Stop(S,G) from our address from to the
+// DR at to, at most once per regStopInterval per (DR, S, G).
+func (r *Router) sendRegisterStop(now int64, to, from netip.Addr, k sgKey) {
+	rk := regStopKey{keyOf(to), k.g, k.s}
+	if last, ok := r.regStops[rk]; ok && now-last < regStopInterval {
+		r.stats.drop(DropRegisterStopRate)
+		return
+	}
+	if len(r.regStops) >= 1024 {
+		for key, t := range r.regStops {
+			if now-t >= regStopInterval {
+				delete(r.regStops, key)
+			}
+		}
+		if len(r.regStops) >= maxRegStops {
+			r.stats.drop(DropRegisterStopRate)
+			return
+		}
+	}
+	r.regStops[rk] = now
+	r.emit(SendPIM{Src: from, Dst: to, Msg: &pimmsg.RegisterStop{
+		Group: pimmsg.Group{Addr: k.g.addr(), MaskLen: 128}, Source: k.s.addr()}})
+	r.stats.sentMsg(SentRegisterStop)
+}
