@@ -11,7 +11,10 @@ type SG struct{ Source, Group netip.Addr }
 
 // Route is the desired forwarding of one (S,G): packets from Source to
 // Group arriving on interface IIF go out of every interface in OIFs.
-// IIF 0 or no OIFs means: forward nothing (remove the entry).
+// IIF 0 means: no entry (remove it). An IIF with no OIFs is an entry that
+// forwards nothing: it stops the kernel's NOCACHE upcalls for a source the
+// router knows and drops (an RP that sent a Register-Stop, a first-hop
+// router whose Registers are suppressed).
 type Route struct {
 	SG
 	IIF  int
@@ -54,7 +57,7 @@ func New() *Table {
 // Set records the desired forwarding of r.SG and returns the operation
 // that brings the kernel there, if any.
 func (t *Table) Set(r Route) []Op {
-	if r.IIF == 0 || len(r.OIFs) == 0 {
+	if r.IIF == 0 {
 		delete(t.desired, r.SG)
 	} else {
 		r.OIFs = slices.Clone(r.OIFs)
@@ -144,7 +147,10 @@ func (t *Table) want(k SG) (entry, bool) {
 			oifs |= 1 << m
 		}
 	}
-	if oifs == 0 {
+	if oifs == 0 && len(r.OIFs) > 0 {
+		// Outgoing interfaces are wanted but none has a MIF (yet): an
+		// entry would only drop what they should get; NOCACHE upcalls
+		// come back once one is added.
 		return entry{}, false
 	}
 	return entry{iif, oifs}, true

@@ -77,7 +77,12 @@ func TestRemoveAndFailures(t *testing.T) {
 		t.Fatalf("no retry after a failure: %+v", ops)
 	}
 	tb.Applied(Op{SG: sg, IIF: 0, OIFs: 2}, nil)
-	// Removing the route deletes the entry.
+	// An incoming interface and no outgoing one: an entry that drops.
+	ops = apply(tb, tb.Set(Route{SG: sg, IIF: 2}))
+	if diff := cmp.Diff([]Op{{SG: sg, IIF: 0, OIFs: 0}}, ops, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+		t.Fatalf("(-want +got)\n%s", diff)
+	}
+	// Removing the route (IIF 0) deletes the entry.
 	ops = apply(tb, tb.Set(Route{SG: sg}))
 	if diff := cmp.Diff([]Op{{Del: true, SG: sg}}, ops, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
 		t.Fatalf("(-want +got)\n%s", diff)

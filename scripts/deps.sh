@@ -4,7 +4,7 @@
 # namespace topologies. Go modules come from the module proxy.
 set -euo pipefail
 need=()
-for cmd in tshark tcpdump ip ping ssmping; do
+for cmd in tshark tcpdump ip ping ssmping ethtool; do
 	command -v "$cmd" >/dev/null 2>&1 || need+=("$cmd")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -14,6 +14,6 @@ if [ ${#need[@]} -gt 0 ]; then
 	fi
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
-	apt-get install -y -qq tshark tcpdump iproute2 iputils-ping ssmping >/dev/null
+	apt-get install -y -qq tshark tcpdump iproute2 iputils-ping ssmping ethtool >/dev/null
 fi
 go mod download

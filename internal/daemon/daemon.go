@@ -38,6 +38,16 @@ type Daemon struct {
 	mrib *mrib.Table
 
 	ifs       map[int]*iface
+	local     []netip.Addr // every global address of the router, sorted
+	regMIF    kernel.MIF
+	hasRegMIF bool
+
+	// The (S,G) entries whose counters PIM wants (WatchActivity), polled
+	// every activityInterval.
+	activity         map[mrib.SG]struct{}
+	activityInterval time.Duration
+	nextPoll         time.Time
+
 	listeners map[listenerKey]mld.ListenerUpdate
 	rpf       map[netip.Addr]pim.RPF // watched addresses and their last answer
 
@@ -87,6 +97,7 @@ func NewWithOptions(c *conf.Config, k Kernel, log *slog.Logger, o Options) (*Dae
 		ifs:       make(map[int]*iface),
 		listeners: make(map[listenerKey]mld.ListenerUpdate),
 		rpf:       make(map[netip.Addr]pim.RPF),
+		activity:  make(map[mrib.SG]struct{}),
 		mrib:      mrib.New(),
 		in:        make(chan any, 1024),
 		calls:     make(chan func()),
@@ -103,6 +114,7 @@ func NewWithOptions(c *conf.Config, k Kernel, log *slog.Logger, o Options) (*Dae
 		return nil, fmt.Errorf("PIM configuration: %w", err)
 	}
 	d.pim = p
+	d.activityInterval = d.pimConfig(c).ActivityInterval
 	return d, nil
 }
 
@@ -112,6 +124,17 @@ func (d *Daemon) pimConfig(c *conf.Config) pim.Config {
 	pc.SSMRange = c.Global.SSMRange
 	pc.MaxRoutes = c.Limits.MaxRoutes
 	pc.MaxNeighbors = c.Limits.MaxNeighborsPerInterface
+	for _, rp := range c.RPs {
+		pc.RPs = append(pc.RPs, pim.StaticRP{Addr: rp.Address, Groups: rp.Groups})
+	}
+	pc.SPT = pim.SPTPolicy{Never: c.PIM.SPTSwitch.Never, Rate: c.PIM.SPTSwitch.Rate}
+	pc.KeepalivePeriod = c.PIM.KeepalivePeriod
+	pc.RegisterSuppressionTime = c.PIM.RegisterSuppressionTime
+	pc.RegisterProbeTime = c.PIM.RegisterProbeTime
+	pc.AssertTime = c.PIM.AssertTime
+	// Counters are read often enough for the Keepalive Timer (at least
+	// three reads per period).
+	pc.ActivityInterval = min(pc.ActivityInterval, pc.KeepalivePeriod/3)
 	return pc
 }
 
@@ -187,7 +210,9 @@ func (d *Daemon) Begin(now time.Time) error {
 		d.k.Close()
 		return err
 	}
+	d.setupRegister()
 	d.resync(now)
+	d.localAddresses(now)
 	return nil
 }
 
@@ -202,6 +227,9 @@ func (d *Daemon) NextDeadline() (time.Time, bool) {
 	next, ok := d.mld.NextDeadline()
 	if p, pok := d.pim.NextDeadline(); pok && (!ok || p.Before(next)) {
 		next, ok = p, true
+	}
+	if len(d.activity) > 0 && (!ok || d.nextPoll.Before(next)) {
+		next, ok = d.nextPoll, true
 	}
 	return next, ok
 }
@@ -219,6 +247,7 @@ func (d *Daemon) arm() {
 func (d *Daemon) Expire(now time.Time) {
 	d.mldActions(now, d.mld.Expire(now))
 	d.pimActions(now, d.pim.Expire(now))
+	d.pollActivity(now)
 }
 
 // Handle processes one input (what the kernel readers post).
@@ -228,17 +257,21 @@ func (d *Daemon) Handle(now time.Time, ev any) {
 		d.receiveMLD(now, ev)
 	case PIMInput:
 		d.receivePIM(now, ev)
+	case UpcallInput:
+		d.upcall(now, ev.Upcall)
 	case kernel.LinkEvent:
 		d.linkEvent(now, ev)
 		d.refreshRPF(now)
 	case kernel.AddrEvent:
 		d.addrEvent(now, ev)
+		d.localAddresses(now)
 		d.refreshRPF(now)
 	case kernel.RouteEvent:
 		d.refreshRPF(now)
 	case kernel.ResyncEvent:
 		d.log.Warn("netlink events were lost; reading links, addresses and routes again", "err", ev.Err)
 		d.resync(now)
+		d.localAddresses(now)
 		d.refreshRPF(now)
 	case kernel.ErrorEvent:
 		d.log.Error("netlink subscription failed; interface and route changes are no longer seen", "err", ev.Err)

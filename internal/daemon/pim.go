@@ -14,10 +14,24 @@ import (
 
 func (d *Daemon) receivePIM(now time.Time, in PIMInput) {
 	i := d.ifs[in.Info.IfIndex]
-	if i == nil || !i.pimOn {
+	if i == nil {
+		return
+	}
+	// Registers and Register-Stops are unicast to one of our addresses and
+	// may arrive on any interface (an RP address often lives on lo); every
+	// other PIM message counts only on a PIM interface.
+	if !i.pimOn && !isRegisterType(in.Data) {
 		return
 	}
 	d.pimActions(now, d.pim.Receive(now, i.index, in.Info.Src, in.Info.Dst, in.Data))
+}
+
+func isRegisterType(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	t := pimmsg.Type(b[0] & 0x0f)
+	return b[0]>>4 == pimmsg.Version && (t == pimmsg.TypeRegister || t == pimmsg.TypeRegisterStop)
 }
 
 // pimActions carries out what the PIM engine asked for. The WatchRPF
@@ -37,6 +51,10 @@ func (d *Daemon) pimActions(now time.Time, acts []pim.Action) {
 			delete(d.rpf, a.Addr)
 		case pim.Route:
 			d.applyMRIB(d.mrib.Set(mrib.Route{SG: mrib.SG{Source: a.Source, Group: a.Group}, IIF: a.IIF, OIFs: a.OIFs}))
+		case pim.WatchActivity:
+			d.watchActivity(now, mrib.SG{Source: a.Source, Group: a.Group}, true)
+		case pim.UnwatchActivity:
+			d.watchActivity(now, mrib.SG{Source: a.Source, Group: a.Group}, false)
 		case pim.NeighborChange:
 			if a.Up {
 				d.log.Info("PIM neighbor up", "iface", d.name(a.IfIndex), "neighbor", a.Neighbor, "event", a.Reason)
@@ -55,24 +73,31 @@ func (d *Daemon) pimActions(now time.Time, acts []pim.Action) {
 }
 
 func (d *Daemon) sendPIM(a pim.SendPIM) {
-	i := d.ifs[a.IfIndex]
-	if i == nil {
-		return
-	}
 	src := a.Src
-	if !src.IsValid() {
-		src = i.linkLocal
+	name := ""
+	if a.IfIndex != 0 {
+		// Link-local messages go out of the interface the engine names.
+		i := d.ifs[a.IfIndex]
+		if i == nil {
+			return
+		}
+		name = i.name
+		if !src.IsValid() {
+			src = i.linkLocal
+		}
 	}
+	// IfIndex 0: a unicast message (Register, Register-Stop) that routing
+	// takes out of the right interface; the engine gives its source.
 	if !src.IsValid() {
 		return
 	}
 	b, err := pimmsg.Marshal(a.Msg, src, a.Dst)
 	if err != nil {
-		d.log.Error("cannot encode a PIM message", "iface", i.name, "type", a.Msg.Type(), "err", err)
+		d.log.Error("cannot encode a PIM message", "iface", name, "type", a.Msg.Type(), "err", err)
 		return
 	}
-	if err := d.k.SendPIM(b, i.index, src, a.Dst); err != nil {
-		d.log.Warn("sending a PIM message failed", "iface", i.name, "type", a.Msg.Type(), "err", err)
+	if err := d.k.SendPIM(b, a.IfIndex, src, a.Dst); err != nil {
+		d.log.Warn("sending a PIM message failed", "iface", name, "dst", a.Dst, "type", a.Msg.Type(), "err", err)
 	}
 }
 

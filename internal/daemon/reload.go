@@ -30,9 +30,12 @@ func (d *Daemon) ReloadAt(now time.Time, c *conf.Config) conf.Changes {
 	c.Global.Socket = old.Global.Socket
 	c.Global.PIDFile = old.Global.PIDFile
 	d.conf = c
-	if ch.SSMRange || ch.Limits {
-		d.log.Warn("the SSM range and the limits apply to MLD at once; PIM routing keeps the old ones until a restart")
+	acts, err := d.pim.SetConfig(now, d.pimConfig(c))
+	if err != nil {
+		d.log.Error("new PIM router settings refused (RPs, SSM range, timers); the old ones stay", "err", err)
 	}
+	d.pimActions(now, acts)
+	d.activityInterval = d.pimConfig(c).ActivityInterval
 	for _, i := range d.sortedIfs() {
 		before := [2]bool{i.mldOn, i.pimOn}
 		d.reconcile(now, i)

@@ -119,13 +119,28 @@ func (d *Daemon) snapshot(now time.Time) *ctl.Snapshot {
 		}
 		s.Interfaces = append(s.Interfaces, ci)
 	}
+	if d.hasRegMIF {
+		mifOf[pim.RegisterIf] = int(d.regMIF)
+		reg := ctl.Interface{MIF: int(d.regMIF), Name: "pim6reg", Register: true, NoListener: true, MLDVersions: []int{1}}
+		// As the original did, show the register MIF with the address of
+		// the first interface (the source of our Registers' link).
+		if len(ifs) > 0 && ifs[0].linkLocal.IsValid() {
+			reg.Addresses = []ctl.Address{{Prefix: netip.PrefixFrom(ifs[0].linkLocal, ifs[0].llBits), ScopeID: ifs[0].index}}
+		}
+		s.Interfaces = append(s.Interfaces, reg)
+		slices.SortFunc(s.Interfaces, func(a, b ctl.Interface) int { return a.MIF - b.MIF })
+	}
 	installed := map[mrib.SG]bool{}
 	for _, e := range d.mrib.Installed() {
 		installed[e.SG] = true
 	}
+	for _, g := range pimState.StarG {
+		s.Routes = append(s.Routes, starGOf(g, mifOf))
+	}
 	for _, r := range pimState.Routes {
 		s.Routes = append(s.Routes, d.routeOf(r, mifOf, installed[mrib.SG{Source: r.Source, Group: r.Group}]))
 	}
+	s.RPSet = d.rpSetOf(pimState, now)
 	s.CacheMirrors = d.mrib.Len()
 	s.Timers = append(timersOf(d.mld.Timers(), "mld", now), timersOf(d.pim.Timers(), "pim", now)...)
 	slices.SortFunc(s.Timers, func(a, b ctl.Timer) int {
@@ -218,19 +233,34 @@ func (d *Daemon) routeOf(r pim.RouteState, mifOf map[int]int, installed bool) ct
 		return out
 	}
 	cr := ctl.Route{
-		Kind: ctl.SG, Source: r.Source, Group: r.Group, Flags: []string{"SG"},
+		Kind: ctl.SG, Source: r.Source, Group: r.Group, RP: r.RP, Flags: slices.Clone(r.Flags),
 		Incoming: -1, UpstreamNeighbor: r.RPFNeighbor,
 		JPTimer: ctl.Duration(r.JoinTimerLeft), UpstreamState: r.Upstream.String(), JoinDesired: r.JoinDesired,
 		Leaves: mifs(r.LocalReceivers), Outgoing: mifs(r.OIFs),
+		EntryTimer: ctl.Duration(r.KeepaliveLeft), RSTimer: ctl.Duration(r.RegisterStopLeft),
 	}
+	var asserted []int
+	for _, a := range r.Asserts {
+		if m, ok := mifOf[a.IfIndex]; ok {
+			asserted = append(asserted, m)
+		}
+		cr.AssertTimer = max(cr.AssertTimer, ctl.Duration(a.Left))
+	}
+	slices.Sort(asserted)
+	cr.Asserted = asserted
 	if installed {
-		cr.Flags = []string{"CACHE", "SG"}
+		cr.Flags = append(cr.Flags, "CACHE")
 		if c, err := d.k.SGCount(r.Source, r.Group); err == nil {
 			cr.Packets, cr.Bytes, cr.WrongIf = c.Packets, c.Bytes, c.WrongIf
 		}
 	}
 	if m, ok := mifOf[r.IIF]; ok && r.IIF != 0 {
 		cr.Incoming = m
+	}
+	for _, ds := range r.RPTDownstream {
+		if m, ok := mifOf[ds.IfIndex]; ok {
+			cr.Pruned = append(cr.Pruned, m)
+		}
 	}
 	var joined, pruned []int
 	maxMIF := -1
@@ -251,7 +281,10 @@ func (d *Daemon) routeOf(r pim.RouteState, mifOf map[int]int, installed bool) ct
 			Forever: ds.Forever, PrunePendingLeft: ctl.Duration(ds.PrunePendingLeft),
 		})
 	}
-	cr.Joined, cr.Pruned = joined, pruned
+	cr.Joined = joined
+	cr.Pruned = append(cr.Pruned, pruned...)
+	slices.Sort(cr.Pruned)
+	cr.Pruned = slices.Compact(cr.Pruned)
 	if maxMIF >= 0 {
 		cr.OIFTimers = make([]ctl.Duration, maxMIF+1)
 		for _, ds := range cr.Downstream {
@@ -267,4 +300,80 @@ func timersOf(ps []timerq.Pending, engine string, now time.Time) []ctl.Timer {
 		out = append(out, ctl.Timer{ID: uint32(p.ID), Left: left(p.At, now), Engine: engine})
 	}
 	return out
+}
+
+func starGOf(g pim.StarGState, mifOf map[int]int) ctl.Route {
+	mifs := func(ifindexes []int) []int {
+		var out []int
+		for _, x := range ifindexes {
+			if m, ok := mifOf[x]; ok {
+				out = append(out, m)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	cr := ctl.Route{
+		Kind: ctl.StarG, Group: g.Group, RP: g.RP, Flags: slices.Clone(g.Flags),
+		Incoming: -1, UpstreamNeighbor: g.RPFNeighbor,
+		JPTimer: ctl.Duration(g.JoinTimerLeft), UpstreamState: g.Upstream.String(), JoinDesired: g.JoinDesired,
+		Leaves: mifs(g.LocalReceivers), Outgoing: mifs(g.ImmediateOlist),
+	}
+	if g.RPF.Valid {
+		if m, ok := mifOf[g.RPF.IfIndex]; ok {
+			cr.Incoming = m
+		}
+	}
+	if g.IAmRP {
+		if m, ok := mifOf[pim.RegisterIf]; ok {
+			cr.Incoming = m
+		}
+	}
+	for _, ds := range g.Downstream {
+		m, ok := mifOf[ds.IfIndex]
+		if !ok {
+			continue
+		}
+		switch ds.State {
+		case pim.Join:
+			cr.Joined = append(cr.Joined, m)
+		case pim.PrunePending:
+			cr.Pruned = append(cr.Pruned, m)
+		}
+		cr.Downstream = append(cr.Downstream, ctl.Downstream{MIF: m, State: ds.State.String(), ExpiryLeft: ctl.Duration(ds.ExpiryLeft), Forever: ds.Forever, PrunePendingLeft: ctl.Duration(ds.PrunePendingLeft)})
+		if len(cr.OIFTimers) <= m {
+			cr.OIFTimers = append(cr.OIFTimers, make([]ctl.Duration, m+1-len(cr.OIFTimers))...)
+		}
+		cr.OIFTimers[m] = ctl.Duration(ds.ExpiryLeft)
+	}
+	slices.Sort(cr.Joined)
+	slices.Sort(cr.Pruned)
+	for _, a := range g.Asserts {
+		if m, ok := mifOf[a.IfIndex]; ok {
+			cr.Asserted = append(cr.Asserted, m)
+		}
+		cr.AssertTimer = max(cr.AssertTimer, ctl.Duration(a.Left))
+	}
+	slices.Sort(cr.Asserted)
+	return cr
+}
+
+// rpSetOf shows the static RPs: how each is reached (RPF' toward it) or
+// that it is this router.
+func (d *Daemon) rpSetOf(st pim.State, now time.Time) ctl.RPSet {
+	var set ctl.RPSet
+	for _, rp := range st.RPs {
+		c := ctl.RP{Address: rp.Addr, Myself: rp.Local, Origin: "static"}
+		if !rp.Local {
+			if r, ok := d.rpf[rp.Addr]; ok && r.Valid {
+				c.Upstream = r.NextHop
+				c.UpstreamIf = d.name(r.IfIndex)
+			}
+		}
+		for _, g := range rp.Groups {
+			c.Groups = append(c.Groups, ctl.RPGroup{Prefix: g})
+		}
+		set.RPs = append(set.RPs, c)
+	}
+	return set
 }

@@ -208,8 +208,8 @@ func TestRestartAfterKill(t *testing.T) {
 		t.Fatalf("kernel MFC after the restart: %+v", rs)
 	}
 	vifs := tp.rtr.MustRun("cat", "/proc/net/ip6_mr_vif")
-	if n := strings.Count(vifs, "\n") - 1; n != 2 {
-		t.Fatalf("want 2 MIFs after the restart, /proc/net/ip6_mr_vif:\n%s", vifs)
+	if n := strings.Count(vifs, "\n") - 1; n != 3 || !strings.Contains(vifs, "pim6reg") {
+		t.Fatalf("want 3 MIFs (pim6reg and the two links) after the restart, /proc/net/ip6_mr_vif:\n%s", vifs)
 	}
 	s := newSender(t, tp.snd, "eth0", ssmGrp, 5002)
 	for i := 0; i < 10; i++ {

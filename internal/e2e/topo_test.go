@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,7 +43,9 @@ func router(t *testing.T, label string) *netns.NS {
 	return n
 }
 
-// receiver is a host socket joined to (S,G) that counts what arrives.
+// receiver is a host socket joined to (S,G) (or (*,G)) that counts what
+// arrives. A goroutine reads all the time, so that a burst does not
+// overflow the socket's receive buffer while the test is sending.
 type receiver struct {
 	t    *testing.T
 	conn *ipv6.PacketConn
@@ -50,6 +53,10 @@ type receiver struct {
 	ifi  *net.Interface
 	grp  net.IP
 	src  net.IP
+
+	mu   sync.Mutex
+	got  map[string]int
+	last time.Time
 }
 
 func joinSSM(t *testing.T, ns *netns.NS, ifname, source, group string, port int) *receiver {
@@ -66,33 +73,59 @@ func joinSSM(t *testing.T, ns *netns.NS, ifname, source, group string, port int)
 		if err != nil {
 			return err
 		}
+		if source == "" {
+			return r.conn.JoinGroup(r.ifi, &net.UDPAddr{IP: r.grp})
+		}
 		return r.conn.JoinSourceSpecificGroup(r.ifi, &net.UDPAddr{IP: r.grp}, &net.UDPAddr{IP: r.src})
 	}); err != nil {
 		t.Fatalf("join (%s,%s) in %s: %v", source, group, ns.Name, err)
 	}
+	r.got = map[string]int{}
+	go r.read()
 	t.Cleanup(func() { r.raw.Close() })
 	return r
 }
 
+func (r *receiver) read() {
+	buf := make([]byte, 2048)
+	for {
+		n, _, err := r.raw.ReadFrom(buf)
+		if err != nil {
+			return // closed
+		}
+		r.mu.Lock()
+		r.got[string(buf[:n])]++
+		r.last = time.Now()
+		r.mu.Unlock()
+	}
+}
+
 func (r *receiver) leave() {
 	r.t.Helper()
-	if err := r.conn.LeaveSourceSpecificGroup(r.ifi, &net.UDPAddr{IP: r.grp}, &net.UDPAddr{IP: r.src}); err != nil {
+	var err error
+	if r.src == nil {
+		err = r.conn.LeaveGroup(r.ifi, &net.UDPAddr{IP: r.grp})
+	} else {
+		err = r.conn.LeaveSourceSpecificGroup(r.ifi, &net.UDPAddr{IP: r.grp}, &net.UDPAddr{IP: r.src})
+	}
+	if err != nil {
 		r.t.Fatal(err)
 	}
 }
 
-// count reads until nothing arrives for quiet, and returns how many
-// datagrams with each payload arrived.
+// count waits until nothing has arrived for quiet, and returns how many
+// datagrams with each payload arrived since the last count.
 func (r *receiver) count(quiet time.Duration) map[string]int {
-	got := map[string]int{}
-	buf := make([]byte, 2048)
 	for {
-		r.raw.SetReadDeadline(time.Now().Add(quiet))
-		n, _, err := r.raw.ReadFrom(buf)
-		if err != nil {
+		time.Sleep(quiet / 4)
+		r.mu.Lock()
+		if time.Since(r.last) >= quiet {
+			got := r.got
+			r.got = map[string]int{}
+			r.mu.Unlock()
 			return got
 		}
-		got[string(buf[:n])]++
+		r.mu.Unlock()
 	}
 }
 

@@ -28,6 +28,23 @@ func quietConfig(t *testing.T) *conf.Config {
 	return c
 }
 
+// quietKernel undoes what every daemon does to its kernel at start (the
+// register MIF, MRT6_PIM), so a test can drive the kernel model alone.
+func quietKernel(t *testing.T, r *Router) {
+	t.Helper()
+	k := r.Kernel()
+	if err := k.EnablePIM(false); err != nil {
+		t.Fatal(err)
+	}
+	for m, name := range k.MIFs() {
+		if name == "pim6reg" {
+			if err := k.DelMIF(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
 // bare: S on lanS (eth0), a listener H of asmGroup on lanR (eth1), one
 // router whose daemon leaves the kernel alone. Returns the MIFs of eth0
 // and eth1.
@@ -41,6 +58,7 @@ func bare(t *testing.T) (*Net, *Router, *Host, *Host, kernel.MIF, kernel.MIF) {
 	h := n.AddHost("h", lanR, "fe80::20", "2001:db8:2::20")
 	h.Join(asmGroup)
 	n.Run(time.Millisecond) // the daemon starts: the kernel is open
+	quietKernel(t, r)
 	k := r.Kernel()
 	m0, err := k.AddMIF(e0.Index())
 	if err != nil {
@@ -292,6 +310,9 @@ func TestKernelRegisterDecap(t *testing.T) {
 	h.Join(asmGroup)
 	n.AutoRoutes()
 	n.Run(time.Millisecond)
+	for _, r := range []*Router{dr, mid, rp} {
+		quietKernel(t, r)
+	}
 
 	g := netip.MustParseAddr(asmGroup)
 	drAddr, rpAddr := netip.MustParseAddr("2001:db8:ff::1"), netip.MustParseAddr("2001:db8:ff::2")
@@ -504,7 +525,8 @@ func TestIfaceDelete(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	if got := mifs(); !slices.Equal(got, []string{"0:eth0", "1:eth1"}) {
+	// The daemon's register MIF comes first, at start.
+	if got := mifs(); !slices.Equal(got, []string{"0:pim6reg", "1:eth0", "2:eth1"}) {
 		t.Fatalf("MIFs %v", got)
 	}
 	e1.Delete()
@@ -513,19 +535,19 @@ func TestIfaceDelete(t *testing.T) {
 	if slices.ContainsFunc(links, func(l kernel.Link) bool { return l.Name == "eth1" }) {
 		t.Errorf("eth1 still listed")
 	}
-	if got := mifs(); !slices.Equal(got, []string{"0:eth0"}) {
+	if got := mifs(); !slices.Equal(got, []string{"0:pim6reg", "1:eth0"}) {
 		t.Errorf("MIFs after the deletion %v", got)
 	}
 	r.AddInterface("eth2", l3, "fe80::1")
 	n.Run(time.Second)
-	if got := mifs(); !slices.Equal(got, []string{"0:eth0", "1:eth2"}) {
-		t.Errorf("MIFs after a new interface %v, want slot 1 reused", got)
+	if got := mifs(); !slices.Equal(got, []string{"0:pim6reg", "1:eth0", "2:eth2"}) {
+		t.Errorf("MIFs after a new interface %v, want slot 2 reused", got)
 	}
 	var names []string
 	for _, i := range r.Snapshot().Interfaces {
 		names = append(names, i.Name)
 	}
-	if !slices.Equal(names, []string{"eth0", "eth2"}) {
+	if !slices.Equal(names, []string{"pim6reg", "eth0", "eth2"}) {
 		t.Errorf("the daemon's interfaces %v", names)
 	}
 }
