@@ -55,6 +55,18 @@ func (r *Router) updateUpstream(sg *sgEntry, now int64) {
 	nbr := r.rpfPrime(sg)
 	it := sgItem(sg.key)
 	r.runUpstream(&sg.upstream, nbr, nbr != r.rpfMRIB(sg), r.joinDesired(sg), false, now, r.jtRef(sg), it, it)
+	// Where RPF_interface(S) is also the RP tree's interface, the kernel
+	// entry that carries the source's data already takes it from there:
+	// joining (S,G) changes nothing the kernel can see, so no upcall will
+	// report the next packet, which is the one Update_SPTbit (4.2.2)
+	// waits for. Data is flowing on that very interface (the entry is a
+	// cache entry installed for it), so take the packet as arrived now
+	// rather than at the next counter poll: an (S,G) Assert needs the SPT
+	// bit (4.6.1), and until then both forwarders on a LAN send duplicates.
+	if x := sg.x; x != nil && x.cache && !x.sptBit && sg.upstream.state == Joined &&
+		sg.iif != 0 && sg.iif == sg.rpfInterface() {
+		r.updateSPTbit(sg, sg.iif)
+	}
 }
 
 // runUpstream runs the upstream machine m (4.5.4 for (*,G), 4.5.5 for

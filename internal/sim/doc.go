@@ -71,11 +71,12 @@
 // RouteTo answers as kernel.RouteTo does: the local route for an own
 // address, else longest prefix, then lowest metric, then the older route;
 // ErrNoRoute when nothing (or a reject route) matches. Route changes are
-// RouteEvents. Unicast packets (PIM Registers and Register-Stops) go hop
-// by hop along these tables: the next hop (gateway, or the destination
-// when on-link) must answer neighbor discovery on the outgoing link, i.e.
-// own that address on its interface there; forwarding routers decrement
-// the hop limit and drop at 1. One ECMP path per route only. A unicast
+// RouteEvents. Unicast packets (PIM Registers and Register-Stops, which
+// the PIM socket takes with ifindex 0 to let routing choose the
+// interface, as Linux does) go hop by hop along these tables: the next
+// hop (gateway, or the destination when on-link) must answer neighbor
+// discovery on the outgoing link, i.e. own that address on its interface
+// there; forwarding routers decrement the hop limit and drop at 1. One ECMP path per route only. A unicast
 // packet to a link-local address goes out of the interface the sender
 // names (IPV6_PKTINFO), to the neighbor owning that address there, and is
 // never forwarded.

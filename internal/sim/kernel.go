@@ -268,16 +268,24 @@ func (k *Kernel) SendMLD(b []byte, ifindex int, src, dst netip.Addr) error {
 
 // SendPIM sends a PIM message as it is (the PIM socket does not touch
 // checksums): multicast with hop limit 1 out of ifindex, unicast with hop
-// limit 64 along the routes.
+// limit 64 along the routes. As with kernel.PIMConn.WriteTo, ifindex 0
+// lets routing choose the interface of a unicast message (a Register or
+// Register-Stop to a global address).
 func (k *Kernel) SendPIM(b []byte, ifindex int, src, dst netip.Addr) error {
 	if !k.open {
 		return errClosed
+	}
+	p := &Packet{Src: src, Dst: dst, HopLimit: 64, Proto: protoPIM, Payload: append([]byte(nil), b...)}
+	if ifindex == 0 && !dst.IsMulticast() {
+		if _, ok := k.r.owns(src); !ok {
+			return fmt.Errorf("sim: send PIM to %v: %v is not an address of %s", dst, src, k.r.name)
+		}
+		return k.r.sendUnicast(p, 0)
 	}
 	i, err := k.sendIface(ifindex, src)
 	if err != nil {
 		return err
 	}
-	p := &Packet{Src: src, Dst: dst, HopLimit: 64, Proto: protoPIM, Payload: append([]byte(nil), b...)}
 	if !dst.IsMulticast() {
 		return k.r.sendUnicast(p, ifindex)
 	}
