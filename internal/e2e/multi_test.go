@@ -199,9 +199,11 @@ func TestRestartAfterKill(t *testing.T) {
 		t.Fatalf("MFC entries left after kill -9: %+v", rs)
 	}
 
-	startPim6sd(t, tp.rtr, "")
-	// The host answers the new querier's start-up query with its report.
-	waitMroute(t, tp.rtr, srcAddr, ssmGrp, 5*time.Second, "the (S,G) back after the restart", func(r mroute, ok bool) bool {
+	// The host answers the new querier's start-up query after a random
+	// delay of up to the query's Maximum Response Delay: keep that short
+	// so the wait below bounds it (with the default 10s it did not).
+	startPim6sd(t, tp.rtr, "[mld]\nquery-response-interval = \"2s\"\n")
+	waitMroute(t, tp.rtr, srcAddr, ssmGrp, 6*time.Second, "the (S,G) back after the restart", func(r mroute, ok bool) bool {
 		return ok && r.IIF == "to-snd" && len(r.OIFs) == 1 && r.OIFs[0] == "to-rcv"
 	})
 	if rs := mroutes(t, tp.rtr); len(rs) != 1 {
