@@ -113,8 +113,10 @@ type LimitHit struct {
 
 // Limit kinds of LimitHit.
 const (
-	LimitNeighbors = "neighbors"
-	LimitRoutes    = "routes"
+	LimitNeighbors  = "neighbors"
+	LimitRoutes     = "routes"
+	LimitRPSet      = "rp-set"             // Config.MaxRPSet
+	LimitEmbeddedRP = "embedded-rp-groups" // Config.MaxEmbeddedRPGroups
 )
 
 func (SendPIM) action()         {}

@@ -58,13 +58,73 @@ type Config struct {
 	MaxRoutes int
 	// MaxNeighbors is the most PIM neighbors per interface.
 	MaxNeighbors int
+
+	// CandidateBSR makes the router a Candidate-BSR (RFC 5059 section
+	// 3.1.1); nil: it is not one and runs the non-candidate machine
+	// (3.1.2). Every router accepts, stores and forwards Bootstrap
+	// messages either way.
+	CandidateBSR *CandidateBSR
+	// CandidateRP makes the router a Candidate-RP (RFC 5059 section 3.2);
+	// nil: it is not one.
+	CandidateRP *CandidateRP
+	// BootstrapPeriod is BS_Period (RFC 5059 section 5, 60 s): how often
+	// the elected BSR originates its Bootstrap message. Every router uses
+	// BS_Timeout = 2 * BS_Period + 10 s for the Bootstrap Timer, so it
+	// must be the same in the whole domain (as the RFC's default is).
+	BootstrapPeriod time.Duration
+	// EmbeddedRP enables Embedded-RP (RFC 3956): the RP of a group of
+	// ff70::/12 (flags R, P and T set) is the address the group carries.
+	EmbeddedRP bool
+	// MaxEmbeddedRPGroups is the most groups that take their RP from
+	// their address at once; further such groups get no RP (counted as
+	// DropEmbeddedRPLimit, with a LimitHit), so that a flood of groups
+	// naming random RPs cannot make the router track a route to each.
+	MaxEmbeddedRPGroups int
+	// MaxRPSet is the most (group range, RP) pairs kept from Bootstrap
+	// messages and, at the BSR, the most Candidate-RPs; more are dropped
+	// and counted (DropRPSetLimit).
+	MaxRPSet int
+}
+
+// CandidateBSR is a Candidate-BSR setting (RFC 5059 sections 3.1, 5).
+type CandidateBSR struct {
+	// Addr is the BSR address (a global address of this router) that its
+	// Bootstrap messages carry and that Candidate-RPs unicast to.
+	Addr netip.Addr
+	// Priority is the BSR priority: the highest wins, then the highest
+	// address. 64 by default.
+	Priority uint8
+	// HashMaskLen is the hash mask length this router advertises when it
+	// is the BSR (RFC 7761 section 4.7.2): groups that agree on their
+	// first HashMaskLen bits map to the same RP. 126 by default for IPv6.
+	HashMaskLen uint8
+}
+
+// CandidateRP is a Candidate-RP setting (RFC 5059 section 3.2).
+type CandidateRP struct {
+	// Addr is the RP address (a global address of this router).
+	Addr netip.Addr
+	// Priority: the lowest wins (RFC 7761 section 4.7.2); 192 by default.
+	Priority uint8
+	// Holdtime is the time the BSR and every router keep this RP after
+	// its last advertisement: whole seconds, at most 65535 s; 150 s
+	// (2.5 * Interval) by default. It must exceed Interval.
+	Holdtime time.Duration
+	// Interval is C_RP_Adv_Period (RFC 5059 section 5, 60 s): how often
+	// the Candidate-RP-Advertisement is unicast to the BSR.
+	Interval time.Duration
+	// Groups are the group ranges served; empty means ff00::/8.
+	Groups []netip.Prefix
 }
 
 // StaticRP maps the groups of Groups (IPv6 multicast prefixes) to the RP
-// Addr, a global unicast address (RFC 7761 section 4.7).
+// Addr, a global unicast address (RFC 7761 section 4.7). An Override
+// mapping takes precedence over the RP-set learned from the BSR; the
+// others apply only to groups the RP-set does not cover (see rp.go).
 type StaticRP struct {
-	Addr   netip.Addr
-	Groups []netip.Prefix
+	Addr     netip.Addr
+	Groups   []netip.Prefix
+	Override bool
 }
 
 // SPTPolicy is SwitchToSptDesired(S,G) (RFC 7761 section 4.2.1): when a
@@ -117,8 +177,19 @@ func DefaultConfig() Config {
 		MaxRegisterRate:         1000,
 		MaxRoutes:               65536,
 		MaxNeighbors:            128,
+		BootstrapPeriod:         60 * time.Second,
+		EmbeddedRP:              true,
+		MaxEmbeddedRPGroups:     256,
+		MaxRPSet:                1024,
 	}
 }
+
+// allGroups is ff00::/8, every IPv6 multicast group.
+var allGroups = netip.MustParsePrefix("ff00::/8")
+
+// maxCRPGroups is the most group ranges of one Candidate-RP-Advertisement
+// (its Prefix Count field has 8 bits).
+const maxCRPGroups = 255
 
 // assertOverrideInterval is Assert_Override_Interval (RFC 7761 section
 // 4.11).
@@ -167,6 +238,38 @@ func (c Config) Validate() error {
 	}
 	if c.MaxNeighbors < 1 {
 		errs = append(errs, fmt.Errorf("pim: MaxNeighbors: %d must be at least 1", c.MaxNeighbors))
+	}
+	if b := c.CandidateBSR; b != nil {
+		if !validSource(b.Addr) {
+			errs = append(errs, fmt.Errorf("pim: CandidateBSR.Addr: %v is not a global unicast IPv6 address", b.Addr))
+		}
+		if b.HashMaskLen > 128 {
+			errs = append(errs, fmt.Errorf("pim: CandidateBSR.HashMaskLen: %d is more than 128", b.HashMaskLen))
+		}
+	}
+	if p := c.CandidateRP; p != nil {
+		if !validSource(p.Addr) {
+			errs = append(errs, fmt.Errorf("pim: CandidateRP.Addr: %v is not a global unicast IPv6 address", p.Addr))
+		}
+		pos("CandidateRP.Interval", p.Interval, time.Second, maxHoldtime)
+		if p.Holdtime%time.Second != 0 || p.Holdtime <= p.Interval || p.Holdtime > maxHoldtime {
+			errs = append(errs, fmt.Errorf("pim: CandidateRP.Holdtime: %v is not whole seconds, more than Interval %v and at most %v", p.Holdtime, p.Interval, maxHoldtime))
+		}
+		for j, g := range p.Groups {
+			if !g.IsValid() || !g.Addr().Is6() || g.Addr().Is4In6() || g.Bits() < 8 || !g.Addr().IsMulticast() {
+				errs = append(errs, fmt.Errorf("pim: CandidateRP.Groups[%d]: %v is not an IPv6 multicast prefix (ff00::/8 or longer)", j, g))
+			}
+		}
+		if len(p.Groups) > maxCRPGroups {
+			errs = append(errs, fmt.Errorf("pim: CandidateRP.Groups: %d ranges, at most %d fit an advertisement", len(p.Groups), maxCRPGroups))
+		}
+	}
+	pos("BootstrapPeriod", c.BootstrapPeriod, time.Second, maxHoldtime/4)
+	if c.MaxEmbeddedRPGroups < 0 {
+		errs = append(errs, fmt.Errorf("pim: MaxEmbeddedRPGroups: %d must not be negative", c.MaxEmbeddedRPGroups))
+	}
+	if c.MaxRPSet < 1 {
+		errs = append(errs, fmt.Errorf("pim: MaxRPSet: %d must be at least 1", c.MaxRPSet))
 	}
 	return errors.Join(errs...)
 }
@@ -294,6 +397,23 @@ func cloneConfig(c Config) Config {
 	for i := range c.RPs {
 		c.RPs[i].Addr = c.RPs[i].Addr.WithZone("")
 		c.RPs[i].Groups = slices.Clone(c.RPs[i].Groups)
+	}
+	if b := c.CandidateBSR; b != nil {
+		cb := *b
+		cb.Addr = cb.Addr.WithZone("")
+		c.CandidateBSR = &cb
+	}
+	if p := c.CandidateRP; p != nil {
+		cp := *p
+		cp.Addr = cp.Addr.WithZone("")
+		cp.Groups = slices.Clone(cp.Groups)
+		if len(cp.Groups) == 0 {
+			cp.Groups = []netip.Prefix{allGroups}
+		}
+		for i, g := range cp.Groups {
+			cp.Groups[i] = g.Masked()
+		}
+		c.CandidateRP = &cp
 	}
 	return c
 }

@@ -10,8 +10,11 @@ type group struct {
 	hasRP bool
 	rpSrc *source // the route to the RP (watched like a source)
 	rpIdx int32   // index in rpSrc.rpGroups
-	star  *starEntry
-	sgs   []*sgEntry // sg.grpIdx is the index
+	// embedded: the RP is the one the group's address carries (RFC 3956),
+	// counted in Router.nEmbedded.
+	embedded bool
+	star     *starEntry
+	sgs      []*sgEntry // sg.grpIdx is the index
 }
 
 // acquireGroup returns the state of group gk, creating it (and watching
@@ -45,6 +48,27 @@ func (r *Router) setGroupRP(g *group, rp addrKey, has bool) {
 		g.rpSrc = nil
 	}
 	g.rp, g.hasRP = rp, has
+	emb := false
+	if has && r.cfg.EmbeddedRP {
+		if a, ok := embeddedRP(g.key.addr()); ok && keyOf(a) == rp {
+			emb = true
+		}
+	}
+	if emb != g.embedded {
+		g.embedded = emb
+		if emb {
+			r.nEmbedded++
+		} else {
+			r.nEmbedded--
+			if r.nEmbedded < r.cfg.MaxEmbeddedRPGroups {
+				if r.bsr.embLimitHit {
+					// Groups refused an RP may have one now.
+					r.rpDirty = true
+				}
+				r.bsr.embLimitHit = false
+			}
+		}
+	}
 	if !has {
 		g.rp = addrKey{}
 		return

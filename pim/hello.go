@@ -35,6 +35,7 @@ func (r *Router) sendHello(ifc *iface, now int64) {
 	r.sendHelloHoldtime(ifc, ifc.self, seconds(ifc.cfg.HelloHoldtime))
 	ifc.helloSent = true
 	r.setHelloTimer(ifc, now+int64(ifc.cfg.HelloPeriod))
+	r.bsmToNewNeighbors(ifc)
 }
 
 // sendHelloHoldtime emits a Hello from src with the given Holdtime; 0 is
@@ -113,6 +114,7 @@ func (r *Router) receiveHello(ifc *iface, now int64, src netip.Addr, h *pimmsg.H
 	}
 	if isNew || restarted {
 		ifc.helloSent = false
+		nb.wantBSM = true
 		r.triggeredHello(ifc, now)
 	}
 	if restarted {

@@ -33,6 +33,10 @@ type neighbor struct {
 	lanPruneDelay    pimmsg.LANPruneDelay
 	hasLANPruneDelay bool
 
+	// wantBSM: the neighbor is new or restarted and gets the BSM after
+	// our next Hello (bsr.go).
+	wantBSM bool
+
 	deleted bool
 }
 

@@ -177,7 +177,7 @@ func TestReceiveDrops(t *testing.T) {
 		{"Join/Prune from a global address", global, marshal(t, global, jpMsg(selfD, 210, join(g1, s1))), DropNotLinkLocal},
 		{"Join/Prune from a non-neighbor", nbr3, marshal(t, nbr3, jpMsg(selfD, 210, join(g1, s1))), DropNoNeighbor},
 		{"Assert from a non-neighbor", nbr1, assert, DropNoNeighbor},
-		{"Bootstrap", nbr1, bootstrap, DropUnsupported},
+		{"Bootstrap from a non-neighbor", nbr1, bootstrap, DropNoNeighbor},
 		{"type 12", nbr1, unknown, DropUnknownType},
 		{"empty", nbr1, nil, DropChecksum},
 	} {

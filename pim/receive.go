@@ -20,9 +20,8 @@ import (
 //     address); our own, looped back, are dropped;
 //   - a Join/Prune or Assert from a router that is not a neighbor (4.5:
 //     "SHOULD be discarded"; the same choice for Asserts);
-//   - message types not processed: Bootstrap and
-//     Candidate-RP-Advertisement ("unsupported"), and types pimmsg keeps
-//     raw ("unknown-type").
+//   - Bootstrap and Candidate-RP-Advertisement messages: see bsr.go;
+//   - types pimmsg keeps raw ("unknown-type").
 func (r *Router) receive(ifc *iface, now int64, src, dst netip.Addr, data []byte) {
 	c := &r.stats
 	if ifc != nil {
@@ -49,6 +48,9 @@ func (r *Router) receive(ifc *iface, now int64, src, dst netip.Addr, data []byte
 	case *pimmsg.RegisterStop:
 		c.recv(RecvRegisterStop)
 		r.receiveRegisterStop(c, now, m)
+		return
+	case *pimmsg.CandidateRPAdvertisement:
+		r.receiveCRPAdv(c, now, dst, m)
 		return
 	}
 	if ifc == nil {
@@ -81,6 +83,12 @@ func (r *Router) receive(ifc *iface, now int64, src, dst netip.Addr, data []byte
 		}
 		ifc.stats.recv(RecvAssert)
 		r.receiveAssert(ifc, now, src, m)
+	case *pimmsg.Bootstrap:
+		if src == ifc.self {
+			ifc.stats.drop(DropOwn)
+			return
+		}
+		r.receiveBootstrap(ifc, now, src, dst, m)
 	case *pimmsg.Unknown:
 		ifc.stats.drop(DropUnknownType)
 	default:
@@ -95,7 +103,7 @@ func isUnicastType(data []byte) bool {
 		return false
 	}
 	t := pimmsg.Type(data[0] & 0x0f)
-	return t == pimmsg.TypeRegister || t == pimmsg.TypeRegisterStop
+	return t == pimmsg.TypeRegister || t == pimmsg.TypeRegisterStop || t == pimmsg.TypeCandidateRPAdvertisement
 }
 
 // linkLocalFromOther checks the source of a link-local message.

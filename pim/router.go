@@ -14,14 +14,21 @@ import (
 // Router is the PIM-SM engine of every PIM interface of the daemon. It is
 // not safe for concurrent use: one event loop owns it.
 type Router struct {
-	cfg    Config
-	rps    rpMap
-	local  []addrKey // the router's addresses (SetLocalAddresses), sorted
-	q      *timerq.Queue[timerRef]
-	ifaces map[int]*iface
-	sgs    map[sgKey]*sgEntry
-	groups map[addrKey]*group
-	nStars int // (*,G) entries
+	cfg         Config
+	rps         rpMap // static mappings without Override
+	rpsOverride rpMap // static mappings with Override
+	bsr         bsrZone
+	// nEmbedded counts the groups whose RP is embedded in their address;
+	// rpDirty: the RP-set changed in this event, every group's RP(G) is
+	// looked up again when it ends.
+	nEmbedded int
+	rpDirty   bool
+	local     []addrKey // the router's addresses (SetLocalAddresses), sorted
+	q         *timerq.Queue[timerRef]
+	ifaces    map[int]*iface
+	sgs       map[sgKey]*sgEntry
+	groups    map[addrKey]*group
+	nStars    int // (*,G) entries
 	// nAsserts counts the Assert machines out of NoInfo, so that a lost
 	// neighbor costs a walk over the entries only when some exist.
 	nAsserts int
@@ -64,14 +71,15 @@ func New(ids *timerq.IDs, cfg Config) (*Router, error) {
 	}
 	cfg = cloneConfig(cfg)
 	return &Router{
-		cfg:      cfg,
-		rps:      newRPMap(cfg.RPs),
-		q:        timerq.New[timerRef](ids),
-		ifaces:   make(map[int]*iface),
-		sgs:      make(map[sgKey]*sgEntry),
-		groups:   make(map[addrKey]*group),
-		sources:  make(map[addrKey]*source),
-		regStops: make(map[regStopKey]int64),
+		cfg:         cfg,
+		rps:         newRPMap(cfg.RPs, false),
+		rpsOverride: newRPMap(cfg.RPs, true),
+		q:           timerq.New[timerRef](ids),
+		ifaces:      make(map[int]*iface),
+		sgs:         make(map[sgKey]*sgEntry),
+		groups:      make(map[addrKey]*group),
+		sources:     make(map[addrKey]*source),
+		regStops:    make(map[regStopKey]int64),
 	}, nil
 }
 
@@ -88,7 +96,11 @@ func (r *Router) abs(ns int64) time.Time { return r.epoch.Add(time.Duration(ns))
 // begin starts an event and returns `now` in engine time.
 func (r *Router) begin(now time.Time) int64 {
 	r.ev++
-	return r.rel(now)
+	n := r.rel(now)
+	if !r.bsr.started && !r.closed {
+		r.startBSR(n)
+	}
+	return n
 }
 
 func (r *Router) emit(a Action) { r.acts = append(r.acts, a) }
@@ -110,6 +122,10 @@ const maxScratch = 1 << 14
 // neighbor, Routes (each followed by its WatchActivity or UnwatchActivity)
 // by group and source, and UnwatchRPF by address.
 func (r *Router) finish(now int64) []Action {
+	for i := 0; r.rpDirty && i < 2; i++ {
+		r.rpDirty = false
+		r.remapGroups()
+	}
 	slices.SortFunc(r.touchedStars, func(a, b *starEntry) int { return a.grp.key.compare(b.grp.key) })
 	for i := 0; i < len(r.touchedStars); i++ {
 		r.updateStarAsserts(r.touchedStars[i])
@@ -282,7 +298,9 @@ func (r *Router) Shutdown(now time.Time) []Action {
 	if r.closed {
 		return nil
 	}
-	r.begin(now)
+	n := r.begin(now)
+	// A Candidate-RP says goodbye to the BSR (RFC 5059 3.2).
+	r.advertiseCRP(n, 0)
 	for _, i := range r.Interfaces() {
 		ifc := r.ifaces[i]
 		r.sendHelloHoldtime(ifc, ifc.self, 0)
@@ -355,6 +373,10 @@ const (
 	timerAssert                                // Assert Timer AT(S,G,I) (4.6.1)
 	timerStarAssert                            // Assert Timer AT(*,G,I) (4.6.2)
 	timerDataIdle                              // a cache entry's idle timer (cache.go)
+	timerBootstrap                             // Bootstrap Timer (RFC 5059 3.1)
+	timerRPSet                                 // the earliest RP-set expiry (rpset.go)
+	timerCRPAdv                                // our Candidate-RP-Advertisement (RFC 5059 3.2)
+	timerCRPExpiry                             // the earliest Candidate-RP expiry at the BSR
 )
 
 // timerRef is the value of a queued timer.
@@ -448,6 +470,32 @@ func (r *Router) fire(now int64, id timerq.ID, ref timerRef) {
 		if as := findAssert(st.asserts, ref.ifindex); !st.deleted && as != nil && as.at == id {
 			as.at = 0
 			r.assertTimerExpired(asHost{star: st}, as, now)
+		}
+	case timerBootstrap:
+		if r.bsr.bst == id {
+			r.bsr.bst = 0
+			r.bootstrapTimerExpired(now)
+		}
+	case timerRPSet:
+		if r.bsr.setTimer == id {
+			r.bsr.setTimer = 0
+			if r.bsr.set.expire(now) {
+				r.rpDirty = true
+			}
+			r.resetSetTimer()
+		}
+	case timerCRPAdv:
+		if r.bsr.adv == id {
+			r.bsr.adv = 0
+			if cp := r.cfg.CandidateRP; cp != nil {
+				r.advertiseCRP(now, seconds(cp.Holdtime))
+				r.setAdvTimer(now + int64(cp.Interval))
+			}
+		}
+	case timerCRPExpiry:
+		if r.bsr.crpTimer == id {
+			r.bsr.crpTimer = 0
+			r.crpsExpired(now)
 		}
 	default:
 		r.fireSG(now, id, ref)

@@ -7,9 +7,17 @@ import (
 )
 
 // The group-to-RP mapping of RFC 7761 section 4.7 and the router's own
-// addresses (I_am_RP). Only static mappings exist today; BSR (RFC 5059) and
-// Embedded-RP (RFC 3956) will add candidates here, and everything else asks
-// RP(G) through rpFor.
+// addresses (I_am_RP). RP(G) comes from the first of these that has one:
+//
+//  1. Embedded-RP (RFC 3956) for a group of ff70::/12 that carries a valid
+//     RP address, when Config.EmbeddedRP is on (RFC 3956 section 7: the
+//     embedded address overrides other mappings); at most
+//     MaxEmbeddedRPGroups groups at once;
+//  2. the static mappings with Override;
+//  3. the RP-set of the BSR (RFC 5059; rpset.go);
+//  4. the other static mappings.
+//
+// Everything else asks RP(G) through rpFor.
 
 // rpEntry is one (prefix, RP) pair of the static configuration.
 type rpEntry struct {
@@ -21,10 +29,14 @@ type rpEntry struct {
 // highest RP address first: the first entry that contains G is RP(G).
 type rpMap []rpEntry
 
-// newRPMap builds the map from the configuration.
-func newRPMap(rps []StaticRP) rpMap {
+// newRPMap builds the map of the static mappings whose Override is
+// override.
+func newRPMap(rps []StaticRP, override bool) rpMap {
 	var m rpMap
 	for _, rp := range rps {
+		if rp.Override != override {
+			continue
+		}
 		for _, p := range rp.Groups {
 			m = append(m, rpEntry{prefix: p.Masked(), rp: rp.Addr.WithZone("")})
 		}
@@ -53,21 +65,90 @@ func (m rpMap) lookup(g netip.Addr) (netip.Addr, bool) {
 // RP returns RP(G), the Rendezvous Point of group g (RFC 7761 section 4.7),
 // and false when g has none: a group in the SSM range (4.8), an invalid
 // group, or one no mapping covers.
+// A group that holds state answers with the RP its state uses.
 func (r *Router) RP(g netip.Addr) (netip.Addr, bool) {
 	g = g.WithZone("")
-	if !validGroup(g) || r.cfg.isSSM(g) {
+	if grp := r.groups[keyOf(g)]; grp != nil && validGroup(g) {
+		if !grp.hasRP {
+			return netip.Addr{}, false
+		}
+		return grp.rp.addr(), true
+	}
+	k, _, ok := r.rpLookup(g)
+	if !ok {
 		return netip.Addr{}, false
 	}
-	return r.rps.lookup(g)
+	return k.addr(), true
 }
 
-// rpFor is RP(G) as a key.
+// RP origins.
+const (
+	originStatic = iota + 1
+	originBSR
+	originEmbedded
+)
+
+// rpLookup is RP(G) with where it came from (see the top of the file).
+func (r *Router) rpLookup(g netip.Addr) (addrKey, int, bool) {
+	if !validGroup(g) || r.cfg.isSSM(g) {
+		return addrKey{}, 0, false
+	}
+	if r.cfg.EmbeddedRP {
+		if a, ok := embeddedRP(g); ok {
+			return keyOf(a), originEmbedded, true
+		}
+	}
+	if a, ok := r.rpsOverride.lookup(g); ok {
+		return keyOf(a), originStatic, true
+	}
+	if k, ok := r.bsr.set.lookup(g, r.bsr.hashMask); ok {
+		return k, originBSR, true
+	}
+	if a, ok := r.rps.lookup(g); ok {
+		return keyOf(a), originStatic, true
+	}
+	return addrKey{}, 0, false
+}
+
+// rpFor is RP(G) as a key. An Embedded-RP group that holds no state yet
+// gets no RP once MaxEmbeddedRPGroups groups use theirs (counted as
+// DropEmbeddedRPLimit, LimitHit once per episode).
 func (r *Router) rpFor(g netip.Addr) (addrKey, bool) {
-	a, ok := r.RP(g)
-	if !ok {
+	k, origin, ok := r.rpLookup(g)
+	if !ok || origin != originEmbedded {
+		return k, ok
+	}
+	if grp := r.groups[keyOf(g)]; grp != nil && grp.embedded {
+		return k, true
+	}
+	if r.nEmbedded >= r.cfg.MaxEmbeddedRPGroups {
+		r.stats.drop(DropEmbeddedRPLimit)
+		if !r.bsr.embLimitHit {
+			r.bsr.embLimitHit = true
+			r.stats.limitHit(LimitEmbeddedRP)
+			r.emit(LimitHit{Kind: LimitEmbeddedRP, Limit: r.cfg.MaxEmbeddedRPGroups})
+		}
 		return addrKey{}, false
 	}
-	return keyOf(a), true
+	return k, true
+}
+
+// remapGroups gives every group its RP(G) again after a change of the
+// mappings; the groups whose RP changed move (see SetConfig).
+func (r *Router) remapGroups() {
+	keys := make([]addrKey, 0, len(r.groups))
+	for k := range r.groups {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, addrKey.compare)
+	for _, k := range keys {
+		g := r.groups[k]
+		rp, ok := r.rpFor(k.addr())
+		if ok != g.hasRP || rp != g.rp {
+			r.setGroupRP(g, rp, ok)
+			r.touchGroup(g)
+		}
+	}
 }
 
 // SetLocalAddresses gives every global unicast address of the router (the

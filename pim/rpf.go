@@ -64,6 +64,7 @@ func (r *Router) SetRPFs(now time.Time, us []RPFUpdate) []Action {
 		r.touchSource(s)
 		if first {
 			r.pendingData(s, n)
+			r.routeKnown(n, s)
 		}
 	}
 	return r.finish(n)

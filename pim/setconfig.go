@@ -8,7 +8,9 @@ import (
 // SetConfig applies a new router configuration (a reload); an invalid one
 // is refused whole and the old one stays. What changes:
 //
-//   - RP mappings: every group whose RP(G) changed moves. Its (*,G) state
+//   - Candidacies (Candidate-BSR, Candidate-RP): see bsrConfigChanged.
+//   - RP mappings (static, Embedded-RP): every group whose RP(G) changed
+//     moves. Its (*,G) state
 //     follows the new RP (RFC 7761 4.5.4, "RPF'(*,G) changes not due to an
 //     Assert": a Prune(*,G) naming the old RP to the old RPF'(*,G), a
 //     Join(*,G) to the new one once the route to the new RP is known), a
@@ -34,8 +36,11 @@ func (r *Router) SetConfig(now time.Time, cfg Config) ([]Action, error) {
 		return nil, err
 	}
 	n := r.begin(now)
+	old := r.cfg
 	r.cfg = cloneConfig(cfg)
-	r.rps = newRPMap(r.cfg.RPs)
+	r.rps = newRPMap(r.cfg.RPs, false)
+	r.rpsOverride = newRPMap(r.cfg.RPs, true)
+	r.bsrConfigChanged(n, old)
 	keys := make([]addrKey, 0, len(r.groups))
 	for k := range r.groups {
 		keys = append(keys, k)

@@ -15,8 +15,15 @@ const (
 	DropNotLinkLocal  = "source-not-link-local" // Hello or Join/Prune not from a link-local address
 	DropOwn           = "own-message"           // our own Hello or Join/Prune, looped back
 	DropNoNeighbor    = "no-neighbor"           // Join/Prune from a router we have no Hello from (4.5)
-	DropUnsupported   = "unsupported"           // Bootstrap, C-RP-Adv: later stages
-	DropUnknownType   = "unknown-type"          // a type pimmsg keeps raw (PIM-DM, BIDIR, unassigned)
+	DropUnsupported   = "unsupported"           // a message type the router does not process
+	// Bootstrap and Candidate-RP-Advertisement messages (RFC 5059).
+	DropBSRRPF          = "bsr-rpf"           // a BSM not from the RPF neighbor toward its BSR
+	DropBSMNotPreferred = "bsm-not-preferred" // a BSM the election machine does not accept
+	DropNotBSR          = "not-bsr"           // a C-RP-Adv while this router is not the elected BSR, or not to its BSR address
+	DropNotOurs         = "not-ours"          // a unicast BSM to an address that is not ours
+	DropRPSetLimit      = "rp-set-limit"      // RP-set pairs or Candidate-RPs beyond MaxRPSet
+	DropEmbeddedRPLimit = "embedded-rp-limit" // an Embedded-RP group beyond MaxEmbeddedRPGroups
+	DropUnknownType     = "unknown-type"      // a type pimmsg keeps raw (PIM-DM, BIDIR, unassigned)
 	// Group set and source checks: that part is skipped.
 	DropGroup      = "bad-group"    // not multicast, scope below 3, or a group mask other than 128
 	DropSSMShared  = "ssm-shared"   // a (*,G) or (S,G,rpt) entry (W or R bit), or an RPT Assert, for an SSM group (4.8.1)
@@ -59,6 +66,8 @@ const (
 	RecvRegister     = "register"
 	RecvNullRegister = "null-register"
 	RecvRegisterStop = "register-stop"
+	RecvBootstrap    = "bootstrap"
+	RecvCRPAdv       = "c-rp-adv" // on the router (Stats(0))
 	// Data-plane inputs, on the router (Stats(0)).
 	RecvNoCache     = "nocache"
 	RecvWrongIIF    = "wrong-iif"
@@ -75,6 +84,9 @@ const (
 	SentRegister     = "register"
 	SentNullRegister = "null-register"
 	SentRegisterStop = "register-stop"
+	SentCRPAdv       = "c-rp-adv"
+	// Per interface.
+	SentBootstrap = "bootstrap"
 )
 
 // Stats are the counters of one interface. Maps hold only non-zero counts.

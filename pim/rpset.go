@@ -1,0 +1,193 @@
+package pim
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// The RP-set (RFC 5059): the group ranges and their candidate RPs learned
+// from the elected BSR's Bootstrap messages (or, at the BSR, built from
+// the Candidate-RP-Advertisements), each RP expiring with its holdtime.
+
+// rsRP is one candidate RP of a range.
+type rsRP struct {
+	addr     addrKey
+	prio     uint8
+	holdtime uint16 // seconds, as advertised
+	expires  int64  // engine time
+}
+
+// rsRange is one group range with its RPs, sorted by address.
+type rsRange struct {
+	prefix netip.Prefix
+	rps    []rsRP
+	// tag is the fragment tag of the last Bootstrap message that carried
+	// the range; a range the whole previous BSM did not carry is dropped
+	// when the next BSM begins (see rpSet.beginBSM).
+	tag uint16
+}
+
+// rpSet is the RP-set. ranges are sorted longest prefix first, then by
+// prefix address, so that the first range containing G is the longest
+// match of RFC 7761 section 4.7.2.
+type rpSet struct {
+	ranges []*rsRange
+	pairs  int // (range, RP) pairs, bounded by Config.MaxRPSet
+}
+
+func rangeOrder(a, b *rsRange) int {
+	if a.prefix.Bits() != b.prefix.Bits() {
+		return b.prefix.Bits() - a.prefix.Bits()
+	}
+	return a.prefix.Addr().Compare(b.prefix.Addr())
+}
+
+// find returns the range with prefix p, or nil.
+func (s *rpSet) find(p netip.Prefix) *rsRange {
+	i, ok := slices.BinarySearchFunc(s.ranges, &rsRange{prefix: p}, rangeOrder)
+	if !ok {
+		return nil
+	}
+	return s.ranges[i]
+}
+
+// put replaces the RPs of range p (creating it); no RPs removes it. It
+// reports whether the RPs or priorities changed (holdtimes and expiries do
+// not change the mapping).
+func (s *rpSet) put(p netip.Prefix, rps []rsRP, tag uint16) bool {
+	slices.SortFunc(rps, func(a, b rsRP) int { return a.addr.compare(b.addr) })
+	rps = slices.CompactFunc(rps, func(a, b rsRP) bool { return a.addr == b.addr })
+	i, ok := slices.BinarySearchFunc(s.ranges, &rsRange{prefix: p}, rangeOrder)
+	if !ok {
+		if len(rps) == 0 {
+			return false
+		}
+		s.ranges = slices.Insert(s.ranges, i, &rsRange{prefix: p, rps: rps, tag: tag})
+		s.pairs += len(rps)
+		return true
+	}
+	rg := s.ranges[i]
+	rg.tag = tag
+	if len(rps) == 0 {
+		s.pairs -= len(rg.rps)
+		s.ranges = slices.Delete(s.ranges, i, i+1)
+		return true
+	}
+	changed := !slices.EqualFunc(rg.rps, rps, func(a, b rsRP) bool { return a.addr == b.addr && a.prio == b.prio })
+	s.pairs += len(rps) - len(rg.rps)
+	rg.rps = rps
+	return changed
+}
+
+// dropNotSeen removes the ranges last carried by another BSM than tag.
+func (s *rpSet) dropNotSeen(tag uint16) bool {
+	n := len(s.ranges)
+	s.ranges = slices.DeleteFunc(s.ranges, func(rg *rsRange) bool {
+		if rg.tag != tag {
+			s.pairs -= len(rg.rps)
+			return true
+		}
+		return false
+	})
+	return len(s.ranges) != n
+}
+
+// expire removes the RPs whose holdtime ran out by now (and ranges left
+// empty); it reports whether anything went.
+func (s *rpSet) expire(now int64) bool {
+	changed := false
+	for _, rg := range s.ranges {
+		n := len(rg.rps)
+		rg.rps = slices.DeleteFunc(rg.rps, func(rp rsRP) bool { return rp.expires <= now })
+		if len(rg.rps) != n {
+			s.pairs -= n - len(rg.rps)
+			changed = true
+		}
+	}
+	s.ranges = slices.DeleteFunc(s.ranges, func(rg *rsRange) bool { return len(rg.rps) == 0 })
+	return changed
+}
+
+// next returns the earliest expiry, false when the set is empty.
+func (s *rpSet) next() (int64, bool) {
+	at, ok := int64(0), false
+	for _, rg := range s.ranges {
+		for _, rp := range rg.rps {
+			if !ok || rp.expires < at {
+				at, ok = rp.expires, true
+			}
+		}
+	}
+	return at, ok
+}
+
+// clear empties the set; it reports whether it held anything.
+func (s *rpSet) clear() bool {
+	had := len(s.ranges) > 0
+	s.ranges, s.pairs = nil, 0
+	return had
+}
+
+// lookup is RP(G) from the RP-set (RFC 7761 section 4.7.2): the longest
+// matching range; of its RPs the lowest priority value; of those the
+// highest hash value Value(G, M, C) with the BSR's hash mask length; of
+// those the highest address.
+func (s *rpSet) lookup(g netip.Addr, hashMask uint8) (addrKey, bool) {
+	for _, rg := range s.ranges {
+		if !rg.prefix.Contains(g) {
+			continue
+		}
+		return selectRP(rg.rps, g, hashMask), true
+	}
+	return addrKey{}, false
+}
+
+// selectRP applies steps 2 to 5 of RFC 7761 section 4.7.2 to the RPs of
+// one range (not empty).
+func selectRP(rps []rsRP, g netip.Addr, hashMask uint8) addrKey {
+	best := rps[0]
+	bestHash := rpHash(g, best.addr.addr(), hashMask)
+	for _, c := range rps[1:] {
+		switch {
+		case c.prio > best.prio:
+			continue
+		case c.prio == best.prio:
+			h := rpHash(g, c.addr.addr(), hashMask)
+			if h < bestHash || h == bestHash && c.addr.compare(best.addr) < 0 {
+				continue
+			}
+			best, bestHash = c, h
+		default:
+			best, bestHash = c, rpHash(g, c.addr.addr(), hashMask)
+		}
+	}
+	return best.addr
+}
+
+// RPSetEntry is one (group range, RP) pair of the RP-set.
+type RPSetEntry struct {
+	Prefix   netip.Prefix
+	RP       netip.Addr
+	Priority uint8
+	// Holdtime is the advertised holdtime; Left the time to its expiry.
+	Holdtime time.Duration
+	Left     time.Duration
+}
+
+// entries lists the set, by range (longest first) then RP address.
+func (s *rpSet) entries(now int64) []RPSetEntry {
+	var out []RPSetEntry
+	for _, rg := range s.ranges {
+		for _, rp := range rg.rps {
+			out = append(out, RPSetEntry{
+				Prefix:   rg.prefix,
+				RP:       rp.addr.addr(),
+				Priority: rp.prio,
+				Holdtime: time.Duration(rp.holdtime) * time.Second,
+				Left:     left(rp.expires, now),
+			})
+		}
+	}
+	return out
+}
