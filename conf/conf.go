@@ -22,8 +22,13 @@ type Config struct {
 	// Interfaces are the [[interface]] entries in file order.
 	Interfaces []Interface
 	// RPs are the static RPs ([[rp]]) in file order.
-	RPs    []RP
-	Limits Limits
+	RPs []RP
+	// BSR, CandidateRP and EmbeddedRP are the RP discovery settings: the
+	// [bsr], [candidate-rp] and [embedded-rp] tables (RFC 5059, RFC 3956).
+	BSR         BSR
+	CandidateRP CandidateRP
+	EmbeddedRP  EmbeddedRP
+	Limits      Limits
 }
 
 // Global is the [global] table.
@@ -186,7 +191,79 @@ type RP struct {
 	Address netip.Addr
 	// Groups are the multicast prefixes the RP serves; ff00::/8 by default.
 	Groups []netip.Prefix
+	// Override: the mapping takes precedence over the RP-set learned from
+	// the BSR; without it, it applies only to groups the RP-set does not
+	// cover (see the package documentation). False by default.
+	Override bool
 }
+
+// BSR is the [bsr] table: the Bootstrap Router mechanism (RFC 5059). Every
+// router takes part in it (it accepts, keeps and forwards Bootstrap
+// messages); Candidate makes this router a Candidate-BSR.
+type BSR struct {
+	// Candidate: this router is a Candidate-BSR (RFC 5059 section 3.1.1).
+	Candidate bool
+	// Address is the BSR address the Bootstrap messages carry, a global
+	// unicast address of this router, without a zone. It is required (not
+	// the zero Addr) when Candidate is set, and may be left out otherwise.
+	Address netip.Addr
+	// Priority is the BSR priority, the highest wins; 64 by default.
+	Priority uint8
+	// HashMaskLength is the hash mask length advertised as the BSR, 0..128
+	// (RFC 7761 section 4.7.2); 126 by default.
+	HashMaskLength uint8
+	// Period is BS_Period (RFC 5059 section 5), 1s..16383s, 60s by
+	// default. Every router times the BSR out after 2 x Period + 10s, so
+	// it must be the same in the whole domain.
+	Period time.Duration
+	// MaxRPSet is the most (group range, RP) pairs kept from Bootstrap
+	// messages and, at the BSR, the most Candidate-RPs; 1024 by default.
+	MaxRPSet int
+}
+
+// CandidateRP is the [candidate-rp] table (RFC 5059 section 3.2).
+type CandidateRP struct {
+	// Enable: this router is a Candidate-RP; false by default.
+	Enable bool
+	// Address is the RP address advertised, a global unicast address of
+	// this router without a zone; required when Enable is set.
+	Address netip.Addr
+	// Priority is the C-RP priority, the lowest wins; 192 by default.
+	Priority uint8
+	// Interval is C_RP_Adv_Period (RFC 5059 section 5), 1s..65535s; 60s
+	// by default.
+	Interval time.Duration
+	// Holdtime is the effective Holdtime of the advertisements: whole
+	// seconds, more than Interval, at most 65535s. When the file does not
+	// set it, it is 2.5 x Interval rounded up to a whole second (150s for
+	// the default Interval), so that writing that value is the same as
+	// leaving it out.
+	Holdtime time.Duration
+	// Groups are the group ranges advertised, IPv6 multicast prefixes
+	// outside the SSM range, at most 255, without duplicates; ff00::/8 by
+	// default.
+	Groups []netip.Prefix
+}
+
+// EmbeddedRP is the [embedded-rp] table (RFC 3956).
+type EmbeddedRP struct {
+	// Enable: the RP of a group of ff70::/12 is the one its address
+	// embeds; true by default.
+	Enable bool
+	// MaxGroups is the most groups that take their RP from their address
+	// at once (further ones get no RP); 256 by default, 0 allowed.
+	MaxGroups int
+}
+
+// crpHoldtime returns the default Candidate-RP Holdtime for an
+// advertisement interval: 2.5 x interval, as RFC 5059 suggests, rounded up
+// to a whole second, the unit of the Holdtime field.
+func crpHoldtime(interval time.Duration) time.Duration {
+	return ceilSecond(interval * 5 / 2)
+}
+
+// allGroups is ff00::/8, the default groups of an RP.
+var allGroups = netip.MustParsePrefix("ff00::/8")
 
 // Limits is the [limits] table.
 type Limits struct {
@@ -236,6 +313,22 @@ func Default() *Config {
 			RegisterSuppressionTime: 60 * time.Second,
 			RegisterProbeTime:       5 * time.Second,
 			AssertTime:              180 * time.Second,
+		},
+		BSR: BSR{
+			Priority:       64,
+			HashMaskLength: 126,
+			Period:         60 * time.Second,
+			MaxRPSet:       1024,
+		},
+		CandidateRP: CandidateRP{
+			Priority: 192,
+			Interval: 60 * time.Second,
+			Holdtime: 150 * time.Second,
+			Groups:   []netip.Prefix{allGroups},
+		},
+		EmbeddedRP: EmbeddedRP{
+			Enable:    true,
+			MaxGroups: 256,
 		},
 		Limits: Limits{
 			MaxRoutes:                65536,

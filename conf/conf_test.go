@@ -91,6 +91,22 @@ func TestDefaultRFCValues(t *testing.T) {
 		{"pim.register-probe-time (Register_Probe_Time)", c.PIM.RegisterProbeTime, 5 * time.Second},
 		{"pim.assert-time (Assert_Time)", c.PIM.AssertTime, 180 * time.Second},
 		{"pim.spt-switch", c.PIM.SPTSwitch, SPTSwitch{}},
+		// RP discovery: RFC 5059 section 5 (BS_Period, C_RP_Adv_Period),
+		// RFC 7761 4.7.2 (priorities, hash mask length), RFC 3956.
+		{"bsr.candidate", c.BSR.Candidate, false},
+		{"bsr.address (not set)", c.BSR.Address, netip.Addr{}},
+		{"bsr.priority", c.BSR.Priority, uint8(64)},
+		{"bsr.hash-mask-length", c.BSR.HashMaskLength, uint8(126)},
+		{"bsr.period (BS_Period)", c.BSR.Period, 60 * time.Second},
+		{"bsr.max-rp-set", c.BSR.MaxRPSet, 1024},
+		{"candidate-rp.enable", c.CandidateRP.Enable, false},
+		{"candidate-rp.address (not set)", c.CandidateRP.Address, netip.Addr{}},
+		{"candidate-rp.priority", c.CandidateRP.Priority, uint8(192)},
+		{"candidate-rp.interval (C_RP_Adv_Period)", c.CandidateRP.Interval, 60 * time.Second},
+		{"candidate-rp.holdtime (2.5 x interval)", c.CandidateRP.Holdtime, 150 * time.Second},
+		{"candidate-rp.groups", c.CandidateRP.Groups, []netip.Prefix{netip.MustParsePrefix("ff00::/8")}},
+		{"embedded-rp.enable", c.EmbeddedRP.Enable, true},
+		{"embedded-rp.max-groups", c.EmbeddedRP.MaxGroups, 256},
 		// Limits.
 		{"limits.max-routes", c.Limits.MaxRoutes, 65536},
 		{"limits.max-neighbors-per-interface", c.Limits.MaxNeighborsPerInterface, 128},
@@ -235,10 +251,10 @@ func TestParseValues(t *testing.T) {
 			return []uint32{a.DRPriority, b.DRPriority}, []uint32{4294967295, 0}
 		}},
 		{"rp groups default", "[[rp]]\naddress = \"2001:db8::9\"\n", func(c *Config) (any, any) {
-			return c.RPs, []RP{{netip.MustParseAddr("2001:db8::9"), []netip.Prefix{p("ff00::/8")}}}
+			return c.RPs, []RP{{Address: netip.MustParseAddr("2001:db8::9"), Groups: []netip.Prefix{p("ff00::/8")}}}
 		}},
 		{"rp unique local address", "[[rp]]\naddress = \"fd00::1\"\ngroups = [\"ff0e::/16\", \"ff05::/16\"]\n", func(c *Config) (any, any) {
-			return c.RPs, []RP{{netip.MustParseAddr("fd00::1"), []netip.Prefix{p("ff0e::/16"), p("ff05::/16")}}}
+			return c.RPs, []RP{{Address: netip.MustParseAddr("fd00::1"), Groups: []netip.Prefix{p("ff0e::/16"), p("ff05::/16")}}}
 		}},
 		{"inline array of interface tables", "interface = [{name = \"a\"}, {name = \"b\", enable = false}]\n", func(c *Config) (any, any) {
 			return []bool{c.Enabled("a", true), c.Enabled("b", true)}, []bool{true, false}

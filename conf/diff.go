@@ -32,10 +32,18 @@ type Changes struct {
 	// Interfaces are the changes of interfaces with an [[interface]] entry
 	// in either configuration, by name.
 	Interfaces []InterfaceChange
-	// RPsAdded and RPsRemoved: static RPs; an RP whose groups changed is
-	// removed and added.
+	// RPsAdded and RPsRemoved: static RPs; an RP whose groups or override
+	// changed is removed and added.
 	RPsAdded   []RP
 	RPsRemoved []RP
+	// BSR, CandidateRP and EmbeddedRP: a value of the [bsr],
+	// [candidate-rp] or [embedded-rp] table changed (RP discovery,
+	// router-wide PIM settings like PIMTimers and the static RPs, applied
+	// with the rest of the PIM router configuration). A key written with
+	// its default value is no change.
+	BSR         bool
+	CandidateRP bool
+	EmbeddedRP  bool
 	// Limits: [limits] changed.
 	Limits bool
 }
@@ -101,6 +109,9 @@ func Diff(old, new *Config) Changes {
 
 	ch.RPsRemoved = rpsMissing(old.RPs, new.RPs)
 	ch.RPsAdded = rpsMissing(new.RPs, old.RPs)
+	ch.BSR = old.BSR != new.BSR
+	ch.CandidateRP = !equalCandidateRP(old.CandidateRP, new.CandidateRP)
+	ch.EmbeddedRP = old.EmbeddedRP != new.EmbeddedRP
 	ch.Limits = old.Limits != new.Limits
 	return ch
 }
@@ -125,12 +136,20 @@ func DiffInterface(old, new *Config, name string) InterfaceChange {
 	return ic
 }
 
-// rpsMissing returns the RPs of a that are not in b (same address and
-// groups).
+// equalCandidateRP reports whether a and b are the same setting.
+func equalCandidateRP(a, b CandidateRP) bool {
+	return a.Enable == b.Enable && a.Address == b.Address && a.Priority == b.Priority &&
+		a.Interval == b.Interval && a.Holdtime == b.Holdtime && slices.Equal(a.Groups, b.Groups)
+}
+
+// rpsMissing returns the RPs of a that are not in b (same address, groups
+// and override).
 func rpsMissing(a, b []RP) []RP {
 	var out []RP
 	for _, x := range a {
-		if !slices.ContainsFunc(b, func(y RP) bool { return x.Address == y.Address && slices.Equal(x.Groups, y.Groups) }) {
+		if !slices.ContainsFunc(b, func(y RP) bool {
+			return x.Address == y.Address && slices.Equal(x.Groups, y.Groups) && x.Override == y.Override
+		}) {
 			out = append(out, x)
 		}
 	}
@@ -144,7 +163,8 @@ func (ch Changes) Empty() bool {
 	return len(ch.RestartNeeded) == 0 && !ch.LogLevel && !ch.DumpFile &&
 		!ch.DefaultInterfaces && !ch.SSMRange && !ch.MLDDefaults && !ch.PIMDefaults &&
 		!ch.PIMTimers && len(ch.Interfaces) == 0 && len(ch.RPsAdded) == 0 &&
-		len(ch.RPsRemoved) == 0 && !ch.Limits
+		len(ch.RPsRemoved) == 0 && !ch.BSR && !ch.CandidateRP && !ch.EmbeddedRP &&
+		!ch.Limits
 }
 
 // String describes the changes on one line, for the log.
@@ -181,11 +201,21 @@ func (ch Changes) String() string {
 		parts = append(parts, fmt.Sprintf("interface %s: %s", ic.Name, strings.Join(what, ",")))
 	}
 	for _, rp := range ch.RPsRemoved {
-		parts = append(parts, fmt.Sprintf("rp %v %v removed", rp.Address, rp.Groups))
+		parts = append(parts, fmt.Sprintf("rp %v %v%s removed", rp.Address, rp.Groups, override(rp)))
 	}
 	for _, rp := range ch.RPsAdded {
-		parts = append(parts, fmt.Sprintf("rp %v %v added", rp.Address, rp.Groups))
+		parts = append(parts, fmt.Sprintf("rp %v %v%s added", rp.Address, rp.Groups, override(rp)))
 	}
+	flag(ch.BSR, "[bsr]")
+	flag(ch.CandidateRP, "[candidate-rp]")
+	flag(ch.EmbeddedRP, "[embedded-rp]")
 	flag(ch.Limits, "[limits]")
 	return strings.Join(parts, "; ")
+}
+
+func override(rp RP) string {
+	if rp.Override {
+		return " override"
+	}
+	return ""
 }

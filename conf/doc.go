@@ -7,8 +7,11 @@
 // defaults of every interface, RFC 3810), [pim] (the PIM defaults of every
 // interface and the router-wide PIM timers, RFC 7761), [limits], and the
 // arrays of tables [[interface]] (with [interface.mld] and [interface.pim]
-// tables) and [[rp]] (static RPs). Durations are Go duration strings
-// ("125s", "500ms").
+// tables) and [[rp]] (static RPs), and the RP discovery tables [bsr] (the
+// Bootstrap Router mechanism, RFC 5059: Candidate-BSR, BS_Period, the size
+// of the RP-set), [candidate-rp] (Candidate-RP, RFC 5059 section 3.2) and
+// [embedded-rp] (RFC 3956). Durations are Go duration strings ("125s",
+// "500ms").
 //
 // # Defaults and precedence
 //
@@ -37,6 +40,27 @@
 // multicast, not loopback, with a link-local address); Enabled combines the
 // two.
 //
+// A key written with its default value is the same as a key left out: Parse
+// returns the same Config. candidate-rp.holdtime, when left out, is 2.5
+// times the effective candidate-rp.interval rounded up to a whole second,
+// and Config.CandidateRP.Holdtime holds that effective value.
+//
+// # RP mapping
+//
+// The RP of an Any-Source Multicast group G, RP(G), is the first of:
+//
+//  1. the RP embedded in G (RFC 3956), for a group of ff70::/12 when
+//     [embedded-rp] enable = true (the default);
+//  2. a static [[rp]] with override = true whose groups contain G;
+//  3. the RP-set learned from the elected BSR (RFC 5059; RFC 7761 section
+//     4.7.2);
+//  4. a static [[rp]] without override whose groups contain G.
+//
+// Groups in global.ssm-range never use an RP; a candidate-rp.groups prefix
+// inside that range (contained in one of its prefixes) is refused, while a
+// shorter one that merely contains part of it (such as the default
+// ff00::/8) is accepted.
+//
 // # Errors
 //
 // Parse reports every problem at once, as Errors sorted by line, each with
@@ -45,7 +69,11 @@
 // key belongs to another table or looks like a typing mistake), wrong
 // types, bad durations, values out of range, values the MLD engine refuses
 // (mld.Config.Validate, mapped back to keys), inconsistent PIM timers,
-// missing or duplicate interface names and RP addresses. A problem an
+// missing or duplicate interface names and RP addresses, and every [bsr]
+// or [candidate-rp] value the PIM engine would refuse (pim.Config.Validate:
+// a missing address when the router is a candidate, a holdtime not above
+// the interval, more group ranges than an advertisement carries). A
+// problem an
 // interface only inherits from [mld] or [pim] is reported once, at the
 // section. A problem with a value that is not in the file (a default or an
 // inherited value that conflicts with one that is) is reported at the line
@@ -64,7 +92,10 @@
 // Otherwise Diff lists what changed and the daemon applies only that:
 // interfaces started, stopped or reconfigured (including interfaces
 // without an entry when [mld], [pim], the SSM range or default-interfaces
-// changed), RPs added or removed, new limits, log level. A change the
+// changed), RPs added or removed, RP discovery ([bsr], [candidate-rp],
+// [embedded-rp]), new limits, log level. The router-wide PIM settings (the
+// [pim] timers, the static RPs, RP discovery, the limits and the SSM range)
+// are applied together as the PIM router's configuration. A change the
 // running daemon cannot apply (mrt-table, socket, pid-file) is listed in
 // Changes.RestartNeeded; the daemon logs it and keeps the old value until it
 // restarts.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -80,7 +81,7 @@ robustness = 3
 hello-period = "10s"
 `,
 			want: []string{
-				"2: mld.enable: unknown key (it is a key of [[interface]], [interface.mld], [interface.pim])",
+				"2: mld.enable: unknown key (it is a key of [[interface]], [interface.mld], [interface.pim], [candidate-rp], [embedded-rp])",
 				"4: pim.robustness: unknown key (it is a key of [mld], [interface.mld])",
 				"6: global.hello-period: unknown key (it is a key of [pim], [interface.pim])",
 			},
@@ -471,6 +472,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(readExample(f))
 	f.Add([]byte("[mld]\nquery-interval = \"5s\"\n[[interface]]\nname = \"a\"\nmld = { version = 1 }\npim.hello-period = \"90s\"\n"))
 	f.Add([]byte("[global]\nssm-range = [\"ff3x::/32\", \"ff05::/16\"]\n[[rp]]\naddress = \"2001:db8::1\"\n"))
+	f.Add([]byte("[bsr]\ncandidate = true\naddress = \"2001:db8::2\"\n[candidate-rp]\nenable = true\naddress = \"2001:db8::2\"\ninterval = \"10s\"\ngroups = [\"ff0e::/16\"]\n[embedded-rp]\nmax-groups = 0\n[[rp]]\naddress = \"2001:db8::1\"\noverride = true\n"))
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		c, err := Parse(doc, "f")
 		lines := strings.Count(string(doc), "\n") + 1
@@ -498,6 +500,20 @@ func FuzzParse(f *testing.F) {
 		}
 		if ch := Diff(c, c); !ch.Empty() {
 			t.Fatalf("Diff(c, c) = %v", ch)
+		}
+		// What the PIM engine requires of RP discovery
+		// (pim.Config.Validate; the mapping itself is tested in
+		// internal/daemon).
+		if c.BSR.Candidate && !c.BSR.Address.IsValid() || c.CandidateRP.Enable && !c.CandidateRP.Address.IsValid() {
+			t.Fatalf("accepted a candidate without an address: %+v %+v", c.BSR, c.CandidateRP)
+		}
+		if r := c.CandidateRP; r.Interval < time.Second || r.Holdtime <= r.Interval || r.Holdtime > 65535*time.Second ||
+			r.Holdtime%time.Second != 0 || len(r.Groups) == 0 || len(r.Groups) > 255 {
+			t.Fatalf("accepted candidate-rp %+v", r)
+		}
+		if c.BSR.HashMaskLength > 128 || c.BSR.Period < time.Second || c.BSR.Period > 16383*time.Second ||
+			c.BSR.MaxRPSet < 1 || c.EmbeddedRP.MaxGroups < 0 {
+			t.Fatalf("accepted %+v %+v", c.BSR, c.EmbeddedRP)
 		}
 	})
 }

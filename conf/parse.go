@@ -73,6 +73,10 @@ type decoder struct {
 	// badValues are the paths whose values were refused: check does not
 	// look at them again.
 	badValues map[string]bool
+	// crpGroups are the nodes of the candidate-rp.groups elements kept in
+	// Config.CandidateRP.Groups, in the same order (duplicates dropped),
+	// for check.
+	crpGroups []node
 }
 
 // node is a place in the document: a key's path and line.
@@ -631,19 +635,31 @@ func switchTable(d *decoder, n node, v any, name string) bool {
 	return true
 }
 
+// globalAddress decodes a global unicast IPv6 address without a zone;
+// with empty, "" is accepted as "not set" (the zero Addr).
+func (d *decoder) globalAddress(n node, v any, empty bool) (netip.Addr, bool) {
+	s, ok := d.str(n, v)
+	if !ok {
+		return netip.Addr{}, false
+	}
+	if s == "" && empty {
+		return netip.Addr{}, true
+	}
+	a, err := netip.ParseAddr(s)
+	switch {
+	case err != nil || !a.Is6() || a.Is4In6():
+		d.errorf(n, "%q is not an IPv6 address", s)
+	case a.Zone() != "" || !a.IsGlobalUnicast():
+		d.errorf(n, "%q is not a global unicast address", s)
+	default:
+		return a, true
+	}
+	return netip.Addr{}, false
+}
+
 var rpFields = []field[RP]{
 	{"address", func(d *decoder, n node, v any, rp *RP) {
-		s, ok := d.str(n, v)
-		if !ok {
-			return
-		}
-		a, err := netip.ParseAddr(s)
-		switch {
-		case err != nil || !a.Is6() || a.Is4In6():
-			d.errorf(n, "%q is not an IPv6 address", s)
-		case a.Zone() != "" || !a.IsGlobalUnicast():
-			d.errorf(n, "%q is not a global unicast address", s)
-		default:
+		if a, ok := d.globalAddress(n, v, false); ok {
 			rp.Address = a
 		}
 	}},
@@ -655,6 +671,121 @@ var rpFields = []field[RP]{
 			d.errorf(n, `must list at least one prefix (leave it out for "ff00::/8")`)
 		default:
 			rp.Groups = ps
+		}
+	}},
+	{"override", func(d *decoder, n node, v any, rp *RP) {
+		if b, ok := d.boolean(n, v); ok {
+			rp.Override = b
+		}
+	}},
+}
+
+// durationIn decodes a duration in lo..hi; why says what hi is.
+func (d *decoder) durationIn(n node, v any, lo, hi time.Duration, why string) (time.Duration, bool) {
+	t, ok := d.duration(n, v)
+	switch {
+	case !ok:
+	case t < lo:
+		d.errorf(n, "%v is less than %v", t, lo)
+	case t > hi:
+		d.errorf(n, "%v is more than %ds, %s", t, hi/time.Second, why)
+	default:
+		return t, true
+	}
+	return 0, false
+}
+
+// maxBootstrapPeriod is the largest bsr.period the PIM engine takes.
+const maxBootstrapPeriod = 16383 * time.Second
+
+// maxCRPGroups is the most group ranges of a Candidate-RP-Advertisement,
+// whose Prefix Count field has 8 bits (RFC 5059 section 4.2).
+const maxCRPGroups = 255
+
+func uint8Field[T any](key string, hi int64, get func(*T) *uint8) field[T] {
+	return field[T]{key, func(d *decoder, n node, v any, dst *T) {
+		if x, ok := d.integer(n, v, 0, hi); ok {
+			*get(dst) = uint8(x)
+		}
+	}}
+}
+
+var bsrFields = []field[BSR]{
+	{"candidate", func(d *decoder, n node, v any, b *BSR) {
+		if x, ok := d.boolean(n, v); ok {
+			b.Candidate = x
+		}
+	}},
+	{"address", func(d *decoder, n node, v any, b *BSR) {
+		if a, ok := d.globalAddress(n, v, true); ok {
+			b.Address = a
+		}
+	}},
+	uint8Field("priority", 255, func(b *BSR) *uint8 { return &b.Priority }),
+	uint8Field("hash-mask-length", 128, func(b *BSR) *uint8 { return &b.HashMaskLength }),
+	{"period", func(d *decoder, n node, v any, b *BSR) {
+		if t, ok := d.durationIn(n, v, time.Second, maxBootstrapPeriod, "the largest Bootstrap period"); ok {
+			b.Period = t
+		}
+	}},
+	{"max-rp-set", func(d *decoder, n node, v any, b *BSR) {
+		if x, ok := d.integer(n, v, 1, math.MaxInt32); ok {
+			b.MaxRPSet = int(x)
+		}
+	}},
+}
+
+var candidateRPFields = []field[CandidateRP]{
+	enableField(func(r *CandidateRP) *bool { return &r.Enable }),
+	{"address", func(d *decoder, n node, v any, r *CandidateRP) {
+		if a, ok := d.globalAddress(n, v, true); ok {
+			r.Address = a
+		}
+	}},
+	uint8Field("priority", 255, func(r *CandidateRP) *uint8 { return &r.Priority }),
+	{"interval", func(d *decoder, n node, v any, r *CandidateRP) {
+		if t, ok := d.durationIn(n, v, time.Second, maxHoldtime, "the largest advertisement interval"); ok {
+			r.Interval = t
+		}
+	}},
+	{"holdtime", func(d *decoder, n node, v any, r *CandidateRP) {
+		if t, ok := d.duration(n, v); ok {
+			r.Holdtime = t // checked with interval in check
+		}
+	}},
+	{"groups", func(d *decoder, n node, v any, r *CandidateRP) {
+		a, ok := d.array(n, v)
+		if !ok {
+			return
+		}
+		var ps []netip.Prefix
+		var nodes []node
+		for i, e := range a {
+			en := d.index(n, i)
+			p, good := d.multicastPrefix(en, e)
+			if !good {
+				ok = false
+			} else if !slices.Contains(ps, p) {
+				ps, nodes = append(ps, p), append(nodes, en)
+			}
+		}
+		switch {
+		case !ok:
+		case len(ps) == 0:
+			d.errorf(n, `must list at least one prefix (leave it out for "ff00::/8")`)
+		case len(ps) > maxCRPGroups:
+			d.errorf(n, "%d prefixes: at most %d fit in a Candidate-RP-Advertisement", len(ps), maxCRPGroups)
+		default:
+			r.Groups, d.crpGroups = ps, nodes
+		}
+	}},
+}
+
+var embeddedRPFields = []field[EmbeddedRP]{
+	enableField(func(e *EmbeddedRP) *bool { return &e.Enable }),
+	{"max-groups", func(d *decoder, n node, v any, e *EmbeddedRP) {
+		if x, ok := d.integer(n, v, 0, math.MaxInt32); ok {
+			e.MaxGroups = int(x)
 		}
 	}},
 }
@@ -672,11 +803,11 @@ var limitsFields = []field[Limits]{
 	}},
 }
 
-var topKeys = []string{"global", "mld", "pim", "interface", "rp", "limits"}
+var topKeys = []string{"global", "mld", "pim", "interface", "rp", "bsr", "candidate-rp", "embedded-rp", "limits"}
 
 // schemaTables names the tables of the schema, and schemaKeys their keys.
 var (
-	schemaTables = []string{"", "global", "mld", "pim", "interface", "interface.mld", "interface.pim", "rp", "limits"}
+	schemaTables = []string{"", "global", "mld", "pim", "interface", "interface.mld", "interface.pim", "rp", "bsr", "candidate-rp", "embedded-rp", "limits"}
 	schemaKeys   map[string][]string
 )
 
@@ -690,6 +821,9 @@ func init() {
 		"interface.mld": keysOf(interfaceMLDFields),
 		"interface.pim": keysOf(interfacePIMFields),
 		"rp":            keysOf(rpFields),
+		"bsr":           keysOf(bsrFields),
+		"candidate-rp":  keysOf(candidateRPFields),
+		"embedded-rp":   keysOf(embeddedRPFields),
 		"limits":        keysOf(limitsFields),
 	}
 }
@@ -705,6 +839,7 @@ func keysOf[T any](fs []field[T]) []string {
 // config decodes the document.
 func (d *decoder) config(raw map[string]any) *Config {
 	c := Default()
+	c.CandidateRP.Holdtime = 0 // derived below unless set
 	root := node{}
 	var mldSec MLDOverride
 	var pimSec pimSection
@@ -721,6 +856,12 @@ func (d *decoder) config(raw map[string]any) *Config {
 			d.interfaces(n, v, c)
 		case "rp":
 			d.rps(n, v, c)
+		case "bsr":
+			decodeTable(d, n, v, "bsr", bsrFields, &c.BSR)
+		case "candidate-rp":
+			decodeTable(d, n, v, "candidate-rp", candidateRPFields, &c.CandidateRP)
+		case "embedded-rp":
+			decodeTable(d, n, v, "embedded-rp", embeddedRPFields, &c.EmbeddedRP)
 		case "limits":
 			decodeTable(d, n, v, "limits", limitsFields, &c.Limits)
 		default:
@@ -734,6 +875,9 @@ func (d *decoder) config(raw map[string]any) *Config {
 	set(&c.PIM.RegisterProbeTime, pimSec.RegisterProbeTime)
 	set(&c.PIM.AssertTime, pimSec.AssertTime)
 	set(&c.PIM.SPTSwitch, pimSec.SPTSwitch)
+	if c.CandidateRP.Holdtime == 0 {
+		c.CandidateRP.Holdtime = crpHoldtime(c.CandidateRP.Interval)
+	}
 	d.check(c)
 	return c
 }
@@ -768,7 +912,7 @@ func (d *decoder) rps(n node, v any, c *Config) {
 	first := map[netip.Addr]int{}
 	for i, m := range ts {
 		rn := d.index(n, i)
-		rp := RP{Groups: []netip.Prefix{netip.MustParsePrefix("ff00::/8")}}
+		rp := RP{Groups: []netip.Prefix{allGroups}}
 		decodeTable(d, rn, m, "rp", rpFields, &rp)
 		an := d.at(rn, "address")
 		if _, ok := m["address"]; !ok {
@@ -803,6 +947,54 @@ func (d *decoder) check(c *Config) {
 		if ifc.PIM.overrides() {
 			p := c.PIM.PIMInterface.override(&ifc.PIM).Derive()
 			d.report(d.at(in, "pim"), pimProblems(p), secPIM, "not set here: from [pim] or the default")
+		}
+	}
+	d.checkRPDiscovery(c)
+}
+
+// checkRPDiscovery checks the [bsr] and [candidate-rp] values that depend
+// on each other or on the SSM range, so that the PIM engine accepts what
+// Parse accepts (pim.Config.Validate).
+func (d *decoder) checkRPDiscovery(c *Config) {
+	root := node{}
+	bsr, crp := d.at(root, "bsr"), d.at(root, "candidate-rp")
+	required := func(t node, on bool, switchKey string) {
+		n := d.at(t, "address")
+		if on && !d.badValues[n.path] {
+			d.errorf(n, "required when %s = true: a global unicast address of this router", switchKey)
+		}
+	}
+	if !c.BSR.Address.IsValid() {
+		required(bsr, c.BSR.Candidate, "candidate")
+	}
+	r := c.CandidateRP
+	if !r.Address.IsValid() {
+		required(crp, r.Enable, "enable")
+	}
+	if !d.badValues[d.at(crp, "interval").path] {
+		var ps []problem
+		switch {
+		case r.Holdtime <= r.Interval:
+			ps = append(ps, problem{"holdtime", fmt.Sprintf("%v must be more than interval %v, or the RP expires between advertisements", r.Holdtime, r.Interval)})
+		case r.Holdtime > maxHoldtime:
+			ps = append(ps, problem{"holdtime", fmt.Sprintf("%v is more than 65535s, the largest Holdtime of a Candidate-RP-Advertisement", r.Holdtime)})
+		case r.Holdtime%time.Second != 0:
+			ps = append(ps, problem{"holdtime", fmt.Sprintf("%v is not a whole number of seconds, the unit of the Holdtime", r.Holdtime)})
+		}
+		d.report(crp, ps, nil, "not set: 2.5 x interval, rounded up to a second")
+	}
+	// A group range inside the SSM range would be advertised for groups
+	// that never use an RP (RFC 4607); the SSM range may be written after
+	// [candidate-rp], so this is checked here.
+	for i, g := range r.Groups {
+		if i >= len(d.crpGroups) {
+			break // the default, ff00::/8, is never inside the SSM range
+		}
+		for _, s := range c.Global.SSMRange {
+			if s.Bits() <= g.Bits() && s.Contains(g.Addr()) {
+				d.errorf(d.crpGroups[i], "%v is in the SSM range (%v in global.ssm-range): SSM groups use no RP", g, s)
+				break
+			}
 		}
 	}
 }

@@ -125,8 +125,25 @@ func (d *Daemon) pimConfig(c *conf.Config) pim.Config {
 	pc.MaxRoutes = c.Limits.MaxRoutes
 	pc.MaxNeighbors = c.Limits.MaxNeighborsPerInterface
 	for _, rp := range c.RPs {
-		pc.RPs = append(pc.RPs, pim.StaticRP{Addr: rp.Address, Groups: rp.Groups})
+		pc.RPs = append(pc.RPs, pim.StaticRP{Addr: rp.Address, Groups: rp.Groups, Override: rp.Override})
 	}
+	// RP discovery: BSR (RFC 5059) and embedded RP (RFC 3956).
+	if b := c.BSR; b.Candidate {
+		pc.CandidateBSR = &pim.CandidateBSR{Addr: b.Address, Priority: b.Priority, HashMaskLen: b.HashMaskLength}
+	}
+	pc.BootstrapPeriod = c.BSR.Period
+	pc.MaxRPSet = c.BSR.MaxRPSet
+	if r := c.CandidateRP; r.Enable {
+		pc.CandidateRP = &pim.CandidateRP{
+			Addr:     r.Address,
+			Priority: r.Priority,
+			Holdtime: r.Holdtime,
+			Interval: r.Interval,
+			Groups:   r.Groups,
+		}
+	}
+	pc.EmbeddedRP = c.EmbeddedRP.Enable
+	pc.MaxEmbeddedRPGroups = c.EmbeddedRP.MaxGroups
 	pc.SPT = pim.SPTPolicy{Never: c.PIM.SPTSwitch.Never, Rate: c.PIM.SPTSwitch.Rate}
 	pc.KeepalivePeriod = c.PIM.KeepalivePeriod
 	pc.RegisterSuppressionTime = c.PIM.RegisterSuppressionTime

@@ -63,6 +63,12 @@ func (d *Daemon) pimActions(now time.Time, acts []pim.Action) {
 			}
 		case pim.DRChange:
 			d.log.Info("PIM DR", "iface", d.name(a.IfIndex), "dr", a.DR, "self", a.Self)
+		case pim.BSRChange:
+			if a.BSR.IsValid() {
+				d.log.Info("PIM BSR", "bsr", a.BSR, "priority", a.Priority, "state", a.State)
+			} else {
+				d.log.Info("PIM BSR", "bsr", "none", "state", a.State)
+			}
 		case pim.LimitHit:
 			d.log.Warn("PIM limit reached; further state is refused", "iface", d.name(a.IfIndex), "kind", a.Kind, "limit", a.Limit)
 		}

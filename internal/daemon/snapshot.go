@@ -358,22 +358,62 @@ func starGOf(g pim.StarGState, mifOf map[int]int) ctl.Route {
 	return cr
 }
 
-// rpSetOf shows the static RPs: how each is reached (RPF' toward it) or
-// that it is this router.
+// rpSetOf shows the BSR state and every RP: those of the BSR's RP-set,
+// the static ones and the embedded ones in use, each with how it is
+// reached (the next hop toward it) or that it is this router.
 func (d *Daemon) rpSetOf(st pim.State, now time.Time) ctl.RPSet {
 	var set ctl.RPSet
-	for _, rp := range st.RPs {
-		c := ctl.RP{Address: rp.Addr, Myself: rp.Local, Origin: "static"}
-		if !rp.Local {
-			if r, ok := d.rpf[rp.Addr]; ok && r.Valid {
+	b := d.pim.BSR(now)
+	if b.BSR.IsValid() {
+		set.BSR = b.BSR
+		set.BSRPriority = int(b.Priority)
+		set.BSRHashMaskLen = int(b.HashMaskLen)
+		set.BSRTimeout = ctl.Duration(b.Timeout)
+	}
+	pc := d.pimConfig(d.conf)
+	if cb := pc.CandidateBSR; cb != nil {
+		set.CandidateBSR = &ctl.CandidateBSR{Address: cb.Addr, Priority: int(cb.Priority), HashMaskLen: int(cb.HashMaskLen), State: string(b.State)}
+	}
+	if cp := pc.CandidateRP; cp != nil {
+		set.CandidateRP = &ctl.CandidateRP{Address: cp.Addr, Priority: int(cp.Priority), Holdtime: ctl.Duration(cp.Holdtime),
+			Groups: slices.Clone(cp.Groups), NextAdvertisement: ctl.Duration(b.NextAdvertisement)}
+		if len(set.CandidateRP.Groups) == 0 {
+			set.CandidateRP.Groups = []netip.Prefix{netip.MustParsePrefix("ff00::/8")}
+		}
+	}
+	rp := func(addr netip.Addr, origin string) *ctl.RP {
+		for i := range set.RPs {
+			if set.RPs[i].Address == addr && set.RPs[i].Origin == origin {
+				return &set.RPs[i]
+			}
+		}
+		c := ctl.RP{Address: addr, Origin: origin, Myself: slices.Contains(d.local, addr)}
+		if !c.Myself {
+			r, ok := d.rpf[addr]
+			if !ok {
+				r = d.lookupRPF(addr)
+			}
+			if r.Valid && r.NextHop.IsValid() {
 				c.Upstream = r.NextHop
 				c.UpstreamIf = d.name(r.IfIndex)
 			}
 		}
-		for _, g := range rp.Groups {
+		set.RPs = append(set.RPs, c)
+		return &set.RPs[len(set.RPs)-1]
+	}
+	for _, e := range b.RPSet {
+		c := rp(e.RP, "bsr")
+		c.Groups = append(c.Groups, ctl.RPGroup{Prefix: e.Prefix, Priority: int(e.Priority), Holdtime: ctl.Duration(e.Holdtime), Left: ctl.Duration(e.Left)})
+	}
+	for _, s := range st.RPs {
+		c := rp(s.Addr, "static")
+		for _, g := range s.Groups {
 			c.Groups = append(c.Groups, ctl.RPGroup{Prefix: g})
 		}
-		set.RPs = append(set.RPs, c)
+	}
+	for _, e := range b.Embedded {
+		c := rp(e.RP, "embedded")
+		c.Groups = append(c.Groups, ctl.RPGroup{Prefix: e.Prefix})
 	}
 	return set
 }
