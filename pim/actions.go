@@ -25,12 +25,14 @@ const RegisterIf = -1
 // SendPIM asks the daemon to send Msg from Src to Dst; the daemon marshals
 // Msg with Src and Dst in the checksum's pseudo-header.
 //
-// Multicast (Dst ALL-PIM-ROUTERS: Hello, Join/Prune, Assert) goes out of
-// the interface IfIndex with hop limit 1 from the interface's link-local
-// address (for a Hello with Holdtime 0 after an address change, the old
-// one: RFC 7761 section 4.3.1). Unicast (Register, Register-Stop) has
-// IfIndex 0: it is routed like any packet of the router (default hop
-// limit), from the global address Src.
+// Multicast (Dst ALL-PIM-ROUTERS: Hello, Join/Prune, Assert, Bootstrap)
+// goes out of the interface IfIndex with hop limit 1 from the interface's
+// link-local address (for a Hello with Holdtime 0 after an address change,
+// the old one: RFC 7761 section 4.3.1). A Bootstrap message to a new
+// neighbor (RFC 5059 3.3) is unicast to its link-local address out of
+// IfIndex. Other unicast (Register, Register-Stop,
+// Candidate-RP-Advertisement) has IfIndex 0: it is routed like any packet
+// of the router (default hop limit), from the global address Src.
 type SendPIM struct {
 	IfIndex int
 	Src     netip.Addr

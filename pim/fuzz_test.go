@@ -25,7 +25,9 @@ var (
 	fuzzSecs     = []netip.Addr{addr("2001:db8:9::1"), addr("2001:db8:9::2")}
 	fuzzSources  = []netip.Addr{s1, s2, addr("2001:db8::3")}
 	asmG2        = addr("ff05::2")
-	fuzzGroups   = []netip.Addr{g1, g2, asmG, asmG2}
+	fuzzEmbG     = addr("ff7e:0140:2001:db8:ff::1234") // embedded RP 2001:db8:ff::1, the remote RP
+	fuzzGroups   = []netip.Addr{g1, g2, asmG, asmG2, fuzzEmbG}
+	fuzzBSRs     = []netip.Addr{addr("2001:db8:b5::1"), addr("2001:db8:b5::2"), fuzzRPLocal}
 	fuzzRPRemote = addr("2001:db8:ff::1")
 	fuzzRPLocal  = addr("2001:db8:ff::99")
 	fuzzRPs      = []netip.Addr{fuzzRPRemote, fuzzRPLocal}
@@ -64,6 +66,13 @@ func fuzzConfig(rnd func() uint32, variant byte) Config {
 	}
 	if variant&16 != 0 {
 		cfg.MaxRegisterRate = 2
+	}
+	cfg.BootstrapPeriod, cfg.MaxRPSet, cfg.MaxEmbeddedRPGroups = 2*time.Second, 4, 1
+	if variant&32 != 0 {
+		cfg.CandidateBSR = &CandidateBSR{Addr: fuzzRPLocal, Priority: variant & 3, HashMaskLen: 126}
+	}
+	if variant&64 != 0 {
+		cfg.CandidateRP = &CandidateRP{Addr: fuzzRPLocal, Priority: 1, Holdtime: 5 * time.Second, Interval: 2 * time.Second}
 	}
 	return cfg
 }
@@ -198,7 +207,32 @@ func (f *fuzzer) sg() (netip.Addr, netip.Addr) {
 // dataStep is one of the data-plane inputs, or a unicast message.
 func (f *fuzzer) dataStep() (acts []Action, registers bool) {
 	src, grp := f.sg()
-	switch f.pick(8) {
+	switch f.pick(10) {
+	case 8:
+		bs := &pimmsg.Bootstrap{FragmentTag: uint16(f.pick(3)), HashMaskLen: uint8(f.pick(129)), Priority: uint8(f.pick(3)),
+			BSR: fuzzBSRs[f.pick(len(fuzzBSRs))], NoForward: f.byte()&7 == 0}
+		for range f.pick(3) {
+			g := pimmsg.BootstrapGroup{Group: pimmsg.Group{Addr: addr("ff00::"), MaskLen: 8}}
+			if f.byte()&1 != 0 {
+				g.Group = pimmsg.Group{Addr: addr("ff0e::"), MaskLen: 16}
+			}
+			for range f.pick(3) {
+				g.RPs = append(g.RPs, pimmsg.BootstrapRP{Addr: fuzzRPs[f.pick(len(fuzzRPs))], Holdtime: uint16(f.pick(4)) * 2, Priority: uint8(f.pick(2))})
+			}
+			g.RPCount = uint8(len(g.RPs) + f.pick(2))
+			bs.Groups = append(bs.Groups, g)
+		}
+		i := f.iface()
+		if f.byte()&3 == 0 {
+			return f.receiveTo(i, fuzzNbrs[f.pick(len(fuzzNbrs))], fuzzSelf[i], bs), false
+		}
+		return f.receive(i, fuzzNbrs[f.pick(len(fuzzNbrs))], bs), false
+	case 9:
+		adv := &pimmsg.CandidateRPAdvertisement{RP: fuzzRPs[f.pick(len(fuzzRPs))], Priority: uint8(f.pick(2)), Holdtime: uint16(f.pick(4)) * 2}
+		if f.byte()&1 != 0 {
+			adv.Groups = []pimmsg.Group{{Addr: addr("ff0e::"), MaskLen: 16}}
+		}
+		return f.receiveTo(fuzzIIFs[f.pick(len(fuzzIIFs))], addr("2001:db8:77::1"), fuzzRPLocal, adv), false
 	case 0, 1:
 		return f.r.NoCache(f.now, fuzzIIFs[f.pick(len(fuzzIIFs))], src, grp), false
 	case 2:
@@ -308,8 +342,11 @@ func (f *fuzzer) step() {
 			}
 			rpf.Preference, rpf.Metric = uint32(f.pick(3)), uint32(f.pick(3))*10
 			target := fuzzSources[f.pick(len(fuzzSources))]
-			if f.byte()&3 == 0 {
+			switch f.byte() & 7 {
+			case 0, 1:
 				target = fuzzRPs[f.pick(len(fuzzRPs))]
+			case 2:
+				target = fuzzBSRs[f.pick(len(fuzzBSRs))]
 			}
 			us = append(us, RPFUpdate{target, rpf})
 		}
@@ -441,7 +478,7 @@ func (f *fuzzer) check(acts []Action, expired, registers bool) {
 			if jp, ok := a.Msg.(*pimmsg.JoinPrune); ok && pimmsg.Len(jp) > 1500-ipv6HeaderLen {
 				t.Fatalf("Join/Prune of %d octets", pimmsg.Len(jp))
 			}
-			if (a.IfIndex == 0) != (a.Dst != AllPIMRouters) {
+			if (a.IfIndex == 0) != (a.Dst != AllPIMRouters && !isLinkLocal6(a.Dst)) {
 				t.Fatalf("%v to %v on %d", a.Msg.Type(), a.Dst, a.IfIndex)
 			}
 			if reg, ok := a.Msg.(*pimmsg.Register); ok {
@@ -567,8 +604,30 @@ func (f *fuzzer) check(acts []Action, expired, registers bool) {
 	if nAsserts != f.r.nAsserts {
 		t.Fatalf("%d Assert machines, counted %d", nAsserts, f.r.nAsserts)
 	}
+	// The BSR's address is watched too (the current BSR's, or one whose
+	// BSM waits for its route), and only while it has such a use.
+	if z := &f.r.bsr; z.src != nil {
+		watched[z.src.key.addr()] = true
+		if len(z.held) == 0 && (!z.has || z.addr != z.src.key || z.state == BSRElected) {
+			t.Fatalf("BSR watch on %v: held %d, BSR %v %v state %v", z.src.key.addr(), len(z.held), z.addr.addr(), z.has, z.state)
+		}
+	}
 	if !maps.Equal(watched, f.watched) {
-		t.Fatalf("watched %v, entries' sources and RPs %v", f.watched, watched)
+		t.Fatalf("watched %v, entries' sources, RPs and BSR %v", f.watched, watched)
+	}
+	// The RP-set's pair count is right and bounded.
+	pairs := 0
+	for _, rg := range f.r.bsr.set.ranges {
+		pairs += len(rg.rps)
+		if len(rg.rps) == 0 {
+			t.Fatalf("empty range %v kept", rg.prefix)
+		}
+	}
+	if pairs != f.r.bsr.set.pairs || pairs > f.r.cfg.MaxRPSet {
+		t.Fatalf("RP-set: %d pairs, counted %d, limit %d", pairs, f.r.bsr.set.pairs, f.r.cfg.MaxRPSet)
+	}
+	if n := len(BSRInfoOf(f.r, f.now).Embedded); n != f.r.nEmbedded || n > f.r.cfg.MaxEmbeddedRPGroups {
+		t.Fatalf("%d embedded groups, counted %d, limit %d", n, f.r.nEmbedded, f.r.cfg.MaxEmbeddedRPGroups)
 	}
 }
 
@@ -689,3 +748,6 @@ func runFuzzOnce(t *testing.T, data []byte) {
 		fz.check(r.Shutdown(fz.now), false, false)
 	}
 }
+
+// BSRInfoOf is Router.BSR.
+func BSRInfoOf(r *Router, now time.Time) BSRInfo { return r.BSR(now) }

@@ -1,8 +1,8 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
-
 	"net/netip"
 	"os"
 	"runtime"
@@ -393,8 +393,9 @@ func (d *Daemon) rpSetOf(st pim.State, now time.Time) ctl.RPSet {
 			if !ok {
 				r = d.lookupRPF(addr)
 			}
-			if r.Valid && r.NextHop.IsValid() {
-				c.Upstream = r.NextHop
+			if r.Valid {
+				// An RP on a link of ours is its own next hop.
+				c.Upstream = cmp.Or(r.NextHop, addr)
 				c.UpstreamIf = d.name(r.IfIndex)
 			}
 		}
