@@ -2,6 +2,7 @@ package pim
 
 import (
 	"math"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"time"
@@ -34,8 +35,9 @@ import (
 // RP-set, and is forwarded on every other PIM interface unless its
 // No-Forward bit is set. The RP-set takes each group range of a fragment
 // once all its RPs are in (a range split over fragments is reassembled by
-// fragment tag); a range the whole previous BSM did not carry is dropped
-// when the next BSM begins, and every RP expires with its holdtime.
+// fragment tag); a range that two whole BSMs in a row did not carry is
+// dropped when the next BSM begins, and every RP expires with its
+// holdtime.
 //
 // The elected BSR builds the RP-set from the Candidate-RP-Advertisements
 // it receives (each kept for its holdtime; a range that lost its last RP
@@ -563,7 +565,7 @@ func (r *Router) randOverride(prio uint8, addr addrKey) time.Duration {
 	}
 	d := 5 + 2*math.Log2(1+float64(bestPrio)-float64(cb.Priority))
 	if bestPrio == cb.Priority {
-		if diff := addrFloat(best) - addrFloat(my); diff > 0 {
+		if diff := addrDiff(best, my); diff > 0 {
 			d += math.Log2(diff) / 64
 		}
 	} else {
@@ -575,6 +577,18 @@ func (r *Router) randOverride(prio uint8, addr addrKey) time.Duration {
 // addrFloat is an address as a (rounded) number.
 func addrFloat(k addrKey) float64 {
 	return float64(k.hi)*math.Exp2(64) + float64(k.lo)
+}
+
+// addrDiff is a - b (a >= b) as a number. The subtraction is done on the
+// 128-bit values before rounding: the difference of two rounded addresses
+// (float64 keeps 53 bits) is 0 for candidates that differ only in their
+// last 70 or so bits, e.g. two addresses of one /64, which would lose the
+// log2(bestAddr - myAddr)/64 term of rand_override and give candidates of
+// equal priority the same delay.
+func addrDiff(a, b addrKey) float64 {
+	lo, borrow := bits.Sub64(a.lo, b.lo, 0)
+	hi, _ := bits.Sub64(a.hi, b.hi, borrow)
+	return float64(hi)*math.Exp2(64) + float64(lo)
 }
 
 // originateBSM sends the elected BSR's Bootstrap message on every PIM

@@ -371,15 +371,26 @@ func TestBSMFragments(t *testing.T) {
 	if n != 2 {
 		t.Errorf("ff0e::/16 has %d RPs after both fragments: %+v", n, b.RPSet)
 	}
-	// The next BSM carries only ff0e::/16: ff05::/16 stays until the one
-	// after (the set cannot know the BSM is complete), then goes.
+	// The next BSMs carry only ff0e::/16: ff05::/16 stays while only one
+	// whole BSM left it out (it may have been a lost fragment), and goes
+	// when a second one begins after another that left it out.
 	deliverBSM(t, r, at(60), ifU, nbr3, bsm(bsrA, 1, 10, g), nil)
 	deliverBSM(t, r, at(120), ifU, nbr3, bsm(bsrA, 1, 11, g), nil)
+	if got := rpOf(t, r, addr("ff05::1")); got != rpC {
+		t.Errorf("ff05::/16 dropped after one BSM without it: %v", got)
+	}
+	deliverBSM(t, r, at(125), ifU, nbr3, bsm(bsrA, 1, 12, g, bsGroup("ff05::/16", bsRP(rpC, 1, 150))), nil)
+	deliverBSM(t, r, at(130), ifU, nbr3, bsm(bsrA, 1, 13, g), nil)
+	deliverBSM(t, r, at(135), ifU, nbr3, bsm(bsrA, 1, 14, g), nil)
+	if got := rpOf(t, r, addr("ff05::1")); got != rpC {
+		t.Errorf("ff05::/16 dropped after one BSM without it (again): %v", got)
+	}
+	deliverBSM(t, r, at(140), ifU, nbr3, bsm(bsrA, 1, 15, g), nil)
 	if got := rpOf(t, r, addr("ff05::1")); got.IsValid() {
-		t.Errorf("ff05::/16 still mapped to %v after two BSMs without it", got)
+		t.Errorf("ff05::/16 still mapped to %v after two whole BSMs without it", got)
 	}
 	// A range sent with no RP goes at once.
-	deliverBSM(t, r, at(121), ifU, nbr3, bsm(bsrA, 1, 12, pimmsg.BootstrapGroup{Group: g.Group}), nil)
+	deliverBSM(t, r, at(141), ifU, nbr3, bsm(bsrA, 1, 16, pimmsg.BootstrapGroup{Group: g.Group}), nil)
 	if got := rpOf(t, r, addr("ff0e::1")); got.IsValid() {
 		t.Errorf("ff0e::/16 still mapped to %v after a BSM with RP count 0", got)
 	}
@@ -704,5 +715,30 @@ func runActs(r *Router, from, until time.Time) []Action {
 		acts := r.Expire(d)
 		out = append(out, routes(nil).answer(r, d, acts)...)
 		from = d
+	}
+}
+
+// rand_override between Candidate-BSRs of equal priority (RFC 5059
+// 3.1.1): 5 s + log2(bestAddr - myAddr)/64 s. The addresses differ in
+// their last bits only (one /64): the difference must be taken before
+// the addresses are rounded to floats, or the term vanishes and both
+// candidates wait the same 5 s.
+func TestRandOverrideEqualPriority(t *testing.T) {
+	r := bsrRouter(t, func(c *Config) {
+		c.CandidateBSR = &CandidateBSR{Addr: selfG, Priority: 100, HashMaskLen: 126} // 2001:db8:ff::5
+	})
+	for _, c := range []struct {
+		best string
+		want time.Duration
+	}{
+		{"2001:db8:ff::6", 5 * time.Second},                          // log2(1) = 0
+		{"2001:db8:ff::105", 5*time.Second + 125*time.Millisecond},   // log2(256)/64
+		{"2001:db8:ff:0:1::5", 5*time.Second + 750*time.Millisecond}, // log2(2^48)/64
+		{"2001:db8:ff::4", 5 * time.Second},                          // we are the best
+	} {
+		got := r.randOverride(100, keyOf(addr(c.best)))
+		if d := got - c.want; d < -time.Millisecond || d > time.Millisecond {
+			t.Errorf("rand_override against %s: %v, want %v", c.best, got, c.want)
+		}
 	}
 }

@@ -23,9 +23,10 @@ type rsRange struct {
 	prefix netip.Prefix
 	rps    []rsRP
 	// tag is the fragment tag of the last Bootstrap message that carried
-	// the range; a range the whole previous BSM did not carry is dropped
-	// when the next BSM begins (see rpSet.beginBSM).
-	tag uint16
+	// the range; missed counts the whole BSMs since that did not (see
+	// dropNotSeen).
+	tag    uint16
+	missed uint8
 }
 
 // rpSet is the RP-set. ranges are sorted longest prefix first, then by
@@ -68,7 +69,7 @@ func (s *rpSet) put(p netip.Prefix, rps []rsRP, tag uint16) bool {
 		return true
 	}
 	rg := s.ranges[i]
-	rg.tag = tag
+	rg.tag, rg.missed = tag, 0
 	if len(rps) == 0 {
 		s.pairs -= len(rg.rps)
 		s.ranges = slices.Delete(s.ranges, i, i+1)
@@ -80,11 +81,22 @@ func (s *rpSet) put(p netip.Prefix, rps []rsRP, tag uint16) bool {
 	return changed
 }
 
-// dropNotSeen removes the ranges last carried by another BSM than tag.
+// missedBSMs is how many whole BSMs in a row must leave a range out
+// before it is dropped: two, so that one lost fragment does not make the
+// range's groups lose their RP for the moment until its fragment of the
+// next BSM arrives.
+const missedBSMs = 2
+
+// dropNotSeen is called when a BSM ends (the next one begins): the ranges
+// it (tag) did not carry count a miss, and go at missedBSMs misses.
 func (s *rpSet) dropNotSeen(tag uint16) bool {
 	n := len(s.ranges)
 	s.ranges = slices.DeleteFunc(s.ranges, func(rg *rsRange) bool {
-		if rg.tag != tag {
+		if rg.tag == tag {
+			return false
+		}
+		rg.missed++
+		if rg.missed >= missedBSMs {
 			s.pairs -= len(rg.rps)
 			return true
 		}
