@@ -742,3 +742,38 @@ func TestRandOverrideEqualPriority(t *testing.T) {
 		}
 	}
 }
+
+// A Register to our Candidate-RP address for a group the BSR's set gives
+// to another RP may be ahead of the BSM that makes us the RP: it is
+// dropped without a Register-Stop, which would silence the DR. A group
+// whose RP no BSM can change (a static override) gets the Register-Stop.
+func TestRegisterAheadOfBSM(t *testing.T) {
+	r := bsrRouter(t, func(c *Config) {
+		c.CandidateRP = &CandidateRP{Addr: selfG, Priority: 20, Holdtime: 150 * time.Second, Interval: 60 * time.Second,
+			Groups: []netip.Prefix{all}}
+		c.RPs = []StaticRP{{Addr: rpB, Groups: []netip.Prefix{netip.MustParsePrefix("ff05::/16")}, Override: true}}
+	})
+	deliverBSM(t, r, at(3), ifU, nbr3, bsm(bsrA, 1, 1, bsGroup("ff00::/8", bsRP(rpA, 10, 150), bsRP(selfG, 20, 150))), nil)
+	register := func(g netip.Addr) []Action {
+		reg := &pimmsg.Register{Packet: dataPacket(s1, g)}
+		return r.Receive(at(4), ifU, drAddr, selfG, mustMarshalTo(t, drAddr, selfG, reg))
+	}
+	if ss, _ := sent[*pimmsg.RegisterStop](register(gA)); len(ss) != 0 {
+		t.Errorf("Register-Stop for a group we may become the RP of: %+v", ss)
+	}
+	if r.Stats(ifU).Dropped[DropRegisterCandidateRP] != 1 {
+		t.Errorf("drops: %v", r.Stats(ifU).Dropped)
+	}
+	if ss, _ := sent[*pimmsg.RegisterStop](register(addr("ff05::1"))); len(ss) != 1 {
+		t.Errorf("no Register-Stop for a group with a static override RP")
+	}
+	// The BSM that makes us the RP arrives: the next Register is ours.
+	deliverBSM(t, r, at(5), ifU, nbr3, bsm(bsrA, 1, 2, bsGroup("ff00::/8", bsRP(selfG, 20, 150))), nil)
+	register(gA)
+	if got := rpOf(t, r, gA); got != selfG {
+		t.Fatalf("RP(G) = %v", got)
+	}
+	if r.Stats(ifU).Dropped[DropRegisterCandidateRP] != 1 {
+		t.Errorf("a Register to the RP was dropped: %v", r.Stats(ifU).Dropped)
+	}
+}

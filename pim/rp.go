@@ -62,6 +62,12 @@ func (m rpMap) lookup(g netip.Addr) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
+// has reports whether a mapping covers g.
+func (m rpMap) has(g netip.Addr) bool {
+	_, ok := m.lookup(g)
+	return ok
+}
+
 // RP returns RP(G), the Rendezvous Point of group g (RFC 7761 section 4.7),
 // and false when g has none: a group in the SSM range (4.8), an invalid
 // group, or one no mapping covers.

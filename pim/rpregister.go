@@ -38,6 +38,31 @@ import (
 // or an inner packet that is not an IPv6 packet from a unicast source to a
 // routable group (dropped silently).
 
+// mayBecomeRP reports whether a Register to our address dk for group g
+// may be ahead of the Bootstrap message that makes us RP(G): dk is our
+// Candidate-RP address, g is in its ranges, and RP(G) is not fixed by an
+// Embedded-RP or a static override (which no BSM can change). Such a
+// Register is dropped without the Register-Stop of the "else" branch: the
+// BSR, or a DR nearer to it, applies a new RP-set before the BSM reaches
+// the new RP, and a Register-Stop then would silence the DR for
+// Register_Suppression_Time (found by the end-to-end RP failover test).
+// The DR's Registers are used as soon as the BSM arrives.
+func (r *Router) mayBecomeRP(g netip.Addr, dk addrKey) bool {
+	cp := r.cfg.CandidateRP
+	if cp == nil || keyOf(cp.Addr) != dk {
+		return false
+	}
+	if _, origin, ok := r.rpLookup(g); ok && (origin == originEmbedded || r.rpsOverride.has(g)) {
+		return false
+	}
+	for _, p := range cp.Groups {
+		if p.Contains(g) {
+			return true
+		}
+	}
+	return false
+}
+
 // regStopInterval is the least time between two Register-Stops for one
 // (S,G) to one DR.
 const regStopInterval = int64(1e9)
@@ -70,6 +95,10 @@ func (r *Router) receiveRegister(c *counters, now int64, src, dst netip.Addr, m 
 		return
 	}
 	if rp, ok := r.rpFor(g); !ok || rp != dk {
+		if r.mayBecomeRP(g, dk) {
+			c.drop(DropRegisterCandidateRP)
+			return
+		}
 		c.drop(DropRegisterNotRP)
 		r.sendRegisterStop(now, src, dst, k)
 		return
