@@ -33,7 +33,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			"layout cannot (DR priorities, Generation IDs, counters, ...).",
 		Flags:          stateFlags(true),
 		Action:         reportAction,
-		Commands:       append([]*cli.Command{decodeCommand()}, viewCommands()...),
+		Commands:       append(append([]*cli.Command{decodeCommand()}, viewCommands()...), logCommand(), watchCommand(), explainCommand()),
 		ExitErrHandler: func(*cli.Context, error) {}, // run returns the code instead of exiting
 	}
 	if err := app.Run(args); err != nil {

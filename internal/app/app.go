@@ -23,6 +23,8 @@ import (
 	"github.com/pim6sd/pim6sd/conf"
 	"github.com/pim6sd/pim6sd/internal/ctl"
 	"github.com/pim6sd/pim6sd/internal/daemon"
+	"github.com/pim6sd/pim6sd/internal/logging"
+	"github.com/pim6sd/pim6sd/internal/metrics"
 	"github.com/pim6sd/pim6sd/internal/version"
 )
 
@@ -37,9 +39,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration file (TOML); none: RFC defaults on every eligible interface"},
 			&cli.BoolFlag{Name: "foreground", Aliases: []string{"f"}, Usage: "stay in the foreground and log to stderr"},
-			&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error (overrides the configuration)"},
+			&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error, for every subsystem (overrides the configuration; pim6stat log changes one at run time)"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log records on stderr as text or json"},
 			&cli.StringFlag{Name: "socket", Usage: "control socket path (overrides the configuration; default " + ctl.DefaultSocketPath + ")"},
 			&cli.StringFlag{Name: "pidfile", Usage: "pid file path, \"\" for none (overrides the configuration)"},
+			&cli.StringFlag{Name: "metrics-listen", Usage: "serve Prometheus metrics over HTTP at ADDR/metrics (e.g. [::1]:9642 or :9642); off by default"},
 		},
 		Action: func(c *cli.Context) error { return runCommand(c, stderr) },
 		Commands: []*cli.Command{
@@ -95,8 +99,12 @@ type options struct {
 	configPath string
 	foreground bool
 	logLevel   string
+	logFormat  logging.Format
 	socket     *string
 	pidfile    *string
+
+	// metricsListen is --metrics-listen, "" for no metrics server.
+	metricsListen string
 }
 
 func runCommand(c *cli.Context, stderr io.Writer) error {
@@ -104,6 +112,12 @@ func runCommand(c *cli.Context, stderr io.Writer) error {
 		return cli.Exit(fmt.Sprintf("pim6sd: unexpected argument %q (commands: check-config, version)", c.Args().First()), 2)
 	}
 	o := options{configPath: c.String("config"), foreground: c.Bool("foreground"), logLevel: c.String("log-level")}
+	f, err := logging.ParseFormat(c.String("log-format"))
+	if err != nil {
+		return cli.Exit("pim6sd: --log-format: "+err.Error(), 2)
+	}
+	o.logFormat = f
+	o.metricsListen = c.String("metrics-listen")
 	if c.IsSet("socket") {
 		s := c.String("socket")
 		o.socket = &s
@@ -153,15 +167,19 @@ func run(o options, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	level := new(slog.LevelVar)
-	level.Set(cfg.Global.LogLevel)
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// One handler, a logger and a level per subsystem (internal/logging).
+	logs := logging.New(stderr, o.logFormat, cfg.Global.LogLevel)
+	log := logs.Logger(logging.Daemon)
 
 	k, err := daemon.OpenLinux(cfg.Global.MRTTable)
 	if err != nil {
 		return fmt.Errorf("pim6sd: cannot open the kernel's multicast routing: %w", err)
 	}
-	d, err := daemon.New(cfg, k, log)
+	sd := newSystemd(log)
+	defer sd.close()
+	dopts := sd.daemonOptions()
+	dopts.Logs = logs
+	d, err := daemon.NewWithOptions(cfg, k, log, dopts)
 	if err != nil {
 		k.Close()
 		return fmt.Errorf("pim6sd: %w", err)
@@ -170,10 +188,21 @@ func run(o options, stderr io.Writer) error {
 		abs, _ := filepath.Abs(o.configPath)
 		d.SetConfigFile(abs)
 	}
-	srv, err := ctl.Listen(ctl.ServerConfig{Path: cfg.Global.Socket, Log: log}, ctl.Handler{Snapshot: d.Snapshot})
+	srv, err := ctl.Listen(ctl.ServerConfig{Path: cfg.Global.Socket, Log: logs.Logger(logging.Ctl)}, ctl.Handler{LogLevel: logLevelHandler(logs), Snapshot: d.Snapshot, Watch: d.Watch, Explain: d.Explain})
 	if err != nil {
 		k.Close()
 		return fmt.Errorf("pim6sd: control socket: %w", err)
+	}
+	if o.metricsListen != "" {
+		msrv, err := metrics.Listen(o.metricsListen, metrics.Options{Snapshot: d.Snapshot, Log: logs.Logger(logging.Ctl)})
+		if err != nil {
+			srv.Close()
+			k.Close()
+			return fmt.Errorf("pim6sd: --metrics-listen: %w", err)
+		}
+		defer msrv.Close()
+		go func() { _ = msrv.Serve() }()
+		log.Info("serving metrics", "addr", msrv.Addr().String(), "path", metrics.Path)
 	}
 	if err := writePIDFile(cfg.Global.PIDFile); err != nil {
 		srv.Close()
@@ -200,6 +229,7 @@ func run(o options, stderr io.Writer) error {
 	}
 	log.Info("pim6sd running", "version", version.String(), "pid", os.Getpid(), "config", o.configPath, "socket", cfg.Global.Socket, "table", cfg.Global.MRTTable)
 	notifyReady(nil)
+	sd.ready(d.Snapshot)
 
 	for {
 		select {
@@ -210,6 +240,7 @@ func run(o options, stderr io.Writer) error {
 			switch sig {
 			case syscall.SIGTERM, syscall.SIGINT:
 				log.Info("stopping", "signal", sig.String())
+				sd.stopping()
 				cancel()
 				err := <-done
 				srv.Close()
@@ -218,7 +249,9 @@ func run(o options, stderr io.Writer) error {
 				}
 				return nil
 			case syscall.SIGHUP:
-				reload(d, o, cfg, level, log)
+				sd.reloading()
+				reload(d, o, cfg, logs)
+				sd.reloaded()
 			case syscall.SIGUSR1:
 				dump(d, cfg, log)
 			}
@@ -228,7 +261,8 @@ func run(o options, stderr io.Writer) error {
 
 // reload rereads the configuration file; a file with any problem is
 // refused whole and the running configuration stays.
-func reload(d *daemon.Daemon, o options, running *conf.Config, level *slog.LevelVar, log *slog.Logger) {
+func reload(d *daemon.Daemon, o options, running *conf.Config, logs *logging.Set) {
+	log := logs.Logger(logging.Conf)
 	if o.configPath == "" {
 		log.Info("SIGHUP: no configuration file to reload (running on the defaults)")
 		return
@@ -247,7 +281,10 @@ func reload(d *daemon.Daemon, o options, running *conf.Config, level *slog.Level
 		log.Info("SIGHUP: configuration unchanged")
 		return
 	}
-	level.Set(cfg.Global.LogLevel)
+	if ch.LogLevel {
+		// Every subsystem, over what pim6stat log set.
+		logs.SetLevel(logging.All, cfg.Global.LogLevel)
+	}
 	for _, r := range ch.RestartNeeded {
 		log.Warn("SIGHUP: this change needs a restart; the running value stays", "change", r)
 	}

@@ -1,6 +1,9 @@
 package ctl
 
-import "context"
+import (
+	"context"
+	"net/netip"
+)
 
 // The control protocol. A client connects to the daemon's Unix socket,
 // writes one Request as one JSON document, and reads one Response, one JSON
@@ -37,12 +40,32 @@ const (
 	CommandPing = "ping"
 	// CommandSnapshot answers the daemon's state (Response.Snapshot).
 	CommandSnapshot = "snapshot"
+	// CommandLogLevel lists (no argument) or sets (Request.Subsystem and
+	// Request.Level) the log levels; it answers Response.LogLevels.
+	CommandLogLevel = "log-level"
+	// CommandExplain walks why a flow (Request.Source, zero for (*,G), and
+	// Request.Group) does or does not reach its receivers; it answers
+	// Response.Explain (explain.go).
+	CommandExplain = "explain"
+	// CommandWatch answers ok and then streams Events, one JSON line each,
+	// on the same connection until either side closes it (watch.go).
+	CommandWatch = "watch"
 )
 
 // Request is what a client sends.
 type Request struct {
 	Version int    `json:"version"`
 	Command string `json:"command"`
+
+	// Subsystem ("pim", ..., or "all") and Level ("debug", ...) are the
+	// arguments of CommandLogLevel; both empty to list.
+	Subsystem string `json:"subsystem,omitempty"`
+	Level     string `json:"level,omitempty"`
+
+	// Source (empty for (*,G)) and Group are the arguments of
+	// CommandExplain.
+	Source string `json:"source,omitempty"`
+	Group  string `json:"group,omitempty"`
 }
 
 // Response is what the daemon answers. Exactly one result field is set
@@ -54,6 +77,10 @@ type Response struct {
 
 	// Snapshot is the result of CommandSnapshot.
 	Snapshot *Snapshot `json:"snapshot,omitempty"`
+	// LogLevels is the result of CommandLogLevel: every subsystem's level.
+	LogLevels []LogLevel `json:"log_levels,omitempty"`
+	// Explain is the result of CommandExplain.
+	Explain *Explain `json:"explain,omitempty"`
 }
 
 // Handler runs the commands: the daemon provides it, and each function
@@ -68,4 +95,15 @@ type Handler struct {
 	// Ping checks the daemon's loop answers. When nil the server answers
 	// ping by itself, which shows only that the socket is served.
 	Ping func(ctx context.Context) error
+	// LogLevel sets subsystem's level when both are given, then lists
+	// every subsystem's level (see CommandLogLevel, loglevel.go).
+	LogLevel func(ctx context.Context, subsystem, level string) ([]LogLevel, error)
+	// Explain walks the flow (source, zero for (*,G); group) on the
+	// daemon's loop (see CommandExplain, explain.go).
+	Explain func(ctx context.Context, source, group netip.Addr) (*Explain, error)
+	// Watch subscribes to the daemon's events (see CommandWatch,
+	// watch.go): events is closed when the daemon stops (or drops the
+	// subscription); stop ends the subscription and must not block. ctx
+	// bounds only the subscribing.
+	Watch func(ctx context.Context) (events <-chan Event, stop func(), err error)
 }

@@ -268,6 +268,9 @@ func (s *Server) serveConn(c net.Conn, release func()) {
 		return
 	case err != nil:
 		resp = failure(err)
+	case req.Command == CommandWatch && req.Version == ProtocolVersion:
+		s.serveWatch(c, release) // the connection stays open (watch.go)
+		return
 	default:
 		resp = s.dispatch(req)
 	}
@@ -359,6 +362,11 @@ var commands = map[string]func(s *Server, ctx context.Context, req *Request, res
 		}
 		return s.h.Ping(ctx)
 	},
+	// Served by serveWatch (watch.go) before dispatch; listed here for the
+	// known commands.
+	CommandWatch: func(*Server, context.Context, *Request, *Response) error {
+		return errors.New("served as a stream")
+	},
 	CommandSnapshot: func(s *Server, ctx context.Context, _ *Request, resp *Response) error {
 		if s.h.Snapshot == nil {
 			return errNotSupported
@@ -373,6 +381,8 @@ var commands = map[string]func(s *Server, ctx context.Context, req *Request, res
 		resp.Snapshot = snap
 		return nil
 	},
+	CommandLogLevel: runLogLevel,
+	CommandExplain:  runExplain,
 }
 
 var errNotSupported = errors.New("not supported by this daemon")

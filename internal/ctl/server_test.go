@@ -131,7 +131,7 @@ func TestServerBadRequests(t *testing.T) {
 		{"no version", `{"command":"snapshot"}`, "control protocol version 0 is not supported"},
 		{"newer version", `{"version":2,"command":"snapshot"}`, "control protocol version 2 is not supported: this pim6sd speaks version 1"},
 		{"no command", `{"version":1}`, "bad request: no command"},
-		{"unknown command", `{"version":1,"command":"frobnicate"}`, `unknown command "frobnicate" (known: ping, snapshot)`},
+		{"unknown command", `{"version":1,"command":"frobnicate"}`, `unknown command "frobnicate" (known: `},
 		{"too large", `{"version":1,"command":"` + strings.Repeat("x", 2000) + `"}`, "request larger than 1024 bytes"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package daemon
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pim6sd/pim6sd/kernel"
@@ -21,11 +22,11 @@ import (
 // SSM still works; ASM sources then cannot register.
 func (d *Daemon) setupRegister() {
 	if err := d.k.EnablePIM(true); err != nil {
-		d.log.Error("cannot enable MRT6_PIM: no wrong-interface upcalls (Assert, SPT switch)", "err", err)
+		d.logKernel.Error("cannot enable MRT6_PIM: no wrong-interface upcalls (Assert, SPT switch)", "err", err)
 	}
 	mif, err := d.k.AddRegisterMIF()
 	if err != nil {
-		d.log.Error("cannot add the register MIF: first-hop routers cannot Register, an RP cannot decapsulate", "err", err)
+		d.logKernel.Error("cannot add the register MIF: first-hop routers cannot Register, an RP cannot decapsulate", "err", err)
 		return
 	}
 	d.regMIF, d.hasRegMIF = mif, true
@@ -46,6 +47,10 @@ func (d *Daemon) ifindexOfMIF(m kernel.MIF) (int, bool) {
 }
 
 func (d *Daemon) upcall(now time.Time, u kernel.Upcall) {
+	if d.upcalls == nil {
+		d.upcalls = make(map[string]uint64)
+	}
+	d.upcalls["upcall/"+strings.ToLower(u.Type.String())]++
 	ifindex, ok := d.ifindexOfMIF(u.MIF)
 	if !ok {
 		return // a MIF we no longer have

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pim6sd/pim6sd/conf"
+	"github.com/pim6sd/pim6sd/internal/logging"
 	"github.com/pim6sd/pim6sd/internal/timerq"
 	"github.com/pim6sd/pim6sd/kernel"
 	"github.com/pim6sd/pim6sd/mld"
@@ -21,7 +22,7 @@ import (
 // Daemon owns all protocol state. Create it with New, run it with Run.
 type Daemon struct {
 	conf    *conf.Config
-	log     *slog.Logger
+	log     *slog.Logger // the daemon subsystem: the loop itself
 	k       Kernel
 	now     func() time.Time
 	started time.Time
@@ -50,11 +51,21 @@ type Daemon struct {
 
 	listeners map[listenerKey]mld.ListenerUpdate
 	rpf       map[netip.Addr]pim.RPF // watched addresses and their last answer
+	// upcalls counts the kernel's upcalls by type ("upcall/nocache"...),
+	// shown as the snapshot's "kernel" counters.
+	upcalls map[string]uint64
 
 	in      chan any
 	calls   chan func()
 	stopped chan struct{}
 	wake    *time.Timer
+	events  eventHub // the watchers of the control socket (events.go)
+
+	heartbeat      func(time.Time) // Options.Heartbeat
+	heartbeatEvery time.Duration
+
+	// The other subsystems' loggers (internal/logging).
+	logMLD, logPIM, logBSR, logKernel, logConf *slog.Logger
 }
 
 type listenerKey struct {
@@ -79,6 +90,15 @@ type Options struct {
 	// Deterministic leaves the process ID and the Go runtime's memory out
 	// of snapshots, so that a simulation can compare them run to run.
 	Deterministic bool
+	// Logs, if not nil, gives each subsystem its logger and level (the
+	// log argument of New is then unused); when nil every subsystem logs
+	// to that logger with subsys=NAME.
+	Logs *logging.Set
+	// Heartbeat, if not nil, is called by Run's loop itself every
+	// HeartbeatInterval (the systemd watchdog ping): a loop that is stuck
+	// stops calling it.
+	Heartbeat         func(now time.Time)
+	HeartbeatInterval time.Duration
 }
 
 // New makes a daemon that will drive k with configuration c (conf.Default()
@@ -106,6 +126,14 @@ func NewWithOptions(c *conf.Config, k Kernel, log *slog.Logger, o Options) (*Dae
 	d.mld = mld.New(&d.ids)
 	d.rand = cryptoRand
 	d.deterministic = o.Deterministic
+	d.heartbeat, d.heartbeatEvery = o.Heartbeat, o.HeartbeatInterval
+	logFor := logging.Fallback(log)
+	if o.Logs != nil {
+		logFor = o.Logs.Logger
+	}
+	d.log = logFor(logging.Daemon)
+	d.logMLD, d.logPIM, d.logBSR = logFor(logging.MLD), logFor(logging.PIM), logFor(logging.BSR)
+	d.logKernel, d.logConf = logFor(logging.Kernel), logFor(logging.Conf)
 	if o.Rand != nil {
 		d.rand = o.Rand
 	}
@@ -202,11 +230,19 @@ func (d *Daemon) Run(ctx context.Context, ready chan<- struct{}) error {
 	if ready != nil {
 		close(ready)
 	}
+	var beat <-chan time.Time
+	if d.heartbeat != nil && d.heartbeatEvery > 0 {
+		t := time.NewTicker(d.heartbeatEvery)
+		defer t.Stop()
+		beat = t.C
+	}
 	for {
 		d.arm()
 		select {
 		case <-ctx.Done():
 			return d.Stop(d.now())
+		case <-beat:
+			d.heartbeat(d.now())
 		case ev := <-d.in:
 			d.Handle(d.now(), ev)
 		case f := <-d.calls:
@@ -286,14 +322,14 @@ func (d *Daemon) Handle(now time.Time, ev any) {
 	case kernel.RouteEvent:
 		d.refreshRPF(now)
 	case kernel.ResyncEvent:
-		d.log.Warn("netlink events were lost; reading links, addresses and routes again", "err", ev.Err)
+		d.logKernel.Warn("netlink events were lost; reading links, addresses and routes again", "err", ev.Err)
 		d.resync(now)
 		d.localAddresses(now)
 		d.refreshRPF(now)
 	case kernel.ErrorEvent:
-		d.log.Error("netlink subscription failed; interface and route changes are no longer seen", "err", ev.Err)
+		d.logKernel.Error("netlink subscription failed; interface and route changes are no longer seen", "err", ev.Err)
 	case ReaderError:
-		d.log.Warn("read failed", "reader", ev.What, "err", ev.Err)
+		d.logKernel.Warn("read failed", "reader", ev.What, "err", ev.Err)
 	}
 }
 

@@ -77,12 +77,12 @@ func (i *iface) setLink(l kernel.Link) {
 func (d *Daemon) resync(now time.Time) {
 	links, err := d.k.Links()
 	if err != nil {
-		d.log.Error("listing links", "err", err)
+		d.logKernel.Error("listing links", "err", err)
 		return
 	}
 	addrs, err := d.k.Addrs()
 	if err != nil {
-		d.log.Error("listing addresses", "err", err)
+		d.logKernel.Error("listing addresses", "err", err)
 		return
 	}
 	seen := make(map[int]bool)
@@ -202,7 +202,7 @@ func (d *Daemon) reconcile(now time.Time, i *iface) {
 	if (wantMLD || wantPIM) && !i.hasMIF {
 		mif, err := d.k.AddMIF(i.index)
 		if err != nil {
-			d.log.Error("cannot add a multicast interface; not running MLD or PIM there", "iface", i.name, "err", err)
+			d.logKernel.Error("cannot add a multicast interface; not running MLD or PIM there", "iface", i.name, "err", err)
 			return
 		}
 		i.hasMIF, i.mif = true, mif
@@ -247,17 +247,17 @@ func (d *Daemon) stopInterface(now time.Time, i *iface) {
 func (d *Daemon) startMLD(now time.Time, i *iface) {
 	cfg, _ := d.conf.InterfaceMLD(i.name)
 	if err := d.k.JoinMLD(i.index); err != nil {
-		d.log.Error("cannot listen for MLD; not running MLD there", "iface", i.name, "err", err)
+		d.logMLD.Error("cannot listen for MLD; not running MLD there", "iface", i.name, "err", err)
 		return
 	}
 	acts, err := d.mld.AddInterface(now, i.index, i.name, i.linkLocal, cfg)
 	if err != nil {
-		d.log.Error("bad MLD configuration; not running MLD there", "iface", i.name, "err", err)
+		d.logMLD.Error("bad MLD configuration; not running MLD there", "iface", i.name, "err", err)
 		_ = d.k.LeaveMLD(i.index)
 		return
 	}
 	i.mldOn = true
-	d.log.Info("MLD started", "iface", i.name, "ifindex", i.index, "mif", int(i.mif), "address", i.linkLocal)
+	d.logMLD.Info("MLD started", "iface", i.name, "ifindex", i.index, "mif", int(i.mif), "address", i.linkLocal)
 	d.mldActions(now, acts)
 }
 
@@ -265,7 +265,7 @@ func (d *Daemon) stopMLD(now time.Time, i *iface) {
 	d.mldActions(now, d.mld.RemoveInterface(now, i.index))
 	_ = d.k.LeaveMLD(i.index)
 	i.mldOn = false
-	d.log.Info("MLD stopped", "iface", i.name, "ifindex", i.index)
+	d.logMLD.Info("MLD stopped", "iface", i.name, "ifindex", i.index)
 }
 
 func (d *Daemon) pimIfConfig(i *iface) pim.IfConfig {
@@ -287,17 +287,17 @@ func (d *Daemon) pimIfConfig(i *iface) pim.IfConfig {
 
 func (d *Daemon) startPIM(now time.Time, i *iface) {
 	if err := d.k.JoinPIM(i.index); err != nil {
-		d.log.Error("cannot listen for PIM; not running PIM there", "iface", i.name, "err", err)
+		d.logPIM.Error("cannot listen for PIM; not running PIM there", "iface", i.name, "err", err)
 		return
 	}
 	acts, err := d.pim.AddInterface(now, i.index, i.name, i.linkLocal, i.globalAddrs(), d.pimIfConfig(i))
 	if err != nil {
-		d.log.Error("bad PIM configuration; not running PIM there", "iface", i.name, "err", err)
+		d.logPIM.Error("bad PIM configuration; not running PIM there", "iface", i.name, "err", err)
 		_ = d.k.LeavePIM(i.index)
 		return
 	}
 	i.pimOn = true
-	d.log.Info("PIM started", "iface", i.name, "ifindex", i.index, "mif", int(i.mif), "address", i.linkLocal)
+	d.logPIM.Info("PIM started", "iface", i.name, "ifindex", i.index, "mif", int(i.mif), "address", i.linkLocal)
 	d.pimActions(now, acts)
 	// PIM forgets an interface's listeners when it is removed and MLD only
 	// reports changes: give it what MLD knows.
@@ -317,5 +317,5 @@ func (d *Daemon) stopPIM(now time.Time, i *iface) {
 	d.pimActions(now, d.pim.RemoveInterface(now, i.index))
 	_ = d.k.LeavePIM(i.index)
 	i.pimOn = false
-	d.log.Info("PIM stopped", "iface", i.name, "ifindex", i.index)
+	d.logPIM.Info("PIM stopped", "iface", i.name, "ifindex", i.index)
 }

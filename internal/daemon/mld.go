@@ -24,6 +24,7 @@ func listenerInput(l mld.ListenerUpdate) pim.ListenerInput {
 // mldActions carries out what the MLD engine asked for.
 func (d *Daemon) mldActions(now time.Time, acts []mld.Action) {
 	for _, a := range acts {
+		d.publishMLD(now, a) // events.go
 		switch a := a.(type) {
 		case mld.SendQuery:
 			i := d.ifs[a.IfIndex]
@@ -32,11 +33,13 @@ func (d *Daemon) mldActions(now time.Time, acts []mld.Action) {
 			}
 			b, err := mldmsg.Marshal(a.Msg, i.linkLocal, a.Dst)
 			if err != nil {
-				d.log.Error("cannot encode an MLD query", "iface", i.name, "err", err)
+				d.logMLD.Error("cannot encode an MLD query", "iface", i.name, "err", err)
 				continue
 			}
 			if err := d.k.SendMLD(b, i.index, i.linkLocal, a.Dst); err != nil {
-				d.log.Warn("sending an MLD query failed", "iface", i.name, "err", err)
+				d.logMLD.Warn("sending an MLD query failed", "iface", i.name, "err", err)
+			} else {
+				d.logMLD.Debug("MLD query sent", "iface", i.name, "dst", a.Dst, "bytes", len(b))
 			}
 		case mld.ListenerUpdate:
 			key := listenerKey{a.IfIndex, a.Group}
@@ -45,20 +48,20 @@ func (d *Daemon) mldActions(now time.Time, acts []mld.Action) {
 			} else {
 				d.listeners[key] = a
 			}
-			d.log.Debug("listeners changed", "iface", d.name(a.IfIndex), "group", a.Group, "mode", a.Mode, "sources", a.Sources)
+			d.logMLD.Debug("listeners changed", "iface", d.name(a.IfIndex), "group", a.Group, "mode", a.Mode, "sources", a.Sources)
 			if i := d.ifs[a.IfIndex]; i != nil && i.pimOn {
 				d.pimActions(now, d.pim.SetListeners(now, listenerInput(a)))
 			}
 		case mld.QuerierChange:
-			d.log.Info("MLD querier", "iface", d.name(a.IfIndex), "querier", a.Querier, "self", a.Self)
+			d.logMLD.Info("MLD querier", "iface", d.name(a.IfIndex), "querier", a.Querier, "self", a.Self)
 		case mld.OlderQuerier:
 			if a.Present {
-				d.log.Warn("an MLDv1 querier is on the link: sending MLDv1 queries", "iface", d.name(a.IfIndex), "querier", a.Querier)
+				d.logMLD.Warn("an MLDv1 querier is on the link: sending MLDv1 queries", "iface", d.name(a.IfIndex), "querier", a.Querier)
 			} else {
-				d.log.Info("no MLDv1 querier heard any more: back to MLDv2", "iface", d.name(a.IfIndex))
+				d.logMLD.Info("no MLDv1 querier heard any more: back to MLDv2", "iface", d.name(a.IfIndex))
 			}
 		case mld.LimitHit:
-			d.log.Warn("MLD limit reached; further state is refused", "iface", d.name(a.IfIndex), "kind", a.Kind, "limit", a.Limit, "group", a.Group)
+			d.logMLD.Warn("MLD limit reached; further state is refused", "iface", d.name(a.IfIndex), "kind", a.Kind, "limit", a.Limit, "group", a.Group)
 		}
 	}
 }

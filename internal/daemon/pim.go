@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"errors"
+	"log/slog"
 	"net/netip"
 	"slices"
 	"time"
@@ -40,6 +41,7 @@ func isRegisterType(b []byte) bool {
 func (d *Daemon) pimActions(now time.Time, acts []pim.Action) {
 	var watch []pim.RPFUpdate
 	for _, a := range acts {
+		d.publishPIM(now, a) // events.go; before a Route reaches the MRIB
 		switch a := a.(type) {
 		case pim.SendPIM:
 			d.sendPIM(a)
@@ -57,20 +59,20 @@ func (d *Daemon) pimActions(now time.Time, acts []pim.Action) {
 			d.watchActivity(now, mrib.SG{Source: a.Source, Group: a.Group}, false)
 		case pim.NeighborChange:
 			if a.Up {
-				d.log.Info("PIM neighbor up", "iface", d.name(a.IfIndex), "neighbor", a.Neighbor, "event", a.Reason)
+				d.logPIM.Info("PIM neighbor up", "iface", d.name(a.IfIndex), "neighbor", a.Neighbor, "event", a.Reason)
 			} else {
-				d.log.Info("PIM neighbor down", "iface", d.name(a.IfIndex), "neighbor", a.Neighbor, "event", a.Reason)
+				d.logPIM.Info("PIM neighbor down", "iface", d.name(a.IfIndex), "neighbor", a.Neighbor, "event", a.Reason)
 			}
 		case pim.DRChange:
-			d.log.Info("PIM DR", "iface", d.name(a.IfIndex), "dr", a.DR, "self", a.Self)
+			d.logPIM.Info("PIM DR", "iface", d.name(a.IfIndex), "dr", a.DR, "self", a.Self)
 		case pim.BSRChange:
 			if a.BSR.IsValid() {
-				d.log.Info("PIM BSR", "bsr", a.BSR, "priority", a.Priority, "state", a.State)
+				d.logBSR.Info("PIM BSR", "bsr", a.BSR, "priority", a.Priority, "state", a.State)
 			} else {
-				d.log.Info("PIM BSR", "bsr", "none", "state", a.State)
+				d.logBSR.Info("PIM BSR", "bsr", "none", "state", a.State)
 			}
 		case pim.LimitHit:
-			d.log.Warn("PIM limit reached; further state is refused", "iface", d.name(a.IfIndex), "kind", a.Kind, "limit", a.Limit)
+			d.logPIM.Warn("PIM limit reached; further state is refused", "iface", d.name(a.IfIndex), "kind", a.Kind, "limit", a.Limit)
 		}
 	}
 	if len(watch) > 0 {
@@ -99,12 +101,23 @@ func (d *Daemon) sendPIM(a pim.SendPIM) {
 	}
 	b, err := pimmsg.Marshal(a.Msg, src, a.Dst)
 	if err != nil {
-		d.log.Error("cannot encode a PIM message", "iface", name, "type", a.Msg.Type(), "err", err)
+		d.pimLog(a.Msg.Type()).Error("cannot encode a PIM message", "iface", name, "type", a.Msg.Type(), "err", err)
 		return
 	}
 	if err := d.k.SendPIM(b, a.IfIndex, src, a.Dst); err != nil {
-		d.log.Warn("sending a PIM message failed", "iface", name, "dst", a.Dst, "type", a.Msg.Type(), "err", err)
+		d.pimLog(a.Msg.Type()).Warn("sending a PIM message failed", "iface", name, "dst", a.Dst, "type", a.Msg.Type(), "err", err)
+		return
 	}
+	d.pimLog(a.Msg.Type()).Debug("PIM sent", "iface", name, "dst", a.Dst, "type", a.Msg.Type().String(), "bytes", len(b))
+}
+
+// pimLog is the logger of PIM messages of type t: RP discovery's
+// (Bootstrap, Candidate-RP-Advertisement) go to the bsr subsystem.
+func (d *Daemon) pimLog(t pimmsg.Type) *slog.Logger {
+	if t == pimmsg.TypeBootstrap || t == pimmsg.TypeCandidateRPAdvertisement {
+		return d.logBSR
+	}
+	return d.logPIM
 }
 
 // applyMRIB carries out kernel forwarding operations and reports each
@@ -122,9 +135,9 @@ func (d *Daemon) applyMRIB(ops []mrib.Op) {
 		}
 		d.mrib.Applied(op, err)
 		if err != nil {
-			d.log.Error("programming the kernel's multicast forwarding failed", "source", op.SG.Source, "group", op.SG.Group, "delete", op.Del, "err", err)
+			d.logKernel.Error("programming the kernel's multicast forwarding failed", "source", op.SG.Source, "group", op.SG.Group, "delete", op.Del, "err", err)
 		} else {
-			d.log.Debug("kernel MFC", "source", op.SG.Source, "group", op.SG.Group, "delete", op.Del, "iif", op.IIF, "oifs", kernel.MIFSet(op.OIFs))
+			d.logKernel.Debug("kernel MFC", "source", op.SG.Source, "group", op.SG.Group, "delete", op.Del, "iif", op.IIF, "oifs", kernel.MIFSet(op.OIFs))
 		}
 	}
 }
@@ -135,7 +148,7 @@ func (d *Daemon) lookupRPF(addr netip.Addr) pim.RPF {
 	r, err := d.k.RouteTo(addr)
 	if err != nil {
 		if !errors.Is(err, kernel.ErrNoRoute) {
-			d.log.Warn("RPF lookup failed", "addr", addr, "err", err)
+			d.logKernel.Warn("RPF lookup failed", "addr", addr, "err", err)
 		}
 		return pim.RPF{}
 	}
@@ -183,7 +196,7 @@ func (d *Daemon) refreshRPF(now time.Time) {
 	}
 	if len(changed) > 0 {
 		for _, c := range changed {
-			d.log.Info("RPF changed", "addr", c.Addr, "iface", d.name(c.RPF.IfIndex), "nexthop", c.RPF.NextHop, "valid", c.RPF.Valid)
+			d.logPIM.Info("RPF changed", "addr", c.Addr, "iface", d.name(c.RPF.IfIndex), "nexthop", c.RPF.NextHop, "valid", c.RPF.Valid)
 		}
 		d.pimActions(now, d.pim.SetRPFs(now, changed))
 	}

@@ -32,7 +32,7 @@ func (d *Daemon) ReloadAt(now time.Time, c *conf.Config) conf.Changes {
 	d.conf = c
 	acts, err := d.pim.SetConfig(now, d.pimConfig(c))
 	if err != nil {
-		d.log.Error("new PIM router settings refused (RPs, SSM range, timers); the old ones stay", "err", err)
+		d.logConf.Error("new PIM router settings refused (RPs, SSM range, timers); the old ones stay", "err", err)
 	}
 	d.pimActions(now, acts)
 	d.activityInterval = d.pimConfig(c).ActivityInterval
@@ -46,7 +46,7 @@ func (d *Daemon) ReloadAt(now time.Time, c *conf.Config) conf.Changes {
 			if !reflect.DeepEqual(oldCfg, newCfg) {
 				acts, err := d.mld.SetConfig(now, i.index, newCfg)
 				if err != nil {
-					d.log.Error("new MLD configuration refused for this interface", "iface", i.name, "err", err)
+					d.logConf.Error("new MLD configuration refused for this interface", "iface", i.name, "err", err)
 				}
 				d.mldActions(now, acts)
 			}
@@ -54,7 +54,7 @@ func (d *Daemon) ReloadAt(now time.Time, c *conf.Config) conf.Changes {
 		if i.pimOn && before[1] == after[1] {
 			acts, err := d.pim.SetInterfaceConfig(now, i.index, d.pimIfConfig(i))
 			if err != nil {
-				d.log.Error("new PIM configuration refused for this interface", "iface", i.name, "err", err)
+				d.logConf.Error("new PIM configuration refused for this interface", "iface", i.name, "err", err)
 			}
 			d.pimActions(now, acts)
 		}

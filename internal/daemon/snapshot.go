@@ -3,6 +3,7 @@ package daemon
 import (
 	"cmp"
 	"context"
+	"maps"
 	"net/netip"
 	"os"
 	"runtime"
@@ -118,6 +119,9 @@ func (d *Daemon) snapshot(now time.Time) *ctl.Snapshot {
 			s.Counters["pim/"+i.name] = mergeCounters(st.Received, st.Dropped, st.Sent)
 		}
 		s.Interfaces = append(s.Interfaces, ci)
+	}
+	if len(d.upcalls) > 0 {
+		s.Counters["kernel"] = maps.Clone(d.upcalls)
 	}
 	if d.hasRegMIF {
 		mifOf[pim.RegisterIf] = int(d.regMIF)

@@ -101,10 +101,13 @@ func TestASMRegisterAndSPT(t *testing.T) {
 		}
 	}
 	t.Logf("receiver: %d of %d datagrams, %d duplicates; missing %v", len(got), sent, dups, missing)
-	// The very first packets may be lost while each hop resolves its
-	// entries; the rest must arrive, first through Registers, then on the
-	// source tree.
-	if len(got) < sent-5 || len(missing) > 0 && missing[len(missing)-1] >= 5 {
+	// The rest must arrive, first through Registers, then on the source
+	// tree. Linux drops the one packet that reports the RP's switch from
+	// the register MIF to the source tree; where it falls depends on when
+	// the RP's Join toward the source completes (packet 1 usually, 9 seen
+	// on a busy machine), so losses are bounded in number and must all
+	// come in the first half second, before the source tree settles.
+	if len(got) < sent-2 || len(missing) > 0 && missing[len(missing)-1] >= 50 {
 		t.Fatalf("the receiver got %d of %d datagrams\nr1:\n%s\nr2:\n%s\nr3:\n%s", len(got), sent, mustReport(d1), mustReport(d2), mustReport(d3))
 	}
 

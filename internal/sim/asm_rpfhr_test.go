@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,8 +52,17 @@ func TestASMRPOnFirstHop(t *testing.T) {
 		}
 	}
 	for _, r := range n.Routers() {
-		if got := r.Upcalls(); slices.ContainsFunc(got, func(u UpcallRecord) bool { return u.Type.String() == "WHOLEPKT" }) {
+		got := r.Upcalls()
+		if slices.ContainsFunc(got, func(u UpcallRecord) bool { return u.Type.String() == "WHOLEPKT" }) {
 			t.Errorf("%s had WHOLEPKT upcalls", r.Name())
+		}
+		// The daemon counts every upcall the kernel made, by type.
+		want := map[string]uint64{}
+		for _, u := range got {
+			want["upcall/"+strings.ToLower(u.Type.String())]++
+		}
+		if have := r.Snapshot().Counters["kernel"]; len(want) > 0 && !maps.Equal(have, want) {
+			t.Errorf("%s: kernel upcall counters %v, the kernel made %v", r.Name(), have, want)
 		}
 	}
 	wantMFC(t, fhr, srcAddr, "eth0", "to-mid")
