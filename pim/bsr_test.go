@@ -221,7 +221,7 @@ func TestEmbeddedRP(t *testing.T) {
 		{"ff7e:0140:fe80::1", ""},                          // a link-local RP
 		{"ff7e:0140::1", ""},                               // RP ::1 (prefix zero)
 	} {
-		rp, ok := embeddedRP(addr(tc.g))
+		rp, ok := EmbeddedRP(addr(tc.g))
 		switch {
 		case tc.rp == "":
 			if ok {
@@ -627,6 +627,11 @@ func TestRPPrecedence(t *testing.T) {
 			t.Errorf("RP(%v) = %v, want %v", g, got, want)
 		}
 	}
+	for g, want := range map[netip.Addr]string{gA: OriginBSR, addr("ff05::1"): OriginStaticOverride, emb: OriginEmbedded, addr("ff3e::1"): ""} {
+		if _, got, _ := r.RPOrigin(g); got != want {
+			t.Errorf("RPOrigin(%v) = %q, want %q", g, got, want)
+		}
+	}
 	cfg := r.cfg
 	cfg.EmbeddedRP = false
 	if _, err := r.SetConfig(at(4), cfg); err != nil {
@@ -683,7 +688,6 @@ func TestBSRRPChangeMovesStarG(t *testing.T) {
 	rs.answer(r, at(4), r.SetListeners(at(4), ListenerInput{IfIndex: ifD, Group: gA, Exclude: true}))
 	runUntil(r, at(4), at(5))
 	acts := deliverBSM(t, r, at(6), ifU, nbr3, bsm(bsrA, 1, 2, bsGroup("ff00::/8", bsRP(rpB, 1, 150))), rs)
-	acts = append(acts, rs.answer(r, at(6), acts)...)
 	lines := render(acts)
 	var pruned, joined bool
 	for _, l := range lines {
@@ -696,6 +700,18 @@ func TestBSRRPChangeMovesStarG(t *testing.T) {
 	}
 	if !pruned || !joined {
 		t.Errorf("RP change: prune to old %v, join to new %v:\n%v", pruned, joined, lines)
+	}
+	var changes []RPChange
+	for _, a := range acts {
+		if c, ok := a.(RPChange); ok {
+			changes = append(changes, c)
+		}
+	}
+	if len(changes) != 1 || changes[0] != (RPChange{Group: gA, RP: rpB, Origin: OriginBSR}) {
+		t.Errorf("RPChange actions: %+v", changes)
+	}
+	if rp, origin, ok := r.RPOrigin(gA); !ok || rp != rpB || origin != OriginBSR {
+		t.Errorf("RPOrigin = %v %q %v", rp, origin, ok)
 	}
 	if got := rpOf(t, r, gA); got != rpB {
 		t.Errorf("RP(G) = %v", got)

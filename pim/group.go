@@ -50,7 +50,7 @@ func (r *Router) setGroupRP(g *group, rp addrKey, has bool) {
 	g.rp, g.hasRP = rp, has
 	emb := false
 	if has && r.cfg.EmbeddedRP {
-		if a, ok := embeddedRP(g.key.addr()); ok && keyOf(a) == rp {
+		if a, ok := EmbeddedRP(g.key.addr()); ok && keyOf(a) == rp {
 			emb = true
 		}
 	}

@@ -94,13 +94,72 @@ const (
 	originEmbedded
 )
 
+// Where RP(G) comes from, as RPOrigin and RPChange say it.
+const (
+	OriginStatic         = "static"          // a static mapping
+	OriginStaticOverride = "static-override" // a static mapping with Override
+	OriginBSR            = "bsr"             // the BSR's RP-set
+	OriginEmbedded       = "embedded"        // the group's address (RFC 3956)
+)
+
+// RPOrigin returns RP(G) as RP does, with where it comes from (Origin...
+// constants).
+func (r *Router) RPOrigin(g netip.Addr) (netip.Addr, string, bool) {
+	g = g.WithZone("")
+	rp, ok := r.RP(g)
+	if !ok {
+		return netip.Addr{}, "", false
+	}
+	return rp, r.originOf(g, keyOf(rp)), true
+}
+
+// originOf names where the mapping of g to rp comes from.
+func (r *Router) originOf(g netip.Addr, rp addrKey) string {
+	k, origin, ok := r.rpLookup(g)
+	if !ok || k != rp {
+		return ""
+	}
+	switch origin {
+	case originEmbedded:
+		return OriginEmbedded
+	case originBSR:
+		return OriginBSR
+	}
+	if a, ok := r.rpsOverride.lookup(g); ok && keyOf(a) == rp {
+		return OriginStaticOverride
+	}
+	return OriginStatic
+}
+
+// RPChange says that RP(G) of a group holding state changed (an RP-set
+// from the BSR, an RP expiring, a reload, an Embedded-RP group getting
+// room): RP is the new one (the zero Addr: none) and Origin where it
+// comes from. The group's state moves with it.
+type RPChange struct {
+	Group  netip.Addr
+	RP     netip.Addr
+	Origin string
+}
+
+func (RPChange) action() {}
+
+// noteRPChange emits RPChange for g after setGroupRP changed its RP.
+func (r *Router) noteRPChange(g *group) {
+	ev := RPChange{Group: g.key.addr()}
+	if g.hasRP {
+		ev.RP = g.rp.addr()
+		ev.Origin = r.originOf(ev.Group, g.rp)
+	}
+	r.emit(ev)
+}
+
 // rpLookup is RP(G) with where it came from (see the top of the file).
 func (r *Router) rpLookup(g netip.Addr) (addrKey, int, bool) {
 	if !validGroup(g) || r.cfg.isSSM(g) {
 		return addrKey{}, 0, false
 	}
 	if r.cfg.EmbeddedRP {
-		if a, ok := embeddedRP(g); ok {
+		if a, ok := EmbeddedRP(g); ok {
 			return keyOf(a), originEmbedded, true
 		}
 	}
@@ -153,6 +212,7 @@ func (r *Router) remapGroups() {
 		if ok != g.hasRP || rp != g.rp {
 			r.setGroupRP(g, rp, ok)
 			r.touchGroup(g)
+			r.noteRPChange(g)
 		}
 	}
 }

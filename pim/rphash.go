@@ -52,7 +52,7 @@ func rpHash(g, c netip.Addr, maskLen uint8) uint32 {
 // (RFC 3956 section 2): ff70::/12.
 const embeddedFlags = 0x7
 
-// embeddedRP returns the RP address carried by an Embedded-RP group (RFC
+// EmbeddedRP returns the RP address carried by an Embedded-RP group (RFC
 // 3956 section 2): the group is ff7S:0RRR:LLPP:PPPP:PPPP:PPPP:GGGG:GGGG
 // with the RIID R in the low 4 bits of the third byte, the prefix length L
 // (1..64) in the fourth and the network prefix P in bytes 4 to 11; the RP
@@ -61,7 +61,7 @@ const embeddedFlags = 0x7
 // set, a prefix length of 0 or above 64, RIID 0 (the resulting address
 // would be the Subnet-Router anycast address), or an RP address that is
 // not a routable unicast address.
-func embeddedRP(g netip.Addr) (netip.Addr, bool) {
+func EmbeddedRP(g netip.Addr) (netip.Addr, bool) {
 	if !g.Is6() || g.Is4In6() {
 		return netip.Addr{}, false
 	}

@@ -60,6 +60,7 @@ func (r *Router) SetConfig(now time.Time, cfg Config) ([]Action, error) {
 		if ok != g.hasRP || rp != g.rp {
 			r.setGroupRP(g, rp, ok)
 			r.touchGroup(g)
+			r.noteRPChange(g)
 		}
 	}
 	for _, i := range r.Interfaces() {

@@ -54,6 +54,10 @@ const (
 	// EventBSRChange: the elected BSR or this router's BSR state changed.
 	// BSR (zero when none), Priority (with a BSR), State.
 	EventBSRChange = "bsr-change"
+	// EventRPChange: RP(G) of a group with state changed (Group, RP: the
+	// new one, zero when none; Origin: static, static-override, bsr or
+	// embedded).
+	EventRPChange = "rp-change"
 	// EventRouteAdded: a multicast routing entry appeared. Source, Group,
 	// IIF, OIFs (interface names; "register" is the register MIF).
 	EventRouteAdded = "route-added"
@@ -83,6 +87,8 @@ type Event struct {
 	Querier   netip.Addr `json:"querier,omitzero"`
 	Self      bool       `json:"self,omitempty"`
 	BSR       netip.Addr `json:"bsr,omitzero"`
+	RP        netip.Addr `json:"rp,omitzero"`
+	Origin    string     `json:"origin,omitempty"`
 	Priority  *int       `json:"priority,omitempty"`
 	State     string     `json:"state,omitempty"`
 	Source    netip.Addr `json:"source,omitzero"`
@@ -123,6 +129,11 @@ func (e Event) describe() string {
 			return fmt.Sprintf("no MLD querier on %s", e.Iface)
 		}
 		return fmt.Sprintf("MLD querier on %s is %s%s", e.Iface, e.Querier, self(e.Self))
+	case EventRPChange:
+		if !e.RP.IsValid() {
+			return fmt.Sprintf("group %s has no RP now", e.Group)
+		}
+		return fmt.Sprintf("RP of group %s is %s (%s)", e.Group, e.RP, e.Origin)
 	case EventBSRChange:
 		if !e.BSR.IsValid() {
 			return fmt.Sprintf("no BSR (state %s)", e.State)

@@ -180,6 +180,8 @@ func (d *Daemon) publishPIM(now time.Time, a pim.Action) {
 			ev.Priority = &p
 		}
 		d.publish(now, ev)
+	case pim.RPChange:
+		d.publish(now, ctl.Event{Type: ctl.EventRPChange, Group: a.Group, RP: a.RP, Origin: a.Origin})
 	case pim.LimitHit:
 		d.publish(now, ctl.Event{Type: ctl.EventLimitHit, Subsystem: "pim", Iface: d.name(a.IfIndex), Kind: a.Kind, Limit: a.Limit})
 	case pim.Route:

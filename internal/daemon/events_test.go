@@ -193,6 +193,9 @@ func TestEventsFromActions(t *testing.T) {
 	d.publishPIM(now, pim.DRChange{IfIndex: 3, DR: nbr})
 	d.publishPIM(now, pim.BSRChange{BSR: nbr, Priority: 0, State: pim.BSRState("AcceptPreferred")})
 	d.publishPIM(now, pim.LimitHit{IfIndex: 4, Kind: pim.LimitRoutes, Limit: 10})
+	rp := netip.MustParseAddr("2001:db8:ff::1")
+	d.publishPIM(now, pim.RPChange{Group: grp, RP: rp, Origin: pim.OriginBSR})
+	d.publishPIM(now, pim.RPChange{Group: grp})
 	route(pim.Route{Source: src, Group: grp, IIF: 3, OIFs: []int{pim.RegisterIf, 4}})
 	route(pim.Route{Source: src, Group: grp, IIF: 3, OIFs: []int{4}}) // a change: no event
 	route(pim.Route{Source: src, Group: grp})
@@ -206,6 +209,8 @@ func TestEventsFromActions(t *testing.T) {
 		{Type: ctl.EventDRChange, Iface: "eth1", DR: nbr},
 		{Type: ctl.EventBSRChange, BSR: nbr, Priority: &zero, State: "AcceptPreferred"},
 		{Type: ctl.EventLimitHit, Subsystem: "pim", Iface: "eth2", Kind: "routes", Limit: 10},
+		{Type: ctl.EventRPChange, Group: grp, RP: rp, Origin: "bsr"},
+		{Type: ctl.EventRPChange, Group: grp},
 		{Type: ctl.EventRouteAdded, Source: src, Group: grp, IIF: "eth1", OIFs: []string{"register", "eth2"}},
 		{Type: ctl.EventRouteRemoved, Source: src, Group: grp},
 		{Type: ctl.EventNeighborDown, Iface: "eth1", Neighbor: nbr, Reason: "goodbye"},

@@ -166,7 +166,7 @@ func (x *explainer) noRPHint() string {
 	} else {
 		parts = append(parts, "no BSR known")
 	}
-	if _, ok := embeddedRP(x.grp); ok {
+	if _, ok := pim.EmbeddedRP(x.grp); ok {
 		if x.d.conf.EmbeddedRP.Enable {
 			parts = append(parts, "Embedded-RP group refused (limit of Embedded-RP groups reached?)")
 		} else {
@@ -176,62 +176,17 @@ func (x *explainer) noRPHint() string {
 	return strings.Join(parts, ", ")
 }
 
-// rpOrigin says where RP(G) came from, in the engine's order (pim/rp.go):
-// embedded, static with override, the BSR's RP-set, static.
+// rpOrigin says where RP(G) came from, as the engine decided it (and the
+// elected BSR for an RP from its RP-set).
 func (x *explainer) rpOrigin(rp netip.Addr) (string, netip.Addr) {
-	if x.d.conf.EmbeddedRP.Enable {
-		if a, ok := embeddedRP(x.grp); ok && a == rp {
-			return ctl.RPOriginEmbedded, netip.Addr{}
-		}
+	got, origin, ok := x.d.pim.RPOrigin(x.grp)
+	if !ok || got != rp {
+		return "", netip.Addr{}
 	}
-	static := func(override bool) bool {
-		for _, r := range x.d.conf.RPs {
-			if r.Override != override || r.Address.WithZone("") != rp {
-				continue
-			}
-			for _, p := range r.Groups {
-				if p.Contains(x.grp) {
-					return true
-				}
-			}
-		}
-		return false
+	if origin == pim.OriginBSR {
+		return origin, x.d.pim.BSR(x.now).BSR
 	}
-	if static(true) {
-		return ctl.RPOriginOverride, netip.Addr{}
-	}
-	b := x.d.pim.BSR(x.now)
-	for _, e := range b.RPSet {
-		if e.RP == rp && e.Prefix.Contains(x.grp) {
-			return ctl.RPOriginBSR, b.BSR
-		}
-	}
-	if static(false) {
-		return ctl.RPOriginStatic, netip.Addr{}
-	}
-	return "", netip.Addr{}
-}
-
-// embeddedRP decodes the RP address of an Embedded-RP group (RFC 3956
-// section 2: ff7x:0riid:plen:prefix::/96).
-func embeddedRP(g netip.Addr) (netip.Addr, bool) {
-	b := g.As16()
-	if b[0] != 0xff || b[1]>>4 != 7 || b[2]>>4 != 0 {
-		return netip.Addr{}, false
-	}
-	riid, plen := b[2]&0x0f, int(b[3])
-	if riid == 0 || plen == 0 || plen > 64 {
-		return netip.Addr{}, false
-	}
-	var rp [16]byte
-	copy(rp[:8], b[4:12])
-	p, err := netip.AddrFrom16(rp).Prefix(plen)
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	rp = p.Addr().As16()
-	rp[15] = riid
-	return netip.AddrFrom16(rp), true
+	return origin, netip.Addr{}
 }
 
 // upstream walks the RPF lookups: toward the source (SSM, and the SPT of

@@ -139,18 +139,3 @@ func TestExplainRPFInterfaceWithoutPIM(t *testing.T) {
 		t.Errorf("mrib step %+v", mrib)
 	}
 }
-
-func TestEmbeddedRPDecoding(t *testing.T) {
-	for g, want := range map[string]string{
-		"ff7e:140:2001:db8:ff::1234": "2001:db8:ff::1",
-		"ff7e:320:2001:db8::1":       "2001:db8::3",
-		"ff3e::1":                    "",
-		"ff7e:40:2001:db8::1":        "", // RIID 0
-		"ff7e:141:2001:db8::1":       "", // plen 65
-	} {
-		a, ok := embeddedRP(netip.MustParseAddr(g))
-		if (want == "") == ok || ok && a.String() != want {
-			t.Errorf("embeddedRP(%s) = %v %v, want %q", g, a, ok, want)
-		}
-	}
-}

@@ -71,6 +71,12 @@ func (d *Daemon) pimActions(now time.Time, acts []pim.Action) {
 			} else {
 				d.logBSR.Info("PIM BSR", "bsr", "none", "state", a.State)
 			}
+		case pim.RPChange:
+			if a.RP.IsValid() {
+				d.logBSR.Debug("RP changed", "group", a.Group, "rp", a.RP, "origin", a.Origin)
+			} else {
+				d.logBSR.Debug("RP changed", "group", a.Group, "rp", "none")
+			}
 		case pim.LimitHit:
 			d.logPIM.Warn("PIM limit reached; further state is refused", "iface", d.name(a.IfIndex), "kind", a.Kind, "limit", a.Limit)
 		}

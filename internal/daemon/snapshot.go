@@ -145,6 +145,7 @@ func (d *Daemon) snapshot(now time.Time) *ctl.Snapshot {
 		s.Routes = append(s.Routes, d.routeOf(r, mifOf, installed[mrib.SG{Source: r.Source, Group: r.Group}]))
 	}
 	s.RPSet = d.rpSetOf(pimState, now)
+	s.Limits = d.limitsOf(mldState, pimState, now)
 	s.CacheMirrors = d.mrib.Len()
 	s.Timers = append(timersOf(d.mld.Timers(), "mld", now), timersOf(d.pim.Timers(), "pim", now)...)
 	slices.SortFunc(s.Timers, func(a, b ctl.Timer) int {

@@ -180,6 +180,12 @@ func TestBSRElectionAndRPFailover(t *testing.T) {
 	got := sock.peek()
 	warm := st.losses(got, 0, st.n()-10)
 	t.Logf("through r4, first 3 s: %v", warm)
+	// explain on the last hop names the RP and the BSR it came from.
+	if e, err := ds["r3"].explainJSON(bsrGrp); err != nil {
+		t.Error(err)
+	} else if e.RP == nil || e.RP.Address.String() != loR4 || e.RP.Origin != ctl.RPOriginBSR || e.RP.BSR.String() != loR1 || !e.Verdict.Forwarding {
+		t.Errorf("explain on r3: RP %+v, verdict %+v", e.RP, e.Verdict)
+	}
 	if warm.got < warm.sent-10 || firstAfter(got, 10, st.n()) < 0 {
 		t.Fatalf("through the BSR-learned RP r4 the receiver got %v\nr1:\n%s\nr4:\n%s", warm, mustReport(d1), mustReport(ds["r4"]))
 	}

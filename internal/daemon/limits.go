@@ -1,0 +1,53 @@
+package daemon
+
+import (
+	"time"
+
+	"github.com/pim6sd/pim6sd/internal/ctl"
+	"github.com/pim6sd/pim6sd/mld"
+	"github.com/pim6sd/pim6sd/pim"
+)
+
+// limitsOf reports every configured resource limit with its use and the
+// state it refused (the engines' drop counters), named by the
+// configuration key that sets it: per interface for MLD groups and
+// sources and PIM neighbors, daemon-wide for routes, the RP-set and
+// Embedded-RP groups.
+func (d *Daemon) limitsOf(mldState []mld.InterfaceState, pimState pim.State, now time.Time) []ctl.Limit {
+	var out []ctl.Limit
+	for _, m := range mldState {
+		cfg, ok := d.conf.InterfaceMLD(m.Name)
+		if !ok {
+			continue
+		}
+		most := 0
+		for _, g := range m.Groups {
+			most = max(most, len(g.Sources))
+		}
+		st := d.mld.Stats(m.IfIndex)
+		out = append(out,
+			ctl.Limit{Name: "mld.max-groups", Interface: m.Name, Max: uint64(cfg.MaxGroups), Used: uint64(len(m.Groups)), Refused: st.Dropped[mld.DropGroupLimit]},
+			ctl.Limit{Name: "mld.max-sources", Interface: m.Name, Max: uint64(cfg.MaxSources), Used: uint64(most), Refused: st.Dropped[mld.DropSourceLimit]},
+		)
+	}
+	pc := d.pimConfig(d.conf)
+	router := d.pim.Stats(0)
+	refused := func(reason string) uint64 {
+		n := router.Dropped[reason]
+		for _, p := range pimState.Interfaces {
+			n += d.pim.Stats(p.IfIndex).Dropped[reason]
+		}
+		return n
+	}
+	for _, p := range pimState.Interfaces {
+		out = append(out, ctl.Limit{Name: "limits.max-neighbors-per-interface", Interface: p.Name,
+			Max: uint64(pc.MaxNeighbors), Used: uint64(len(p.Neighbors)), Refused: d.pim.Stats(p.IfIndex).Dropped[pim.DropNeighborLimit]})
+	}
+	b := d.pim.BSR(now)
+	out = append(out,
+		ctl.Limit{Name: "limits.max-routes", Max: uint64(pc.MaxRoutes), Used: uint64(len(pimState.Routes) + len(pimState.StarG)), Refused: refused(pim.DropRouteLimit)},
+		ctl.Limit{Name: "bsr.max-rp-set", Max: uint64(pc.MaxRPSet), Used: uint64(len(b.RPSet)), Refused: refused(pim.DropRPSetLimit)},
+		ctl.Limit{Name: "embedded-rp.max-groups", Max: uint64(pc.MaxEmbeddedRPGroups), Used: uint64(len(b.Embedded)), Refused: refused(pim.DropEmbeddedRPLimit)},
+	)
+	return out
+}
