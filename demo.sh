@@ -98,6 +98,9 @@ ip netns exec "$rtr" "$work/pim6stat" --socket "$work/pim6sd.sock"
 echo "== ip -6 mroute on the router"
 ip -n "$rtr" -6 mroute
 echo
+echo "== pim6stat explain on the router: the ssmping channel, step by step"
+ip netns exec "$rtr" "$work/pim6stat" --socket "$work/pim6sd.sock" explain 2001:db8:1::10 ff3e::4321:1234 || true
+echo
 
 if grep -q "multicast from" "$work/ssmping.out"; then
 	echo "demo: multicast replies arrived through pim6sd"
