@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -275,21 +276,22 @@ func exportRoutes(s *ctl.Snapshot, maxSG int, ch chan<- prometheus.Metric) {
 // address, and cut at max. The choice depends only on the snapshot, so a
 // scrape is deterministic; the busiest entries are the ones kept. It
 // returns the chosen entries and how many were left out.
-func sgSeries(routes []ctl.Route, max int) (shown []ctl.Route, omitted int) {
-	seen := map[[2]string]bool{}
-	var all []ctl.Route
-	for _, r := range routes {
+func sgSeries(routes []ctl.Route, max int) (shown []*ctl.Route, omitted int) {
+	seen := make(map[[2]netip.Addr]bool, len(routes))
+	all := make([]*ctl.Route, 0, len(routes))
+	for i := range routes {
+		r := &routes[i]
 		if r.Kind != ctl.SG || !slices.Contains(r.Flags, "CACHE") {
 			continue
 		}
-		k := [2]string{r.Source.String(), r.Group.String()}
+		k := [2]netip.Addr{r.Source, r.Group}
 		if seen[k] {
 			continue
 		}
 		seen[k] = true
 		all = append(all, r)
 	}
-	slices.SortFunc(all, func(a, b ctl.Route) int {
+	slices.SortFunc(all, func(a, b *ctl.Route) int {
 		return cmp.Or(
 			cmp.Compare(b.Bytes, a.Bytes),
 			cmp.Compare(b.Packets, a.Packets),
