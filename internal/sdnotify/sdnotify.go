@@ -1,8 +1,11 @@
 // Package sdnotify speaks systemd's notification protocol (sd_notify(3)):
 // datagrams of "KEY=VALUE" lines sent to the unix socket named by
 // $NOTIFY_SOCKET, and the watchdog settings of $WATCHDOG_USEC and
-// $WATCHDOG_PID. It is small enough to keep here rather than depend on a
-// library; a leading '@' names an abstract socket, as systemd uses it.
+// $WATCHDOG_PID; a leading '@' names an abstract socket, as systemd uses
+// it. It is ours rather than github.com/coreos/go-systemd/v22/daemon
+// because that library's SdNotify writes without a deadline: the daemon's
+// event loop sends the watchdog pings itself, and a service manager that
+// stopped reading must not stall the loop (sendTimeout).
 package sdnotify
 
 import (
