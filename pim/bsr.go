@@ -29,7 +29,8 @@ import (
 //     the route arrives (SetRPF);
 //   - unicast to one of our addresses (the BSM a neighbor sends to a new
 //     or restarted neighbor, 3.3), it is used but never forwarded;
-//   - the election machine accepts it (preferred BSMs, see bootstrapEvent).
+//   - the election machine accepts it (preferred BSMs, see bootstrapEvent);
+//     a pending candidate forwards a less preferred one without using it.
 //
 // An accepted BSM restarts the Bootstrap Timer (BS_Timeout), updates the
 // RP-set, and is forwarded on every other PIM interface unless its
@@ -338,6 +339,12 @@ func (r *Router) bootstrapEvent(now int64, ifc *iface, m *pimmsg.Bootstrap, fwd 
 			// A worse BSR: assert ourselves at once.
 			r.originateBSM(now)
 			r.setBST(now + int64(r.cfg.BootstrapPeriod))
+		case z.state == BSRPending:
+			// Still the BSR for the others until we take over: its BSM
+			// is forwarded, its content ignored (3.1.1).
+			if fwd {
+				r.forwardBSM(ifc, m)
+			}
 		case z.state == BSRCandidate && fromCur:
 			// The BSR became worse than us.
 			z.state = BSRPending
@@ -372,16 +379,22 @@ func (r *Router) acceptBSM(now int64, in *iface, m *pimmsg.Bootstrap, state BSRS
 	r.setBST(now + int64(r.bsTimeout()))
 	r.applyBSM(now, m)
 	if fwd {
-		for _, i := range r.Interfaces() {
-			if ifc := r.ifaces[i]; ifc != in && len(ifc.neighbors) > 0 {
-				r.sendBSM(ifc, AllPIMRouters, m, false)
-			}
-		}
+		r.forwardBSM(in, m)
 	}
 	if changed && r.cfg.CandidateRP != nil {
 		r.setAdvTimer(now) // tell the new BSR at once (3.2)
 	}
 	r.noteBSR()
+}
+
+// forwardBSM sends a BSM that came in on `in` out of every other PIM
+// interface that has neighbors (RFC 5059 3.4).
+func (r *Router) forwardBSM(in *iface, m *pimmsg.Bootstrap) {
+	for _, i := range r.Interfaces() {
+		if ifc := r.ifaces[i]; ifc != in && len(ifc.neighbors) > 0 {
+			r.sendBSM(ifc, AllPIMRouters, m, false)
+		}
+	}
 }
 
 // applyBSM takes the group ranges of one fragment into the RP-set.

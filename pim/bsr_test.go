@@ -539,11 +539,15 @@ func TestCandidateBSRMachine(t *testing.T) {
 	if b := r.BSR(at(152)); b.State != BSRCandidate || b.BSR != bsrB {
 		t.Errorf("after a better BSM at the BSR: %+v", b)
 	}
-	// A worse BSR heard by a pending candidate is ignored.
+	// A worse BSR heard by a pending candidate is ignored but forwarded:
+	// it is still the others' BSR until we take over.
 	r = mk()
-	deliverBSM(t, r, at(3), ifU, nbr3, bsm(bsrA, 1, 1), nil)
-	if b := r.BSR(at(3)); b.State != BSRPending || b.BSR.IsValid() {
+	acts = deliverBSM(t, r, at(3), ifU, nbr3, bsm(bsrA, 1, 1, bsGroup("ff00::/8", bsRP(rpA, 1, 150))), nil)
+	if b := r.BSR(at(3)); b.State != BSRPending || b.BSR.IsValid() || len(b.RPSet) != 0 {
 		t.Errorf("pending after a worse BSM: %+v", b)
+	}
+	if ss, ms := sent[*pimmsg.Bootstrap](acts); len(ms) != 2 || ss[0].IfIndex != ifD || ss[1].IfIndex != ifX || ms[0].BSR != bsrA {
+		t.Errorf("a pending candidate forwarded %+v", ss)
 	}
 }
 
