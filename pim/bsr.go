@@ -164,12 +164,30 @@ func (r *Router) startBSR(now int64) {
 	z.lastEvent = BSRChange{State: BSRNoInfo}
 	if r.cfg.CandidateBSR != nil {
 		z.state = BSRPending
-		r.setBST(now + int64(r.bsTimeout()))
+		r.setBST(now + int64(r.startupWait()))
 	}
 	if r.cfg.CandidateRP != nil {
 		r.setAdvTimer(now)
 	}
 	r.noteBSR()
+}
+
+// startupHoldoff is how long a Candidate-BSR that knows no BSR listens
+// before its rand_override starts: two Triggered_Hello_Delays, time for
+// its Hellos to reach the neighbors and their unicast BSM (RFC 5059 3.3)
+// to come back, so that a restarted candidate learns the BSR in place
+// before it would claim the role.
+const startupHoldoff = 10 * time.Second
+
+// startupWait is the Pending time of a candidate that knows no BSR: the
+// hold-off plus rand_override against itself (5 s). RFC 2362 had a
+// restarted candidate wait BS_Timeout (130 s by default), so that a fresh
+// domain elected its BSR only after two minutes; FRR waits rand_override
+// only. Candidates with no information all wait the same; the first BSMs
+// settle it at once (the best one wins, the others answer nothing).
+func (r *Router) startupWait() time.Duration {
+	cb := r.cfg.CandidateBSR
+	return startupHoldoff + r.randOverride(cb.Priority, keyOf(cb.Addr))
 }
 
 func (r *Router) setBST(at int64) {
@@ -857,7 +875,7 @@ func (r *Router) bsrConfigChanged(now int64, old Config) {
 			r.setBST(now + int64(r.randOverride(z.prio, z.addr)))
 		default:
 			z.state = BSRPending
-			r.setBST(now + int64(r.bsTimeout()))
+			r.setBST(now + int64(r.startupWait()))
 		}
 	case ob != nil && nb == nil:
 		switch z.state {

@@ -396,8 +396,9 @@ func TestBSMFragments(t *testing.T) {
 	}
 }
 
-// A Candidate-BSR alone becomes the BSR after BS_Timeout and sends its BSM
-// every BS_Period; as a Candidate-RP it is in its own set.
+// A Candidate-BSR alone becomes the BSR after its start-up wait (10 s
+// hold-off + 5 s rand_override, from tR) and sends its BSM every
+// BS_Period; as a Candidate-RP it is in its own set.
 func TestCandidateBSRElected(t *testing.T) {
 	r := bsrRouter(t, func(c *Config) {
 		c.CandidateBSR = &CandidateBSR{Addr: selfG, Priority: 10, HashMaskLen: 126}
@@ -406,7 +407,10 @@ func TestCandidateBSRElected(t *testing.T) {
 	if b := r.BSR(at(3)); b.State != BSRPending {
 		t.Fatalf("start: %+v", b)
 	}
-	acts := runActs(r, at(2.5), at(130))
+	if acts := runActs(r, at(2.5), at(14.9)); len(onlyBSM(acts)) != 0 {
+		t.Fatalf("a BSM before the start-up wait ended")
+	}
+	acts := runActs(r, at(14.9), at(15))
 	ss, ms := sent[*pimmsg.Bootstrap](acts)
 	if len(ms) != 3 { // one per interface
 		t.Fatalf("BSMs at election: %d %+v", len(ms), ss)
@@ -415,13 +419,13 @@ func TestCandidateBSRElected(t *testing.T) {
 	if m.BSR != selfG || m.Priority != 10 || m.HashMaskLen != 126 || len(m.Groups) != 1 || m.Groups[0].RPs[0].Addr != selfG || m.Groups[0].RPs[0].Holdtime != 150 {
 		t.Errorf("BSM: %+v", m)
 	}
-	if b := r.BSR(at(130)); b.State != BSRElected || b.BSR != selfG {
-		t.Errorf("after BS_Timeout: %+v", b)
+	if b := r.BSR(at(15)); b.State != BSRElected || b.BSR != selfG {
+		t.Errorf("after the start-up wait: %+v", b)
 	}
 	if got := rpOf(t, r, asmG); got != selfG {
 		t.Errorf("RP(G) at the BSR: %v", got)
 	}
-	acts = runActs(r, at(130), at(190.5))
+	acts = runActs(r, at(15), at(75.5))
 	if _, ms := sent[*pimmsg.Bootstrap](acts); len(ms) != 3 {
 		t.Errorf("BSMs in the next BS_Period: %d", len(ms))
 	}
@@ -578,6 +582,11 @@ func TestCandidateRPAdvertises(t *testing.T) {
 	if len(as) != 1 || as[0].Msg.(*pimmsg.CandidateRPAdvertisement).Holdtime != 0 {
 		t.Errorf("goodbye: %+v", as)
 	}
+}
+
+func onlyBSM(acts []Action) []SendPIM {
+	ss, _ := sent[*pimmsg.Bootstrap](acts)
+	return ss
 }
 
 func onlyCRP(acts []Action) []SendPIM {

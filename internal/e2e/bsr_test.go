@@ -158,7 +158,7 @@ func TestBSRElectionAndRPFailover(t *testing.T) {
 	learned := waitAll(t, ds, 10*time.Second, "every router has BSR r1 and the RP-set {r4/10, r3/20}", func(s *ctl.Snapshot) bool {
 		return bsrOf(s) == loR1 && slices.Equal(rpSetRPs(s, "bsr"), []string{loR3 + "/20", loR4 + "/10"}) && preferredRP(s, "bsr", bsrGrp) == loR4
 	})
-	t.Logf("r1 elected BSR %v after start (BS_Timeout 14s); every router had the RP-set %v later (%v after start)", elected.Round(time.Millisecond), learned.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	t.Logf("r1 elected BSR %v after start (start-up wait 15s); every router had the RP-set %v later (%v after start)", elected.Round(time.Millisecond), learned.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	t.Logf("RP-set:\n%s", rpSummary(ds))
 	// The report's RP-Set section on the last-hop router (FORMAT.md 6).
 	rep := mustReport(ds["r3"])

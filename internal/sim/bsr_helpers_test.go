@@ -22,6 +22,9 @@ import (
 const (
 	bsrPeriod = 5 * time.Second
 	bsTimeout = 2*bsrPeriod + 10*time.Second
+	// startupWait is a candidate's Pending time when it knows no BSR:
+	// the 10 s hold-off plus rand_override against itself (5 s).
+	startupWait = 15 * time.Second
 )
 
 // bsrRole is what a router is in RP discovery: a Candidate-BSR (BSRAddr

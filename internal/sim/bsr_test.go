@@ -108,7 +108,7 @@ func bsrElected(t *testing.T, seed uint64, ht time.Duration) (*Net, map[string]*
 }
 
 // TestBSRElection: three Candidate-BSRs start together (each Pending for
-// BS_Timeout, RFC 5059 3.1.1); c2 wins (priority 100, and the higher
+// its start-up wait, see pim startupWait); c2 wins (priority 100, and the higher
 // address against c1 at the same priority) and every router reports it
 // with the same RP-set, built from both Candidate-RPs' advertisements.
 // The group's RP is rpA (priority 10 beats rpB's 20 in ff0e::/16,
@@ -118,12 +118,12 @@ func TestBSRElection(t *testing.T) {
 	const ht = 60 * time.Second
 	n, rs, all, h, st, conv, _ := bsrElected(t, 1, ht)
 	fhr, ra, rb, lhr, c1, c2 := rs["fhr"], rs["ra"], rs["rb"], rs["lhr"], rs["c1"], rs["c2"]
-	t.Logf("converged at %v (BS_Timeout %v)", conv, bsTimeout)
-	// No BSM can go out before a Pending candidate's BS_Timeout; then the
-	// RP-set follows within a second (the triggered BSM after the
+	t.Logf("converged at %v (start-up wait %v)", conv, startupWait)
+	// No BSM can go out before a Pending candidate's start-up wait; then
+	// the RP-set follows within a second (the triggered BSM after the
 	// advertisements).
-	if conv < bsTimeout || conv > bsTimeout+3*time.Second {
-		t.Errorf("converged after %v, want within 3 s of BS_Timeout %v", conv, bsTimeout)
+	if conv < startupWait || conv > startupWait+3*time.Second {
+		t.Errorf("converged after %v, want within 3 s of the start-up wait %v", conv, startupWait)
 	}
 	if !allSee(all, bsrView{BSR: c2IP, Priority: 100, Set: meshSet(ht)}) {
 		t.Errorf("the routers disagree 30 s later:\n%s", views(all))
@@ -196,8 +196,8 @@ func TestBSRElection(t *testing.T) {
 // Pending and becomes the BSR; the other candidate ra, of lower
 // priority, would wait longer (about 20 s) and yields to c1's BSM. The
 // Candidate-RPs advertise to c1 at once and every router reports c1 and
-// the same RP-set. When c2 comes back it is Pending for BS_Timeout and
-// then takes the role back, again without the RP-set flapping.
+// the same RP-set. When c2 comes back it is Pending for its start-up wait
+// and then takes the role back, again without the RP-set flapping.
 func TestBSRTakeover(t *testing.T) {
 	const ht = 60 * time.Second
 	n, rs, all, h, st, _, _ := bsrElected(t, 1, ht)
@@ -274,8 +274,8 @@ func TestBSRTakeover(t *testing.T) {
 	}
 	t.Logf("c2 killed at %v; its last BSM at %v; c1's first at %v: takeover %v; all routers on c1 after %v", t0, lastC2.at, firstC1.at, takeover, tc1-t0)
 
-	// c2 comes back: Pending for BS_Timeout (c1's BSMs, worse, do not
-	// stop it), then elected; everyone follows.
+	// c2 comes back: Pending for its start-up wait (c1's BSMs, worse, do
+	// not stop it; it forwards them), then elected; everyone follows.
 	n.Run(10 * time.Second)
 	tr := n.Elapsed()
 	c2.Start()
@@ -287,8 +287,8 @@ func TestBSRTakeover(t *testing.T) {
 		}
 		return allSee(all, bsrView{BSR: c2IP, Priority: 100, Set: full})
 	}, time.Minute, all)
-	if back < bsTimeout || back > bsTimeout+2*time.Second {
-		t.Errorf("c2 back as the BSR %v after its restart at %v, want just after BS_Timeout", back, tr)
+	if back < startupWait || back > startupWait+2*time.Second {
+		t.Errorf("c2 back as the BSR %v after its restart at %v, want just after the start-up wait %v", back, tr, startupWait)
 	}
 	if got := bsrState(c1); got != "candidate" {
 		t.Errorf("c1: state %q, want candidate", got)
@@ -308,7 +308,7 @@ func TestBSRTakeover(t *testing.T) {
 // current BSM with the No-Forward bit right after its Hello (RFC 5059
 // 3.3), so that c1 has the BSR and the whole RP-set from that unicast
 // message, before any periodic BSM, and does not try to become the BSR
-// (it would otherwise be Pending for BS_Timeout and then still lose).
+// (it would otherwise claim the role after its start-up wait, then lose).
 // A multicast BSM that arrives before c1 has heard fhr's Hello is
 // dropped (RFC 5059 3.1.3: it must come from a PIM neighbor).
 func TestBSRNewNeighbor(t *testing.T) {
