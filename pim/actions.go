@@ -12,7 +12,7 @@ var AllPIMRouters = netip.MustParseAddr("ff02::d")
 
 // Action is one thing the caller must do or may log. The set is closed:
 // SendPIM, WatchRPF, UnwatchRPF, Route, WatchActivity, UnwatchActivity,
-// NeighborChange, DRChange, LimitHit, BSRChange and RPChange.
+// NeighborChange, DRChange, LimitHit, BSRChange, RPChange and StarGChange.
 type Action interface{ action() }
 
 // RegisterIf stands for the register MIF (Linux's pim6reg device) in Route

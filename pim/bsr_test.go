@@ -806,3 +806,39 @@ func TestRegisterAheadOfBSM(t *testing.T) {
 		t.Errorf("a Register to the RP was dropped: %v", r.Stats(ifU).Dropped)
 	}
 }
+
+// StarGChange: a (*,G) entry that outlives its event is announced once,
+// and its removal too; one made and dropped in one event is not.
+func TestStarGChange(t *testing.T) {
+	r := asmRouter(t, asmOpt{})
+	count := func(acts []Action) (added, removed int) {
+		for _, a := range acts {
+			if c, ok := a.(StarGChange); ok && c.Group == gA {
+				if c.Added {
+					added++
+				} else {
+					removed++
+				}
+			}
+		}
+		return
+	}
+	// A Prune(*,G) for a group without state: nothing to announce.
+	acts := r.Receive(at(3), ifD, nbr1, AllPIMRouters, marshal(t, nbr1, jpMsg(selfD, 210, jpg{g: gA, prunes: []netip.Addr{rpA}, wildcard: true, rpt: true})))
+	if a, d := count(acts); a != 0 || d != 0 {
+		t.Errorf("transient (*,G): added %d removed %d", a, d)
+	}
+	acts = routes(nil).answer(r, at(4), r.SetListeners(at(4), ListenerInput{IfIndex: ifD, Group: gA, Exclude: true}))
+	if a, d := count(acts); a != 1 || d != 0 {
+		t.Errorf("join: added %d removed %d", a, d)
+	}
+	acts = r.SetListeners(at(5), ListenerInput{IfIndex: ifD, Group: gA, Exclude: true, Sources: []netip.Addr{s1}})
+	if a, d := count(acts); a != 0 || d != 0 {
+		t.Errorf("a change of the entry: added %d removed %d", a, d)
+	}
+	acts = r.SetListeners(at(6), ListenerInput{IfIndex: ifD, Group: gA})
+	acts = append(acts, runActs(r, at(6), at(20))...)
+	if a, d := count(acts); a != 0 || d != 1 {
+		t.Errorf("leave: added %d removed %d", a, d)
+	}
+}

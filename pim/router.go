@@ -154,6 +154,9 @@ func (r *Router) finish(now int64) []Action {
 	for _, st := range r.touchedStars {
 		if st.idle() {
 			r.deleteStar(st)
+		} else if !st.announced {
+			st.announced = true
+			r.emit(StarGChange{Group: st.grp.key.addr(), Added: true})
 		}
 	}
 	slices.SortFunc(r.unwatch, addrKey.compare)

@@ -143,6 +143,17 @@ type RPChange struct {
 
 func (RPChange) action() {}
 
+// StarGChange says that a (*,G) entry came to be (Added) or went away.
+// Linux forwards only (S,G) entries, so no Route follows it; it is for
+// the operator's event stream. An entry made and dropped within one event
+// (a Prune(*,G) for a group without state) is not reported.
+type StarGChange struct {
+	Group netip.Addr
+	Added bool
+}
+
+func (StarGChange) action() {}
+
 // noteRPChange emits RPChange for g after setGroupRP changed its RP.
 func (r *Router) noteRPChange(g *group) {
 	ev := RPChange{Group: g.key.addr()}

@@ -28,6 +28,9 @@ package pim
 // sends nothing.
 type starEntry struct {
 	grp *group
+	// announced: a StarGChange said it exists (it outlived the event
+	// that made it).
+	announced bool
 	upstream
 	upRP addrKey // the RP named by the Joins we sent to up
 
@@ -67,6 +70,9 @@ func (r *Router) getStar(gk addrKey, ifc *iface) *starEntry {
 
 // deleteStar forgets an idle (*,G) entry.
 func (r *Router) deleteStar(st *starEntry) {
+	if st.announced {
+		r.emit(StarGChange{Group: st.grp.key.addr()})
+	}
 	st.deleted = true
 	st.grp.star = nil
 	r.nStars--

@@ -59,10 +59,12 @@ const (
 	// embedded).
 	EventRPChange = "rp-change"
 	// EventRouteAdded: a multicast routing entry appeared. Source, Group,
-	// IIF, OIFs (interface names; "register" is the register MIF).
+	// IIF, OIFs (interface names; "register" is the register MIF) for a
+	// kernel (S,G) entry; Group and Kind "*,G" for a (*,G) entry (PIM
+	// state only: Linux forwards by (S,G) entries).
 	EventRouteAdded = "route-added"
 	// EventRouteRemoved: a multicast routing entry went away. Source,
-	// Group.
+	// Group; or Group and Kind "*,G".
 	EventRouteRemoved = "route-removed"
 	// EventLimitHit: state was refused at a configured limit. Subsystem
 	// ("pim" or "mld"), Kind, Limit, Iface (when per interface), Group
@@ -144,6 +146,9 @@ func (e Event) describe() string {
 		}
 		return fmt.Sprintf("BSR %s%s (state %s)", e.BSR, prio, e.State)
 	case EventRouteAdded:
+		if e.Kind == "*,G" {
+			return fmt.Sprintf("route (*, %s) added", e.Group)
+		}
 		oifs := strings.Join(e.OIFs, ",")
 		if oifs == "" {
 			oifs = "none"

@@ -274,6 +274,8 @@ func TestEventText(t *testing.T) {
 		{ctl.Event{Type: ctl.EventBSRChange, State: "no-info"}, "no BSR (state no-info)"},
 		{ctl.Event{Type: ctl.EventRPChange, Group: netip.MustParseAddr("ff0e::1"), RP: netip.MustParseAddr("2001:db8::1"), Origin: "bsr"}, "RP of group ff0e::1 is 2001:db8::1 (bsr)"},
 		{ctl.Event{Type: ctl.EventRPChange, Group: netip.MustParseAddr("ff0e::1")}, "group ff0e::1 has no RP now"},
+		{ctl.Event{Type: ctl.EventRouteAdded, Group: netip.MustParseAddr("ff0e::1"), Kind: "*,G"}, "route (*, ff0e::1) added"},
+		{ctl.Event{Type: ctl.EventRouteRemoved, Group: netip.MustParseAddr("ff0e::1"), Kind: "*,G"}, "route (*, ff0e::1) removed"},
 		{ctl.Event{Type: ctl.EventRouteAdded, Source: netip.MustParseAddr("2001:db8::10"), Group: netip.MustParseAddr("ff3e::1"), IIF: "eth0", OIFs: []string{"eth1", "eth2"}}, "route (2001:db8::10, ff3e::1) added: in eth0, out eth1,eth2"},
 		{ctl.Event{Type: ctl.EventRouteRemoved, Source: netip.MustParseAddr("2001:db8::10"), Group: netip.MustParseAddr("ff3e::1")}, "route (2001:db8::10, ff3e::1) removed"},
 		{ctl.Event{Type: ctl.EventLimitHit, Subsystem: "mld", Iface: "eth1", Kind: "groups", Limit: 100}, "MLD limit reached on eth1: groups (limit 100); further state is refused"},

@@ -180,6 +180,12 @@ func (d *Daemon) publishPIM(now time.Time, a pim.Action) {
 			ev.Priority = &p
 		}
 		d.publish(now, ev)
+	case pim.StarGChange:
+		t := ctl.EventRouteRemoved
+		if a.Added {
+			t = ctl.EventRouteAdded
+		}
+		d.publish(now, ctl.Event{Type: t, Group: a.Group, Kind: "*,G"})
 	case pim.RPChange:
 		d.publish(now, ctl.Event{Type: ctl.EventRPChange, Group: a.Group, RP: a.RP, Origin: a.Origin})
 	case pim.LimitHit:

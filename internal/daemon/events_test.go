@@ -196,6 +196,8 @@ func TestEventsFromActions(t *testing.T) {
 	rp := netip.MustParseAddr("2001:db8:ff::1")
 	d.publishPIM(now, pim.RPChange{Group: grp, RP: rp, Origin: pim.OriginBSR})
 	d.publishPIM(now, pim.RPChange{Group: grp})
+	d.publishPIM(now, pim.StarGChange{Group: grp, Added: true})
+	d.publishPIM(now, pim.StarGChange{Group: grp})
 	route(pim.Route{Source: src, Group: grp, IIF: 3, OIFs: []int{pim.RegisterIf, 4}})
 	route(pim.Route{Source: src, Group: grp, IIF: 3, OIFs: []int{4}}) // a change: no event
 	route(pim.Route{Source: src, Group: grp})
@@ -211,6 +213,8 @@ func TestEventsFromActions(t *testing.T) {
 		{Type: ctl.EventLimitHit, Subsystem: "pim", Iface: "eth2", Kind: "routes", Limit: 10},
 		{Type: ctl.EventRPChange, Group: grp, RP: rp, Origin: "bsr"},
 		{Type: ctl.EventRPChange, Group: grp},
+		{Type: ctl.EventRouteAdded, Group: grp, Kind: "*,G"},
+		{Type: ctl.EventRouteRemoved, Group: grp, Kind: "*,G"},
 		{Type: ctl.EventRouteAdded, Source: src, Group: grp, IIF: "eth1", OIFs: []string{"register", "eth2"}},
 		{Type: ctl.EventRouteRemoved, Source: src, Group: grp},
 		{Type: ctl.EventNeighborDown, Iface: "eth1", Neighbor: nbr, Reason: "goodbye"},
