@@ -44,6 +44,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			&cli.StringFlag{Name: "socket", Usage: "control socket path (overrides the configuration; default " + ctl.DefaultSocketPath + ")"},
 			&cli.StringFlag{Name: "pidfile", Usage: "pid file path, \"\" for none (overrides the configuration)"},
 			&cli.StringFlag{Name: "metrics-listen", Usage: "serve Prometheus metrics over HTTP at ADDR/metrics (e.g. [::1]:9642 or :9642); off by default"},
+			&cli.IntFlag{Name: "metrics-max-sg", Value: metrics.DefaultMaxSGSeries, Usage: "the most (S,G) entries with their own packet and byte series (the busiest first); 0 for none"},
 		},
 		Action: func(c *cli.Context) error { return runCommand(c, stderr) },
 		Commands: []*cli.Command{
@@ -103,8 +104,10 @@ type options struct {
 	socket     *string
 	pidfile    *string
 
-	// metricsListen is --metrics-listen, "" for no metrics server.
+	// metricsListen is --metrics-listen, "" for no metrics server;
+	// metricsMaxSG is --metrics-max-sg.
 	metricsListen string
+	metricsMaxSG  int
 }
 
 func runCommand(c *cli.Context, stderr io.Writer) error {
@@ -118,6 +121,10 @@ func runCommand(c *cli.Context, stderr io.Writer) error {
 	}
 	o.logFormat = f
 	o.metricsListen = c.String("metrics-listen")
+	o.metricsMaxSG = c.Int("metrics-max-sg")
+	if o.metricsMaxSG < 0 {
+		return cli.Exit(fmt.Sprintf("pim6sd: --metrics-max-sg: %d must not be negative", o.metricsMaxSG), 2)
+	}
 	if c.IsSet("socket") {
 		s := c.String("socket")
 		o.socket = &s
@@ -194,7 +201,11 @@ func run(o options, stderr io.Writer) error {
 		return fmt.Errorf("pim6sd: control socket: %w", err)
 	}
 	if o.metricsListen != "" {
-		msrv, err := metrics.Listen(o.metricsListen, metrics.Options{Snapshot: d.Snapshot, Log: logs.Logger(logging.Ctl)})
+		maxSG := o.metricsMaxSG
+		if maxSG == 0 {
+			maxSG = -1 // metrics.Options: negative is none
+		}
+		msrv, err := metrics.Listen(o.metricsListen, metrics.Options{Snapshot: d.Snapshot, MaxSGSeries: maxSG, Log: logs.Logger(logging.Ctl)})
 		if err != nil {
 			srv.Close()
 			k.Close()

@@ -33,3 +33,11 @@ func TestLogLevelHandler(t *testing.T) {
 		t.Errorf("bad level: %v", err)
 	}
 }
+
+func TestMetricsMaxSGFlag(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := Main([]string{"pim6sd", "--foreground", "--metrics-max-sg", "-1"}, &out, &errOut)
+	if code != 2 || !strings.Contains(errOut.String(), "pim6sd: --metrics-max-sg: -1 must not be negative") {
+		t.Errorf("exit %d, stderr %q", code, errOut.String())
+	}
+}
