@@ -574,7 +574,7 @@ func (r *Router) becomeBSR(now int64) {
 		}
 	}
 	if r.cfg.CandidateRP != nil {
-		r.localCRP(now, seconds(r.cfg.CandidateRP.Holdtime))
+		r.localCRP(now, r.cfg.CandidateRP, seconds(r.cfg.CandidateRP.Holdtime))
 	}
 	r.resetCRPTimer()
 	r.originateBSM(now)
@@ -741,9 +741,8 @@ func (r *Router) receiveCRPAdv(c *counters, now int64, dst netip.Addr, m *pimmsg
 	r.updateCRP(now, keyOf(m.RP.WithZone("")), m.Priority, m.Holdtime, groups, c)
 }
 
-// localCRP is this router's own candidacy at the elected BSR.
-func (r *Router) localCRP(now int64, holdtime uint16) {
-	cp := r.cfg.CandidateRP
+// localCRP is this router's own candidacy cp at the elected BSR.
+func (r *Router) localCRP(now int64, cp *CandidateRP, holdtime uint16) {
 	r.updateCRP(now, keyOf(cp.Addr), cp.Priority, holdtime, slices.Clone(cp.Groups), &r.stats)
 }
 
@@ -836,15 +835,14 @@ func (r *Router) crpsExpired(now int64) {
 
 // advertiseCRP is this router's Candidate-RP-Advertisement (RFC 5059
 // 3.2), unicast to the BSR; at the BSR itself it goes straight into the
-// table. Nothing goes out while no BSR is known.
-func (r *Router) advertiseCRP(now int64, holdtime uint16) {
+// table. Nothing goes out while no BSR is known, or when cp is nil.
+func (r *Router) advertiseCRP(now int64, cp *CandidateRP, holdtime uint16) {
 	z := &r.bsr
-	cp := r.cfg.CandidateRP
 	if cp == nil {
 		return
 	}
 	if z.state == BSRElected {
-		r.localCRP(now, holdtime)
+		r.localCRP(now, cp, holdtime)
 		return
 	}
 	if !z.has {
@@ -904,25 +902,17 @@ func (r *Router) bsrConfigChanged(now int64, old Config) {
 	oc, nc := old.CandidateRP, r.cfg.CandidateRP
 	switch {
 	case oc != nil && nc == nil:
-		r.withConfig(old, func() { r.advertiseCRP(now, 0) })
+		r.advertiseCRP(now, oc, 0)
 		r.q.Stop(&z.adv)
 	case nc != nil && (oc == nil || oc.Addr != nc.Addr || oc.Priority != nc.Priority || oc.Holdtime != nc.Holdtime || !slices.Equal(oc.Groups, nc.Groups)):
 		if oc != nil && oc.Addr != nc.Addr {
-			r.withConfig(old, func() { r.advertiseCRP(now, 0) })
+			r.advertiseCRP(now, oc, 0)
 		}
 		r.setAdvTimer(now)
 	case nc != nil && oc.Interval != nc.Interval:
 		r.setAdvTimer(min(z.advAt, now+int64(nc.Interval)))
 	}
 	r.noteBSR()
-}
-
-// withConfig runs f with the configuration c in place.
-func (r *Router) withConfig(c Config, f func()) {
-	cur := r.cfg
-	r.cfg = c
-	f()
-	r.cfg = cur
 }
 
 // BSRInfo is the BSR state of the router, for pim6stat.
@@ -939,8 +929,6 @@ type BSRInfo struct {
 	NextAdvertisement time.Duration
 	// RPSet is the RP-set in use.
 	RPSet []RPSetEntry
-	// Candidates are, at the elected BSR, the Candidate-RPs heard.
-	Candidates []RPSetEntry
 	// Embedded are the groups whose RP is embedded in their address
 	// (Prefix is the group as a /128), by group.
 	Embedded []RPSetEntry
@@ -966,15 +954,6 @@ func (r *Router) BSR(now time.Time) BSRInfo {
 	for _, k := range sortedKeys(r.groups) {
 		if g := r.groups[k]; g.embedded {
 			info.Embedded = append(info.Embedded, RPSetEntry{Prefix: netip.PrefixFrom(k.addr(), 128), RP: g.rp.addr()})
-		}
-	}
-	for _, k := range sortedKeys(z.crps) {
-		e := z.crps[k]
-		for _, p := range e.groups {
-			info.Candidates = append(info.Candidates, RPSetEntry{
-				Prefix: p, RP: k.addr(), Priority: e.prio,
-				Holdtime: time.Duration(e.holdtime) * time.Second, Left: left(e.expires, n),
-			})
 		}
 	}
 	return info

@@ -735,16 +735,10 @@ func TestBSRRPChangeMovesStarG(t *testing.T) {
 // by the default routes.
 func runActs(r *Router, from, until time.Time) []Action {
 	var out []Action
-	for {
-		d, ok := r.NextDeadline()
-		if !ok || d.After(until) {
-			return out
-		}
-		d = maxTime(d, from)
-		acts := r.Expire(d)
+	expireUntil(r, from, until, func(d time.Time, acts []Action) {
 		out = append(out, routes(nil).answer(r, d, acts)...)
-		from = d
-	}
+	})
+	return out
 }
 
 // rand_override between Candidate-BSRs of equal priority (RFC 5059

@@ -626,7 +626,7 @@ func (f *fuzzer) check(acts []Action, expired, registers bool) {
 	if pairs != f.r.bsr.set.pairs || pairs > f.r.cfg.MaxRPSet {
 		t.Fatalf("RP-set: %d pairs, counted %d, limit %d", pairs, f.r.bsr.set.pairs, f.r.cfg.MaxRPSet)
 	}
-	if n := len(BSRInfoOf(f.r, f.now).Embedded); n != f.r.nEmbedded || n > f.r.cfg.MaxEmbeddedRPGroups {
+	if n := len(f.r.BSR(f.now).Embedded); n != f.r.nEmbedded || n > f.r.cfg.MaxEmbeddedRPGroups {
 		t.Fatalf("%d embedded groups, counted %d, limit %d", n, f.r.nEmbedded, f.r.cfg.MaxEmbeddedRPGroups)
 	}
 }
@@ -748,6 +748,3 @@ func runFuzzOnce(t *testing.T, data []byte) {
 		fz.check(r.Shutdown(fz.now), false, false)
 	}
 }
-
-// BSRInfoOf is Router.BSR.
-func BSRInfoOf(r *Router, now time.Time) BSRInfo { return r.BSR(now) }

@@ -404,15 +404,24 @@ func ifaceState(r *Router, now time.Time, ifindex int) InterfaceState {
 // returns the rendered actions, each prefixed with its time.
 func runUntil(r *Router, from, until time.Time) []string {
 	var out []string
+	expireUntil(r, from, until, func(d time.Time, acts []Action) {
+		for _, l := range render(acts) {
+			out = append(out, fmt.Sprintf("%g %s", d.Sub(tR).Seconds(), l))
+		}
+	})
+	return out
+}
+
+// expireUntil calls Expire at every deadline up to and including `until`
+// (never before `from`) and gives each call's actions to f.
+func expireUntil(r *Router, from, until time.Time, f func(time.Time, []Action)) {
 	for {
 		d, ok := r.NextDeadline()
 		if !ok || d.After(until) {
-			return out
+			return
 		}
 		d = maxTime(d, from)
-		for _, l := range render(r.Expire(d)) {
-			out = append(out, fmt.Sprintf("%g %s", d.Sub(tR).Seconds(), l))
-		}
+		f(d, r.Expire(d))
 		from = d
 	}
 }

@@ -303,7 +303,7 @@ func (r *Router) Shutdown(now time.Time) []Action {
 	}
 	n := r.begin(now)
 	// A Candidate-RP says goodbye to the BSR (RFC 5059 3.2).
-	r.advertiseCRP(n, 0)
+	r.advertiseCRP(n, r.cfg.CandidateRP, 0)
 	for _, i := range r.Interfaces() {
 		ifc := r.ifaces[i]
 		r.sendHelloHoldtime(ifc, ifc.self, 0)
@@ -491,7 +491,7 @@ func (r *Router) fire(now int64, id timerq.ID, ref timerRef) {
 		if r.bsr.adv == id {
 			r.bsr.adv = 0
 			if cp := r.cfg.CandidateRP; cp != nil {
-				r.advertiseCRP(now, seconds(cp.Holdtime))
+				r.advertiseCRP(now, cp, seconds(cp.Holdtime))
 				r.setAdvTimer(now + int64(cp.Interval))
 			}
 		}

@@ -62,12 +62,6 @@ func (m rpMap) lookup(g netip.Addr) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// has reports whether a mapping covers g.
-func (m rpMap) has(g netip.Addr) bool {
-	_, ok := m.lookup(g)
-	return ok
-}
-
 // RP returns RP(G), the Rendezvous Point of group g (RFC 7761 section 4.7),
 // and false when g has none: a group in the SSM range (4.8), an invalid
 // group, or one no mapping covers.
@@ -86,13 +80,6 @@ func (r *Router) RP(g netip.Addr) (netip.Addr, bool) {
 	}
 	return k.addr(), true
 }
-
-// RP origins.
-const (
-	originStatic = iota + 1
-	originBSR
-	originEmbedded
-)
 
 // Where RP(G) comes from, as RPOrigin and RPChange say it.
 const (
@@ -113,22 +100,13 @@ func (r *Router) RPOrigin(g netip.Addr) (netip.Addr, string, bool) {
 	return rp, r.originOf(g, keyOf(rp)), true
 }
 
-// originOf names where the mapping of g to rp comes from.
+// originOf names where the mapping of g to rp comes from ("" when the
+// mappings give g another RP now).
 func (r *Router) originOf(g netip.Addr, rp addrKey) string {
-	k, origin, ok := r.rpLookup(g)
-	if !ok || k != rp {
-		return ""
+	if k, origin, ok := r.rpLookup(g); ok && k == rp {
+		return origin
 	}
-	switch origin {
-	case originEmbedded:
-		return OriginEmbedded
-	case originBSR:
-		return OriginBSR
-	}
-	if a, ok := r.rpsOverride.lookup(g); ok && keyOf(a) == rp {
-		return OriginStaticOverride
-	}
-	return OriginStatic
+	return ""
 }
 
 // RPChange says that RP(G) of a group holding state changed (an RP-set
@@ -164,26 +142,27 @@ func (r *Router) noteRPChange(g *group) {
 	r.emit(ev)
 }
 
-// rpLookup is RP(G) with where it came from (see the top of the file).
-func (r *Router) rpLookup(g netip.Addr) (addrKey, int, bool) {
+// rpLookup is RP(G) with where it came from (an Origin... constant; see
+// the top of the file).
+func (r *Router) rpLookup(g netip.Addr) (addrKey, string, bool) {
 	if !validGroup(g) || r.cfg.isSSM(g) {
-		return addrKey{}, 0, false
+		return addrKey{}, "", false
 	}
 	if r.cfg.EmbeddedRP {
 		if a, ok := EmbeddedRP(g); ok {
-			return keyOf(a), originEmbedded, true
+			return keyOf(a), OriginEmbedded, true
 		}
 	}
 	if a, ok := r.rpsOverride.lookup(g); ok {
-		return keyOf(a), originStatic, true
+		return keyOf(a), OriginStaticOverride, true
 	}
 	if k, ok := r.bsr.set.lookup(g, r.bsr.hashMask); ok {
-		return k, originBSR, true
+		return k, OriginBSR, true
 	}
 	if a, ok := r.rps.lookup(g); ok {
-		return keyOf(a), originStatic, true
+		return keyOf(a), OriginStatic, true
 	}
-	return addrKey{}, 0, false
+	return addrKey{}, "", false
 }
 
 // rpFor is RP(G) as a key. An Embedded-RP group that holds no state yet
@@ -191,7 +170,7 @@ func (r *Router) rpLookup(g netip.Addr) (addrKey, int, bool) {
 // DropEmbeddedRPLimit, LimitHit once per episode).
 func (r *Router) rpFor(g netip.Addr) (addrKey, bool) {
 	k, origin, ok := r.rpLookup(g)
-	if !ok || origin != originEmbedded {
+	if !ok || origin != OriginEmbedded {
 		return k, ok
 	}
 	if grp := r.groups[keyOf(g)]; grp != nil && grp.embedded {

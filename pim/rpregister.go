@@ -52,7 +52,7 @@ func (r *Router) mayBecomeRP(g netip.Addr, dk addrKey) bool {
 	if cp == nil || keyOf(cp.Addr) != dk {
 		return false
 	}
-	if _, origin, ok := r.rpLookup(g); ok && (origin == originEmbedded || r.rpsOverride.has(g)) {
+	if _, origin, ok := r.rpLookup(g); ok && (origin == OriginEmbedded || origin == OriginStaticOverride) {
 		return false
 	}
 	for _, p := range cp.Groups {

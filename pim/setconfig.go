@@ -56,13 +56,8 @@ func (r *Router) SetConfig(now time.Time, cfg Config) ([]Action, error) {
 			}
 			r.touchGroup(g)
 		}
-		rp, ok := r.rpFor(ga)
-		if ok != g.hasRP || rp != g.rp {
-			r.setGroupRP(g, rp, ok)
-			r.touchGroup(g)
-			r.noteRPChange(g)
-		}
 	}
+	r.remapGroups()
 	for _, i := range r.Interfaces() {
 		ifc := r.ifaces[i]
 		var gone []addrKey

@@ -80,31 +80,16 @@ func (e *DaemonError) Error() string { return "pim6sd: " + e.Msg }
 // *UnreachableError, a *VersionError, a *DaemonError (the response said
 // ok false) or a failure of the exchange itself.
 func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout())
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", c.path())
-	if err != nil {
-		return nil, &UnreachableError{Path: c.path(), Err: err}
-	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
-	// The context may also end by cancellation: unblock the exchange then.
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-
-	b, err := json.Marshal(req)
+	conn, stop, err := c.dial(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Write(append(b, '\n')); err != nil {
-		return nil, fmt.Errorf("pim6sd at %s: sending the request: %s", c.path(), reason(err))
+	defer conn.Close()
+	defer stop()
+	if err := c.send(conn, req); err != nil {
+		return nil, err
 	}
 	// The request is complete: say so, which also lets a daemon that reads
 	// to the end of input (rather than to the end of the document) go on.
@@ -117,18 +102,67 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	}
 	var resp Response
 	if err := json.NewDecoder(io.LimitReader(conn, limit)).Decode(&resp); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("pim6sd at %s closed the connection without a complete answer", c.path())
-		}
-		return nil, fmt.Errorf("pim6sd at %s: reading the answer: %s", c.path(), reason(err))
+		return nil, c.answerError(err)
 	}
-	if resp.Version != ProtocolVersion {
-		return nil, &VersionError{What: "control protocol", Daemon: resp.Version, Local: ProtocolVersion}
-	}
-	if !resp.OK {
-		return nil, &DaemonError{Msg: resp.Error}
+	if err := checkResponse(&resp); err != nil {
+		return nil, err
 	}
 	return &resp, nil
+}
+
+// timeout is Client.Timeout, 10 s when not set.
+func (c *Client) timeout() time.Duration {
+	if c.Timeout <= 0 {
+		return 10 * time.Second
+	}
+	return c.Timeout
+}
+
+// dial connects to the daemon. The connection's deadline is ctx's, and
+// follows ctx when it is cancelled, until stop is called (it reports, as
+// context.AfterFunc's stop, whether ctx had not ended yet).
+func (c *Client) dial(ctx context.Context) (net.Conn, func() bool, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", c.path())
+	if err != nil {
+		return nil, nil, &UnreachableError{Path: c.path(), Err: err}
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	return conn, stop, nil
+}
+
+// send writes req as one JSON document.
+func (c *Client) send(conn net.Conn, req Request) error {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	if _, err := conn.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("pim6sd at %s: sending the request: %s", c.path(), reason(err))
+	}
+	return nil
+}
+
+// answerError says why the answer could not be read.
+func (c *Client) answerError(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("pim6sd at %s closed the connection without a complete answer", c.path())
+	}
+	return fmt.Errorf("pim6sd at %s: reading the answer: %s", c.path(), reason(err))
+}
+
+// checkResponse refuses another protocol version and a failed command.
+func checkResponse(resp *Response) error {
+	if resp.Version != ProtocolVersion {
+		return &VersionError{What: "control protocol", Daemon: resp.Version, Local: ProtocolVersion}
+	}
+	if !resp.OK {
+		return &DaemonError{Msg: resp.Error}
+	}
+	return nil
 }
 
 // Ping checks that the daemon answers.

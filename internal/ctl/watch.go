@@ -314,16 +314,11 @@ func (e *StreamEndedError) Unwrap() error { return e.Err }
 // Watcher.Next until ctx ends, Close, or the daemon stops. Errors are
 // those of Do.
 func (c *Client) Watch(ctx context.Context) (*Watcher, error) {
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	dctx, cancel := context.WithTimeout(ctx, timeout)
+	dctx, cancel := context.WithTimeout(ctx, c.timeout())
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(dctx, "unix", c.path())
+	conn, stopSetup, err := c.dial(dctx)
 	if err != nil {
-		return nil, &UnreachableError{Path: c.path(), Err: err}
+		return nil, err
 	}
 	ok := false
 	defer func() {
@@ -331,18 +326,9 @@ func (c *Client) Watch(ctx context.Context) (*Watcher, error) {
 			conn.Close()
 		}
 	}()
-	if dl, has := dctx.Deadline(); has {
-		conn.SetDeadline(dl)
-	}
-	stopSetup := context.AfterFunc(dctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	b, err := json.Marshal(Request{Version: ProtocolVersion, Command: CommandWatch})
-	if err != nil {
+	if err := c.send(conn, Request{Version: ProtocolVersion, Command: CommandWatch}); err != nil {
 		stopSetup()
 		return nil, err
-	}
-	if _, err := conn.Write(append(b, '\n')); err != nil {
-		stopSetup()
-		return nil, fmt.Errorf("pim6sd at %s: sending the request: %s", c.path(), reason(err))
 	}
 	dec := json.NewDecoder(conn)
 	var resp Response
@@ -355,16 +341,10 @@ func (c *Client) Watch(ctx context.Context) (*Watcher, error) {
 		}
 	}
 	if err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("pim6sd at %s closed the connection without a complete answer", c.path())
-		}
-		return nil, fmt.Errorf("pim6sd at %s: reading the answer: %s", c.path(), reason(err))
+		return nil, c.answerError(err)
 	}
-	if resp.Version != ProtocolVersion {
-		return nil, &VersionError{What: "control protocol", Daemon: resp.Version, Local: ProtocolVersion}
-	}
-	if !resp.OK {
-		return nil, &DaemonError{Msg: resp.Error}
+	if err := checkResponse(&resp); err != nil {
+		return nil, err
 	}
 	conn.SetDeadline(time.Time{})
 	ok = true

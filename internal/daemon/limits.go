@@ -1,8 +1,6 @@
 package daemon
 
 import (
-	"time"
-
 	"github.com/pim6sd/pim6sd/internal/ctl"
 	"github.com/pim6sd/pim6sd/mld"
 	"github.com/pim6sd/pim6sd/pim"
@@ -13,7 +11,7 @@ import (
 // configuration key that sets it: per interface for MLD groups and
 // sources and PIM neighbors, daemon-wide for routes, the RP-set and
 // Embedded-RP groups.
-func (d *Daemon) limitsOf(mldState []mld.InterfaceState, pimState pim.State, now time.Time) []ctl.Limit {
+func (d *Daemon) limitsOf(mldState []mld.InterfaceState, pimState pim.State, b pim.BSRInfo, pc pim.Config) []ctl.Limit {
 	var out []ctl.Limit
 	for _, m := range mldState {
 		cfg, ok := d.conf.InterfaceMLD(m.Name)
@@ -30,7 +28,6 @@ func (d *Daemon) limitsOf(mldState []mld.InterfaceState, pimState pim.State, now
 			ctl.Limit{Name: "mld.max-sources", Interface: m.Name, Max: uint64(cfg.MaxSources), Used: uint64(most), Refused: st.Dropped[mld.DropSourceLimit]},
 		)
 	}
-	pc := d.pimConfig(d.conf)
 	router := d.pim.Stats(0)
 	refused := func(reason string) uint64 {
 		n := router.Dropped[reason]
@@ -43,7 +40,6 @@ func (d *Daemon) limitsOf(mldState []mld.InterfaceState, pimState pim.State, now
 		out = append(out, ctl.Limit{Name: "limits.max-neighbors-per-interface", Interface: p.Name,
 			Max: uint64(pc.MaxNeighbors), Used: uint64(len(p.Neighbors)), Refused: d.pim.Stats(p.IfIndex).Dropped[pim.DropNeighborLimit]})
 	}
-	b := d.pim.BSR(now)
 	out = append(out,
 		ctl.Limit{Name: "limits.max-routes", Max: uint64(pc.MaxRoutes), Used: uint64(len(pimState.Routes) + len(pimState.StarG)), Refused: refused(pim.DropRouteLimit)},
 		ctl.Limit{Name: "bsr.max-rp-set", Max: uint64(pc.MaxRPSet), Used: uint64(len(b.RPSet)), Refused: refused(pim.DropRPSetLimit)},

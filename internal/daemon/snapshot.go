@@ -144,8 +144,9 @@ func (d *Daemon) snapshot(now time.Time) *ctl.Snapshot {
 	for _, r := range pimState.Routes {
 		s.Routes = append(s.Routes, d.routeOf(r, mifOf, installed[mrib.SG{Source: r.Source, Group: r.Group}]))
 	}
-	s.RPSet = d.rpSetOf(pimState, now)
-	s.Limits = d.limitsOf(mldState, pimState, now)
+	bsr, pc := d.pim.BSR(now), d.pimConfig(d.conf)
+	s.RPSet = d.rpSetOf(pimState, bsr, pc)
+	s.Limits = d.limitsOf(mldState, pimState, bsr, pc)
 	s.CacheMirrors = d.mrib.Len()
 	s.Timers = append(timersOf(d.mld.Timers(), "mld", now), timersOf(d.pim.Timers(), "pim", now)...)
 	slices.SortFunc(s.Timers, func(a, b ctl.Timer) int {
@@ -366,16 +367,14 @@ func starGOf(g pim.StarGState, mifOf map[int]int) ctl.Route {
 // rpSetOf shows the BSR state and every RP: those of the BSR's RP-set,
 // the static ones and the embedded ones in use, each with how it is
 // reached (the next hop toward it) or that it is this router.
-func (d *Daemon) rpSetOf(st pim.State, now time.Time) ctl.RPSet {
+func (d *Daemon) rpSetOf(st pim.State, b pim.BSRInfo, pc pim.Config) ctl.RPSet {
 	var set ctl.RPSet
-	b := d.pim.BSR(now)
 	if b.BSR.IsValid() {
 		set.BSR = b.BSR
 		set.BSRPriority = int(b.Priority)
 		set.BSRHashMaskLen = int(b.HashMaskLen)
 		set.BSRTimeout = ctl.Duration(b.Timeout)
 	}
-	pc := d.pimConfig(d.conf)
 	if cb := pc.CandidateBSR; cb != nil {
 		set.CandidateBSR = &ctl.CandidateBSR{Address: cb.Addr, Priority: int(cb.Priority), HashMaskLen: int(cb.HashMaskLen), State: string(b.State)}
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/pim6sd/pim6sd/internal/ctl"
-	"github.com/pim6sd/pim6sd/internal/netns"
 )
 
 // explainJSON runs `pim6stat explain --json ARGS` against d.
@@ -253,21 +252,7 @@ func TestExplainNoUpstreamNeighbor(t *testing.T) {
 // A LAN with two routers toward the receiver: the non-DR says the
 // receiver is on a link where it is not the DR, and who is.
 func TestExplainReceiverNotDR(t *testing.T) {
-	snd, r1, r2, rcv := newNS(t, "snd"), router(t, "r1"), router(t, "r2"), newNS(t, "rcv")
-	lan(t, "srclan", map[*netns.NS]string{snd: "eth0", r1: "to-src", r2: "to-src"})
-	lan(t, "rcvlan", map[*netns.NS]string{rcv: "eth0", r1: "to-rcv", r2: "to-rcv"})
-	snd.AddAddr("eth0", "fe80::10/64")
-	snd.AddAddr("eth0", srcAddr+"/64")
-	rcv.AddAddr("eth0", "fe80::20/64")
-	rcv.AddAddr("eth0", "2001:db8:2::10/64")
-	for n, r := range []*netns.NS{r1, r2} {
-		ll := fmt.Sprintf("fe80::%d", n+1)
-		r.AddAddr("to-src", ll+"/64")
-		r.AddAddr("to-src", fmt.Sprintf("2001:db8:1::%d/64", n+1))
-		r.AddAddr("to-rcv", ll+"/64")
-		r.AddAddr("to-rcv", fmt.Sprintf("2001:db8:2::%d/64", n+1))
-	}
-	rcv.MustRun("ip", "-6", "route", "add", "default", "via", "fe80::1", "dev", "eth0")
+	_, r1, r2, rcv := twoRouterLANs(t)
 	hello := "hello-period = \"2s\"\ntriggered-hello-delay = \"1s\"\n"
 	d1 := startPim6sd(t, r1, "[pim]\n"+hello+"[[interface]]\nname = \"to-rcv\"\n[interface.pim]\ndr-priority = 100\n")
 	d2 := startPim6sd(t, r2, "[pim]\n"+hello)

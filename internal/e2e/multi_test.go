@@ -126,10 +126,11 @@ func lan(t *testing.T, label string, members map[*netns.NS]string) *netns.NS {
 	return l
 }
 
-// A LAN with two routers toward the receiver: only the DR adds the local
-// receiver, so the receiver counts no duplicates.
-func TestLANOnlyDRForwards(t *testing.T) {
-	snd, r1, r2, rcv := newNS(t, "snd"), router(t, "r1"), router(t, "r2"), newNS(t, "rcv")
+// twoRouterLANs builds snd -- srclan -- r1, r2 -- rcvlan -- rcv: both
+// routers on both LANs (fe80::1 and fe80::2, 2001:db8:1::N and
+// 2001:db8:2::N), the hosts routed through fe80::1.
+func twoRouterLANs(t *testing.T) (snd, r1, r2, rcv *netns.NS) {
+	snd, r1, r2, rcv = newNS(t, "snd"), router(t, "r1"), router(t, "r2"), newNS(t, "rcv")
 	lan(t, "srclan", map[*netns.NS]string{snd: "eth0", r1: "to-src", r2: "to-src"})
 	lan(t, "rcvlan", map[*netns.NS]string{rcv: "eth0", r1: "to-rcv", r2: "to-rcv"})
 	snd.AddAddr("eth0", "fe80::10/64")
@@ -145,6 +146,13 @@ func TestLANOnlyDRForwards(t *testing.T) {
 	}
 	snd.MustRun("ip", "-6", "route", "add", "default", "via", "fe80::1", "dev", "eth0")
 	rcv.MustRun("ip", "-6", "route", "add", "default", "via", "fe80::1", "dev", "eth0")
+	return snd, r1, r2, rcv
+}
+
+// A LAN with two routers toward the receiver: only the DR adds the local
+// receiver, so the receiver counts no duplicates.
+func TestLANOnlyDRForwards(t *testing.T) {
+	snd, r1, r2, rcv := twoRouterLANs(t)
 
 	// R2 has the higher address but R1's priority wins the receiver LAN.
 	hello := "hello-period = \"2s\"\ntriggered-hello-delay = \"1s\"\n"
