@@ -23,6 +23,7 @@ const (
 	mrt6DelMIF   = 203 // MRT6_DEL_MIF (mifi_t)
 	mrt6AddMFC   = 204 // MRT6_ADD_MFC (struct mf6cctl)
 	mrt6DelMFC   = 205 // MRT6_DEL_MFC (struct mf6cctl)
+	mrt6Version  = 206 // MRT6_VERSION (getsockopt, int)
 	mrt6PIM      = 208 // MRT6_PIM (int)
 	mrt6Table    = 209 // MRT6_TABLE (u32), before MRT6_INIT
 	mrt6Flush    = 212 // MRT6_FLUSH (int flags), Linux 5.x and later
@@ -97,7 +98,12 @@ type MRT struct {
 // OpenMRT opens the multicast routing socket and takes the table
 // (MRT6_TABLE when cfg.Table != 0, then MRT6_INIT). If another socket owns
 // the table the error satisfies errors.Is(err, ErrTableInUse) and
-// errors.Is(err, unix.EADDRINUSE).
+// errors.Is(err, unix.EADDRINUSE). On a kernel without multicast routing
+// it satisfies errors.Is(err, ErrNoMulticastRouting); with multicast
+// routing but a non-default cfg.Table and no second table,
+// errors.Is(err, ErrNoMultipleTables). Both are *MissingOptionError values
+// that name the kernel option and the fix, and keep the errno
+// (unix.ENOPROTOOPT).
 //
 // Every ICMPv6 type is blocked by an ICMPv6 filter: the kernel queues
 // upcalls straight onto the socket, past the filter, so ReadUpcall sees
@@ -109,11 +115,14 @@ func OpenMRT(cfg MRTConfig) (*MRT, error) {
 	}
 	fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_ICMPV6)
 	if err != nil {
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+			return nil, fmt.Errorf("mrt table %d: raw ICMPv6 socket: %w (multicast routing needs root, or CAP_NET_RAW and CAP_NET_ADMIN)", table, err)
+		}
 		return nil, fmt.Errorf("mrt table %d: raw ICMPv6 socket: %w", table, err)
 	}
-	fail := func(what string, err error) (*MRT, error) {
+	fail := func(op string, err error) (*MRT, error) {
 		unix.Close(fd)
-		return nil, fmt.Errorf("mrt table %d: %s: %w", table, what, err)
+		return nil, ExplainMRTError(table, op, err)
 	}
 	var filter unix.ICMPv6Filter
 	for i := range filter.Data {
@@ -125,15 +134,19 @@ func OpenMRT(cfg MRTConfig) (*MRT, error) {
 	if cfg.Table != 0 {
 		v := cfg.Table
 		if err := mrtSetsockopt(uintptr(fd), unix.IPPROTO_IPV6, mrt6Table, unsafe.Pointer(&v), unsafe.Sizeof(v)); err != nil {
-			return fail("MRT6_TABLE", err)
+			if errors.Is(err, unix.ENOPROTOOPT) {
+				// Either no second table or no multicast routing at all;
+				// MRT6_VERSION exists whenever multicast routing does.
+				if verr := mrtVersion(uintptr(fd)); errors.Is(verr, unix.ENOPROTOOPT) {
+					return fail(OpVersion, verr)
+				}
+			}
+			return fail(OpTable, err)
 		}
 	}
 	one := int32(1)
 	if err := mrtSetsockopt(uintptr(fd), unix.IPPROTO_IPV6, mrt6Init, unsafe.Pointer(&one), unsafe.Sizeof(one)); err != nil {
-		if errors.Is(err, unix.EADDRINUSE) {
-			err = fmt.Errorf("%w: %w", ErrTableInUse, err)
-		}
-		return fail("MRT6_INIT", err)
+		return fail(OpInit, err)
 	}
 	// The fd is non-blocking, so os.NewFile registers it with the runtime
 	// poller: reads park the goroutine, deadlines work, Close wakes them.
@@ -189,13 +202,18 @@ func (m *MRT) SetReadDeadline(t time.Time) error { return m.f.SetReadDeadline(t)
 // On sends the value MRT6MSG_WRMIFWHOLE (4): kernels since 4.19 then send a
 // WrongMIFWhole upcall (with the whole packet) after each WrongMIF upcall.
 // Older kernels read any non-zero value as plain on and send WrongMIF only.
-// The kernel changes the setting only when on/off changes.
+// The kernel changes the setting only when on/off changes. On a kernel
+// without CONFIG_IPV6_PIMSM_V2 the error satisfies
+// errors.Is(err, ErrNoPIMRegister).
 func (m *MRT) EnablePIM(on bool) error {
 	var v int32
 	if on {
 		v = mrt6msgWrongMIFWhole
 	}
 	if err := m.setsockopt(mrt6PIM, unsafe.Pointer(&v), unsafe.Sizeof(v)); err != nil {
+		if e := ExplainMRTError(m.table, OpPIM, err); errors.Is(e, ErrNoPIMRegister) {
+			return e
+		}
 		return fmt.Errorf("mrt table %d: MRT6_PIM %v: %w", m.table, on, err)
 	}
 	return nil
@@ -246,6 +264,14 @@ func (m *MRT) ioctl(req uintptr, p unsafe.Pointer) error {
 	}); cerr != nil {
 		return cerr
 	}
+	return err
+}
+
+// mrtVersion reads MRT6_VERSION (getsockopt). It needs no table of its
+// own and changes nothing, so it is a harmless question: does this kernel
+// have IPv6 multicast routing?
+func mrtVersion(fd uintptr) error {
+	_, err := unix.GetsockoptInt(int(fd), unix.IPPROTO_IPV6, mrt6Version)
 	return err
 }
 

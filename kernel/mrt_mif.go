@@ -60,7 +60,9 @@ func (m *MRT) AddMIF(ifindex int) (MIF, error) {
 // kernel creates the pim6reg device (pim6reg<table> in a non-default
 // table). Packets an MFC entry forwards to it come up as WholePkt upcalls,
 // to be sent to the RP in PIM Registers. There is at most one per table;
-// if this MRT has it already, AddRegisterMIF returns it.
+// if this MRT has it already, AddRegisterMIF returns it. On a kernel
+// without CONFIG_IPV6_PIMSM_V2 the error satisfies
+// errors.Is(err, ErrNoPIMRegister).
 func (m *MRT) AddRegisterMIF() (MIF, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -111,6 +113,10 @@ func (m *MRT) addMIFLocked(ctl mrtMIF6ctl, ifindex int) (MIF, error) {
 			continue
 		}
 		if err != nil {
+			if ctl.Flags&miffRegister != 0 && errors.Is(err, unix.EINVAL) {
+				// The kernel has no MIFF_REGISTER (CONFIG_IPV6_PIMSM_V2).
+				return 0, ExplainMRTError(m.table, OpAddRegister, err)
+			}
 			if errors.Is(err, unix.ENFILE) {
 				err = fmt.Errorf("%w: %w", ErrNoFreeMIF, err)
 			}

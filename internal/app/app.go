@@ -64,6 +64,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 				},
 			},
 			{
+				Name:  "check-kernel",
+				Usage: "probe the running kernel for what pim6sd and its tests use (needs root)",
+				Description: "Probes each kernel capability for real, in a network namespace of its own (a running pim6sd\n" +
+					"and the host's interfaces are not touched), and prints a table. Exit status 0 when every\n" +
+					"capability the daemon uses is there, 1 otherwise; the test-only ones do not count.",
+				Flags:  []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"}},
+				Action: checkKernel,
+			},
+			{
 				Name:  "version",
 				Usage: "print the version",
 				Action: func(c *cli.Context) error {
@@ -75,7 +84,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
 	if err := app.Run(args); err != nil {
-		fmt.Fprintln(stderr, err)
+		if msg := err.Error(); msg != "" {
+			// An exit status alone (check-kernel --json) prints nothing.
+			fmt.Fprintln(stderr, msg)
+		}
 		var ec cli.ExitCoder
 		if errors.As(err, &ec) {
 			return ec.ExitCode()
@@ -95,6 +107,10 @@ func configError(path string, err error) string {
 	return fmt.Sprintf("pim6sd: configuration %s: %v", path, err)
 }
 
+// openKernel is daemon.OpenLinux; tests replace it to see what the user
+// reads when the kernel refuses.
+var openKernel = daemon.OpenLinux
+
 // options are the command line's choices.
 type options struct {
 	configPath string
@@ -112,7 +128,7 @@ type options struct {
 
 func runCommand(c *cli.Context, stderr io.Writer) error {
 	if c.NArg() > 0 {
-		return cli.Exit(fmt.Sprintf("pim6sd: unexpected argument %q (commands: check-config, version)", c.Args().First()), 2)
+		return cli.Exit(fmt.Sprintf("pim6sd: unexpected argument %q (commands: check-config, check-kernel, version)", c.Args().First()), 2)
 	}
 	o := options{configPath: c.String("config"), foreground: c.Bool("foreground"), logLevel: c.String("log-level")}
 	f, err := logging.ParseFormat(c.String("log-format"))
@@ -178,9 +194,9 @@ func run(o options, stderr io.Writer) error {
 	logs := logging.New(stderr, o.logFormat, cfg.Global.LogLevel)
 	log := logs.Logger(logging.Daemon)
 
-	k, err := daemon.OpenLinux(cfg.Global.MRTTable)
+	k, err := openKernel(cfg.Global.MRTTable)
 	if err != nil {
-		return fmt.Errorf("pim6sd: cannot open the kernel's multicast routing: %w", err)
+		return kernelStartError(err, o.configPath)
 	}
 	sd := newSystemd(log)
 	defer sd.close()
