@@ -1,8 +1,10 @@
 package kernel
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -167,6 +169,20 @@ func nlAddDummy(t *testing.T, ns *netns.NS, name string) string {
 	}
 	ns.LinkUp(name)
 	return kind
+}
+
+// ipLinkFlag reports whether `ip -json link show NAME` lists flag (as
+// "MULTICAST"): iproute2's reading of the kernel, independent of ours.
+func ipLinkFlag(t *testing.T, ns *netns.NS, name, flag string) bool {
+	t.Helper()
+	var links []struct {
+		Flags []string `json:"flags"`
+	}
+	out := ns.MustRun("ip", "-json", "link", "show", name)
+	if err := json.Unmarshal([]byte(out), &links); err != nil || len(links) != 1 {
+		t.Fatalf("ip -json link show %s: %v: %s", name, err, out)
+	}
+	return slices.Contains(links[0].Flags, flag)
 }
 
 // nlLink finds the link called name.

@@ -32,10 +32,22 @@ type bridgeLab struct {
 	conn   *kernel.MLDConn
 }
 
+// bridgeLLQI is the Last Listener Query Interval of both the bridge and
+// our engine in this test: long enough that no timer lowered by a specific
+// Query runs out while the steps of a sequence run, however slowly (in an
+// emulated VM a step takes about 0.15 s; LLQT is twice this). Expiry is
+// tested by steps that wait past LLQT on purpose, so both sides have
+// expired before the next Report. With the default 1 s, a slow step could
+// land within the few milliseconds between the bridge's and our engine's
+// expiry of the same timer, where each side is right about a different
+// order of events and their states part for good.
+const bridgeLLQI = 5 * time.Second
+
 func newBridgeLab(t *testing.T) *bridgeLab {
 	br := netns.New(t, "mdbbr")
 	h := netns.New(t, "mdbh")
-	br.MustRun("ip", "link", "add", "br0", "type", "bridge", "mcast_snooping", "1", "mcast_querier", "1", "mcast_mld_version", "2")
+	br.MustRun("ip", "link", "add", "br0", "type", "bridge", "mcast_snooping", "1", "mcast_querier", "1", "mcast_mld_version", "2",
+		"mcast_last_member_interval", strconv.Itoa(int(bridgeLLQI/(10*time.Millisecond))), "mcast_last_member_count", "2")
 	netns.Veth(t, br, "p1", h, "eth0")
 	br.MustRun("ip", "link", "set", "p1", "master", "br0")
 	br.Sysctl("net.ipv6.conf.br0.accept_dad", "0")
@@ -132,7 +144,10 @@ func TestMLDAgainstLinuxBridge(t *testing.T) {
 	r := mld.New(&ids)
 	self := netip.MustParseAddr("fe80::ffff")
 	now := time.Now()
-	if _, err := r.AddInterface(now, 1, "p1", self, mld.DefaultConfig()); err != nil {
+	cfg := mld.DefaultConfig()
+	cfg.LastListenerQueryInterval, cfg.LastListenerQueryCount = bridgeLLQI, 2
+	llqt := 2 * bridgeLLQI
+	if _, err := r.AddInterface(now, 1, "p1", self, cfg); err != nil {
 		t.Fatal(err)
 	}
 
@@ -148,55 +163,73 @@ func TestMLDAgainstLinuxBridge(t *testing.T) {
 		name string
 		rec  mldmsg.RecordType
 		srcs []netip.Addr
+		wait time.Duration // no Report: let the lowered timers run out
 	}
+	// expire waits past LLQT and a second more (the bridge's and our
+	// processing of the last Report differ by milliseconds).
+	expire := step{name: "timers-lowered-by-queries-expire", wait: llqt + time.Second}
 	// Each sequence walks rows of RFC 3810 7.4.1 and 7.4.2 on its own group.
 	seqs := []struct {
 		group string
 		steps []step
 	}{
 		{"ff0e::100", []step{
-			{"INCLUDE+IS_IN", mldmsg.ModeIsInclude, srcs(1, 2)},
-			{"INCLUDE+ALLOW", mldmsg.AllowNewSources, srcs(3)},
-			{"INCLUDE+BLOCK", mldmsg.BlockOldSources, srcs(1)},
-			{"INCLUDE+TO_IN", mldmsg.ChangeToInclude, srcs(4)},
-			{"INCLUDE+TO_EX", mldmsg.ChangeToExclude, srcs(2, 5)},
-			{"EXCLUDE+IS_IN", mldmsg.ModeIsInclude, srcs(6)},
-			{"EXCLUDE+BLOCK", mldmsg.BlockOldSources, srcs(5, 7)},
-			{"EXCLUDE+ALLOW", mldmsg.AllowNewSources, srcs(5)},
-			{"EXCLUDE+TO_IN", mldmsg.ChangeToInclude, srcs(8)},
-			{"EXCLUDE+IS_EX", mldmsg.ModeIsExclude, srcs(2, 9)},
-			{"EXCLUDE+TO_EX", mldmsg.ChangeToExclude, srcs(9, 10)},
+			{"INCLUDE+IS_IN", mldmsg.ModeIsInclude, srcs(1, 2), 0},
+			{"INCLUDE+ALLOW", mldmsg.AllowNewSources, srcs(3), 0},
+			{"INCLUDE+BLOCK", mldmsg.BlockOldSources, srcs(1), 0},
+			{"INCLUDE+TO_IN", mldmsg.ChangeToInclude, srcs(4), 0},
+			{"INCLUDE+TO_EX", mldmsg.ChangeToExclude, srcs(2, 5), 0},
+			{"EXCLUDE+IS_IN", mldmsg.ModeIsInclude, srcs(6), 0},
+			{"EXCLUDE+BLOCK", mldmsg.BlockOldSources, srcs(5, 7), 0},
+			{"EXCLUDE+ALLOW", mldmsg.AllowNewSources, srcs(5), 0},
+			{"EXCLUDE+TO_IN", mldmsg.ChangeToInclude, srcs(8), 0},
+			{"EXCLUDE+IS_EX", mldmsg.ModeIsExclude, srcs(2, 9), 0},
+			{"EXCLUDE+TO_EX", mldmsg.ChangeToExclude, srcs(9, 10), 0},
+			{"EXCLUDE+TO_IN", mldmsg.ChangeToInclude, srcs(11), 0},
+			// Q(G) and Q(G,X-A) lowered the Filter Timer and the timers of
+			// 9 and 10 to LLQT: 9 and 10 join the Exclude List (7.2.3),
+			// then the Filter Timer switches the group to INCLUDE with the
+			// sources still running (11), dropping the Exclude List (7.5).
+			expire,
+			{"INCLUDE+IS_EX", mldmsg.ModeIsExclude, srcs(9, 12), 0},
 		}},
 		{"ff0e::101", []step{
-			{"INCLUDE+IS_EX", mldmsg.ModeIsExclude, srcs(1, 2)},
-			{"EXCLUDE+IS_EX", mldmsg.ModeIsExclude, srcs(2, 3)},
+			{"INCLUDE+IS_EX", mldmsg.ModeIsExclude, srcs(1, 2), 0},
+			{"EXCLUDE+IS_EX", mldmsg.ModeIsExclude, srcs(2, 3), 0},
 		}},
 		{"ff0e::102", []step{
-			{"INCLUDE({})+TO_EX({})", mldmsg.ChangeToExclude, nil},
-			{"EXCLUDE+IS_IN", mldmsg.ModeIsInclude, srcs(1)},
-			{"EXCLUDE+ALLOW", mldmsg.AllowNewSources, srcs(2)},
+			{"INCLUDE({})+TO_EX({})", mldmsg.ChangeToExclude, nil, 0},
+			{"EXCLUDE+IS_IN", mldmsg.ModeIsInclude, srcs(1), 0},
+			{"EXCLUDE+ALLOW", mldmsg.AllowNewSources, srcs(2), 0},
 		}},
 	}
 	for _, seq := range seqs {
 		g := netip.MustParseAddr(seq.group)
 		for _, s := range seq.steps {
 			t.Run(seq.group+"/"+s.name, func(t *testing.T) {
-				rep := &mldmsg.ReportV2{Records: []mldmsg.Record{{Type: s.rec, Group: g, Sources: s.srcs}}}
-				b, err := mldmsg.Marshal(rep, l.hostLL, netip.MustParseAddr("ff02::16"))
-				if err != nil {
-					t.Fatal(err)
+				if s.wait > 0 {
+					time.Sleep(s.wait)
+				} else {
+					rep := &mldmsg.ReportV2{Records: []mldmsg.Record{{Type: s.rec, Group: g, Sources: s.srcs}}}
+					b, err := mldmsg.Marshal(rep, l.hostLL, netip.MustParseAddr("ff02::16"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					l.send(b)
+					now := time.Now()
+					r.Expire(now)
+					r.Receive(now, 1, mld.Packet{Src: l.hostLL, Dst: netip.MustParseAddr("ff02::16"), HopLimit: 1, RouterAlert: true, Data: b})
 				}
-				l.send(b)
-				now := time.Now()
-				r.Expire(now)
-				r.Receive(now, 1, mld.Packet{Src: l.hostLL, Dst: netip.MustParseAddr("ff02::16"), HopLimit: 1, RouterAlert: true, Data: b})
-				want, ok := engineState(t, r.Snapshot(now), g)
-				// The bridge processes the report asynchronously; poll briefly.
-				t.Logf("ours: present=%v %+v", ok, want)
-				var got mdbState
-				var present bool
+				// The bridge processes the report asynchronously; poll
+				// briefly. Both sides' timers run on the same clock: ours is
+				// read at the time of each look at the bridge.
+				var got, want mdbState
+				var present, ok bool
 				for deadline := time.Now().Add(2 * time.Second); ; {
 					got, present = l.state(g)
+					now := time.Now()
+					r.Expire(now)
+					want, ok = engineState(t, r.Snapshot(now), g)
 					if present == ok && slices.Equal(got.Running, want.Running) && slices.Equal(got.Zero, want.Zero) && got.Mode == want.Mode {
 						break
 					}
@@ -205,6 +238,7 @@ func TestMLDAgainstLinuxBridge(t *testing.T) {
 					}
 					time.Sleep(20 * time.Millisecond)
 				}
+				t.Logf("both: present=%v %+v", ok, want)
 			})
 		}
 	}
