@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pim6sd/pim6sd/internal/ctl"
+	"github.com/pim6sd/pim6sd/internal/netns"
 	"github.com/pim6sd/pim6sd/internal/pcapread"
 )
 
@@ -91,6 +94,32 @@ func rpSetRPs(s *ctl.Snapshot, origin string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// rpLeft is the time left on rp's BSR-learned mapping (the shortest over
+// its ranges) and whether rp is in the set at all.
+func rpLeft(s *ctl.Snapshot, rp string) (time.Duration, bool) {
+	left, found := time.Duration(0), false
+	for _, r := range s.RPSet.RPs {
+		if r.Origin != "bsr" || r.Address.String() != rp {
+			continue
+		}
+		for _, g := range r.Groups {
+			if !found || time.Duration(g.Left) < left {
+				left, found = time.Duration(g.Left), true
+			}
+		}
+	}
+	return left, found
+}
+
+func mustSnapshot(t *testing.T, d *daemon) *ctl.Snapshot {
+	t.Helper()
+	s, err := d.snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // preferredRP is the RP of the given origin with the lowest priority among
@@ -234,17 +263,6 @@ func (st *stream) losses(got map[string]int, from, to int) lossReport {
 	return l
 }
 
-// firstAfter is the number of the first datagram at or after from (by
-// number) that arrived, -1 if none.
-func firstAfter(got map[string]int, from, to int) int {
-	for i := from; i < to; i++ {
-		if got[fmt.Sprintf("s-%d", i)] > 0 {
-			return i
-		}
-	}
-	return -1
-}
-
 // indexAt is the number of the first datagram sent at or after t.
 func (st *stream) indexAt(t time.Time) int {
 	st.mu.Lock()
@@ -310,4 +328,28 @@ func pimTimeline(pkts []pcapread.Packet, since time.Time) string {
 	}
 	flush()
 	return b.String()
+}
+
+// lossDiagnostics logs, for each router, the kernel's multicast routes with
+// their counters (packets, wrong-interface arrivals) and the daemon's drop
+// counters: where a lost datagram stopped.
+func lossDiagnostics(t *testing.T, ds map[string]*daemon, nss map[string]*netns.NS) {
+	t.Helper()
+	for _, name := range slices.Sorted(maps.Keys(ds)) {
+		var drops []string
+		if s, err := ds[name].snapshot(); err == nil {
+			for _, scope := range slices.Sorted(maps.Keys(s.Counters)) {
+				for _, reason := range slices.Sorted(maps.Keys(s.Counters[scope])) {
+					if strings.HasPrefix(reason, "dropped/") || scope == "kernel" || strings.Contains(reason, "register") {
+						drops = append(drops, fmt.Sprintf("%s %s=%d", scope, reason, s.Counters[scope][reason]))
+					}
+				}
+			}
+		}
+		var mr string
+		if ns := nss[name]; ns != nil {
+			mr, _ = ns.Run("ip", "-6", "-s", "mroute")
+		}
+		t.Logf("%s: drops %v\nip -6 -s mroute:\n%s", name, drops, mr)
+	}
 }
