@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -77,6 +78,9 @@ func (k *Kernel) Initrd() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("vm: %w (install Debian's busybox-static: `make deps`)", err)
 	}
+	if err := checkStatic(Busybox); err != nil {
+		return "", err
+	}
 	init := strings.NewReplacer("@VERSION@", k.Version, "@MODULES@", k.Modules()).Replace(stage1)
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%d\x00%d\x00%s\x00", init, bb.Size(), bb.ModTime().UnixNano(), strings.Join(mods, "\x00"))
@@ -109,6 +113,23 @@ func (k *Kernel) Initrd() (string, error) {
 		os.Remove(o)
 	}
 	return path, nil
+}
+
+// checkStatic makes sure path needs no dynamic loader: stage 1 runs before
+// any library is reachable, so a dynamically linked busybox (Debian's
+// busybox package, not busybox-static) would fail there with no message.
+func checkStatic(path string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return fmt.Errorf("vm: %s: %w", path, err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Errorf("vm: %s is dynamically linked; stage 1 needs a static one (apt-get install busybox-static)", path)
+		}
+	}
+	return nil
 }
 
 // writeInitrd writes the gzipped cpio archive: directories, busybox, /init

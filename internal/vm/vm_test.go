@@ -120,9 +120,7 @@ func gz(t *testing.T, b []byte) []byte {
 }
 
 func TestInitrdContents(t *testing.T) {
-	if _, err := os.Stat(Busybox); err != nil {
-		t.Skipf("%s missing (Debian's busybox-static; `make deps` installs it)", Busybox)
-	}
+	requireBusybox(t)
 	k := fakeKernel(t, "kernel/drivers/virtio/virtio_pci.ko\n", map[string][]byte{
 		"kernel/fs/9p/9p.ko":               []byte("9p module"),
 		"kernel/net/9p/9pnet_virtio.ko.gz": gz(t, []byte("9pnet_virtio module")),
@@ -383,4 +381,26 @@ func requireVM(t *testing.T) *Kernel {
 		t.Fatal(err)
 	}
 	return k
+}
+
+func TestCheckStatic(t *testing.T) {
+	if err := checkStatic("/bin/sh"); err == nil || !strings.Contains(err.Error(), "dynamically linked") {
+		t.Errorf("checkStatic(/bin/sh) = %v, want 'dynamically linked'", err)
+	}
+	requireBusybox(t)
+	if err := checkStatic(Busybox); err != nil {
+		t.Errorf("checkStatic(%s) = %v", Busybox, err)
+	}
+}
+
+// requireBusybox: without root the test is skipped like every test that
+// needs `make deps`; as root (CI) a missing busybox-static is a failure.
+func requireBusybox(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(Busybox); err != nil {
+		if os.Geteuid() == 0 {
+			t.Fatalf("%v: run `make deps` (Debian's busybox-static)", err)
+		}
+		t.Skipf("%s missing (Debian's busybox-static; `make deps` installs it)", Busybox)
+	}
 }
