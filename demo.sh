@@ -4,37 +4,72 @@
 # sender; the replies come back as SSM multicast routed by pim6sd. Then it
 # shows pim6stat and the kernel's multicast routes on the router.
 #
-#   sudo ./demo.sh            # everything is removed at the end (or on Ctrl-C)
-#   sudo ./demo.sh --count 10 # ssmping count (default 5)
+#   ./demo.sh              # as root; everything is removed at the end (or on Ctrl-C)
+#   ./demo.sh --count 10   # ssmping count (default 5)
+#   ./demo.sh --vm         # run it in a VM on Debian 12's kernel
 #
-# Needs root, Go, iproute2 and ssmping (installed from Debian if missing).
+# On a kernel without IPv6 multicast routing (CONFIG_IPV6_MROUTE) the demo
+# says so and runs in a qemu VM that boots Debian 12's packaged kernel and
+# sees this machine's files (tools/vmrun); --vm does that on any kernel.
+# Needs root, Go, iproute2 and ssmping (installed from Debian if missing;
+# for the VM also qemu-system-x86, busybox-static and the kernel package).
 set -euo pipefail
 
-count=5
+count=5 vm=auto bindir=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--count) count=$2; shift 2 ;;
-	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+	--vm) vm=yes; shift ;;
+	--no-vm) vm=no; shift ;;           # (used inside the VM)
+	--bin) bindir=$2; shift 2 ;;       # prebuilt pim6sd and pim6stat (used inside the VM)
+	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
 	*) echo "demo.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "demo.sh: needs root (network namespaces, multicast routing): run it with sudo" >&2
+	echo "demo.sh: needs root (network namespaces, multicast routing): run it as root" >&2
 	exit 1
 fi
 cd "$(dirname "$0")"
 export PATH=$PATH:/usr/local/go/bin
 
+if [ "$vm" = auto ]; then
+	if [ -e /proc/net/ip6_mr_vif ]; then
+		vm=no
+	else
+		echo "demo.sh: this kernel ($(uname -r)) has no IPv6 multicast routing (CONFIG_IPV6_MROUTE); running the demo in a VM on Debian 12's kernel"
+		vm=yes
+	fi
+fi
+
 need=()
 command -v ip >/dev/null || need+=(iproute2)
 command -v ssmping >/dev/null || need+=(ssmping)
+if [ "$vm" = yes ]; then
+	command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+	[ -x /bin/busybox ] || need+=(busybox-static)
+	command -v depmod >/dev/null || need+=(kmod)
+	command -v xz >/dev/null || need+=(xz-utils)
+fi
 if [ ${#need[@]} -gt 0 ]; then
 	echo "== installing ${need[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null ||
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null ||
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }
 fi
-command -v go >/dev/null || { echo "demo.sh: Go is needed to build pim6sd" >&2; exit 1; }
+
+if [ "$vm" = yes ]; then
+	command -v go >/dev/null || { echo "demo.sh: Go is needed to build pim6sd" >&2; exit 1; }
+	./scripts/vm-kernel.sh bookworm
+	vmbin=$(mktemp -d /tmp/pim6sd-demo-bin.XXXXXX)
+	trap 'rm -rf "$vmbin"' EXIT
+	echo "== building pim6sd, pim6stat and the VM runner"
+	go build -o "$vmbin/" ./cmd/pim6sd ./cmd/pim6stat ./tools/vmrun
+	echo "== booting Debian 12's kernel in qemu (software emulation: about 10 s, then everything runs several times slower)"
+	status=0
+	"$vmbin/vmrun" -kernel bookworm -mem 2048 -- ./demo.sh --no-vm --bin "$vmbin" --count "$count" || status=$?
+	exit $status
+fi
 
 work=$(mktemp -d /tmp/pim6sd-demo.XXXXXX)
 snd=demo-snd-$$ rtr=demo-rtr-$$ rcv=demo-rcv-$$
@@ -49,10 +84,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "== building pim6sd and pim6stat"
-go build -o "$work/" ./cmd/pim6sd ./cmd/pim6stat
+if [ -n "$bindir" ]; then
+	cp "$bindir/pim6sd" "$bindir/pim6stat" "$work/"
+else
+	command -v go >/dev/null || { echo "demo.sh: Go is needed to build pim6sd" >&2; exit 1; }
+	echo "== building pim6sd and pim6stat"
+	go build -o "$work/" ./cmd/pim6sd ./cmd/pim6stat
+fi
 
-echo "== sender ($snd) -- router ($rtr) -- receiver ($rcv)"
+echo "== on kernel $(uname -r): sender ($snd) -- router ($rtr) -- receiver ($rcv)"
 for ns in $snd $rtr $rcv; do
 	ip netns add "$ns"
 	ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
