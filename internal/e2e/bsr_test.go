@@ -309,7 +309,7 @@ func TestBSRElectionAndRPFailover(t *testing.T) {
 	})
 	t.Logf("after the withdrawal, each router first had the RP-set {r3} after: %s", each)
 	l = waitRecovered(t, st, sock, withdrawAt, 15*time.Second, "after r4 withdrew")
-	t.Logf("r4 withdrew (SIGHUP): gone from the BSR with %v of its holdtime left; RP-set {r3} everywhere after %v; traffic: %v; recovered %v after the reload",
+	t.Logf("r4 withdrew (SIGHUP) with %v of its holdtime left at the BSR, which dropped it before that ran out; RP-set {r3} everywhere after %v; traffic: %v; recovered %v after the reload",
 		left, withdraw.Round(time.Millisecond), l, recovery(st, l, withdrawAt).Round(time.Millisecond))
 	st.halt()
 	t.Logf("whole test: %v", time.Since(start).Round(time.Millisecond))

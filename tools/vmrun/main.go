@@ -70,7 +70,9 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "vmrun:", err)
 		return exitVM
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT)
+	// Any of these ends the VM and removes the run directory; SIGPIPE is
+	// a reader that went away (`vmrun ... | head`).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGPIPE)
 	defer stop()
 	code, err := vm.Run(ctx, vm.Options{
 		Kernel: k, MemMB: *memMB, CPUs: *cpus, Timeout: *timeout,
