@@ -1,11 +1,8 @@
 package kernel
 
 import (
-	"bufio"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,56 +32,6 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
-}
-
-// kernelConfig reads the running kernel's build configuration: the file
-// PIM6SD_VM_KERNEL_CONFIG names (set by tools/vmrun for the kernel it
-// booted), or else /proc/config.gz where the kernel has one. It returns
-// nil and "" when there is neither.
-func kernelConfig(t *testing.T) (map[string]string, string) {
-	t.Helper()
-	var r io.Reader
-	src := os.Getenv("PIM6SD_VM_KERNEL_CONFIG")
-	if src != "" {
-		f, err := os.Open(src)
-		if err != nil {
-			t.Fatalf("PIM6SD_VM_KERNEL_CONFIG: %v", err)
-		}
-		defer f.Close()
-		r = f
-	} else {
-		f, err := os.Open("/proc/config.gz")
-		if err != nil {
-			return nil, ""
-		}
-		defer f.Close()
-		z, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatalf("/proc/config.gz: %v", err)
-		}
-		src, r = "/proc/config.gz", z
-	}
-	cfg := map[string]string{}
-	s := bufio.NewScanner(r)
-	for s.Scan() {
-		if k, v, ok := strings.Cut(s.Text(), "="); ok && strings.HasPrefix(k, "CONFIG_") {
-			cfg[k] = v
-		}
-	}
-	if err := s.Err(); err != nil {
-		t.Fatalf("%s: %v", src, err)
-	}
-	if len(cfg) == 0 {
-		t.Fatalf("%s: no CONFIG_ lines", src)
-	}
-	return cfg, src
-}
-
-// haveMRT6 is the kernel's own word on multicast routing: it has
-// /proc/net/ip6_mr_vif exactly when it was built with CONFIG_IPV6_MROUTE.
-func haveMRT6() bool {
-	_, err := os.Stat("/proc/net/ip6_mr_vif")
-	return err == nil
 }
 
 func capsByName(t *testing.T, caps []Capability) map[string]Capability {
@@ -127,7 +74,7 @@ func TestProbe(t *testing.T) {
 	}
 
 	mrt6 := byName[CapMRT6]
-	if got, want := mrt6.Have == Yes, haveMRT6(); got != want {
+	if got, want := mrt6.Have == Yes, netns.HaveMRT6(); got != want {
 		t.Errorf("MRT6 %s, but /proc/net/ip6_mr_vif exists = %v: %s", mrt6.Have, want, mrt6.Detail)
 	}
 	if mrt6.Have == No && !strings.Contains(mrt6.Detail, "protocol not available") {
@@ -144,7 +91,7 @@ func TestProbe(t *testing.T) {
 		t.Errorf("WRMIFWHOLE %s (option %q), want yes = %v on %s with MRT6 %s", w.Have, w.ConfigOption, wantWhole, Release(), mrt6.Have)
 	}
 
-	cfg, src := kernelConfig(t)
+	cfg, src := netns.KernelConfig(t)
 	if cfg == nil {
 		// No build configuration to compare with: the test machines
 		// (hosts and VMs) all have these.
@@ -178,7 +125,7 @@ func TestProbeLeavesTheHostAlone(t *testing.T) {
 	ns := netns.New(t, "probe")
 
 	var held *MRT
-	if haveMRT6() {
+	if netns.HaveMRT6() {
 		if err := ns.Do(func() (err error) {
 			held, err = OpenMRT(MRTConfig{})
 			return err

@@ -3,7 +3,8 @@
 # (kernel/, internal/daemon/, internal/e2e/) on each kernel of the matrix,
 # then a table: kernel, tests passed, failed, skipped, time.
 #
-# Without arguments the matrix is Debian 12's kernel (bookworm, 6.1),
+# The packages run through scripts/test.sh --only-kernel. Without
+# arguments the matrix is Debian 12's kernel (bookworm, 6.1),
 # Debian 13's (trixie, 6.12), both run in the qemu VM (tools/vmrun), and the
 # host's own kernel when it has IPv6 multicast routing. Each run's whole
 # `go test -v` output is kept in OUT (default /tmp/pim6sd-kernels), one file
@@ -20,12 +21,6 @@ if [ ${#kernels[@]} -eq 0 ]; then
 	[ -e /proc/net/ip6_mr_vif ] && kernels+=(host)
 fi
 
-KERNEL_PKGS=(./kernel/ ./internal/daemon/ ./internal/e2e/)
-# Binaries of this run's own: guests read them while they run.
-vmbin=$(mktemp -d /tmp/pim6sd-kernels-bin.XXXXXX)
-trap 'rm -rf "$vmbin"' EXIT
-go build -o "$vmbin/" ./cmd/pim6sd ./cmd/pim6stat ./tools/vmrun
-
 rows=()
 status=0
 for k in "${kernels[@]}"; do
@@ -39,13 +34,12 @@ for k in "${kernels[@]}"; do
 		fi
 		name="$(uname -r) (host)"
 		echo "== $name"
-		PIM6SD_E2E_BIN=$vmbin go test -count=1 -p 1 -timeout 60m -v "${KERNEL_PKGS[@]}" >"$log" 2>&1 || true
+		./scripts/test.sh --native --only-kernel -v >"$log" 2>&1 || true
 	else
 		./scripts/vm-kernel.sh "$k"
 		name="$(cat "${PIM6SD_VM_CACHE:-/var/cache/pim6sd-vm}/$k/version") ($k)"
 		echo "== $name, in the VM"
-		PIM6SD_E2E_BIN=$vmbin go test -count=1 -p 1 -timeout 60m -v \
-			-exec "$vmbin/vmrun -kernel $k -timeout 65m" "${KERNEL_PKGS[@]}" >"$log" 2>&1 || true
+		./scripts/test.sh --vm --only-kernel --kernel "$k" -v >"$log" 2>&1 || true
 	fi
 	secs=$(($(date +%s) - start))
 	# Top-level tests only: subtests are indented in go test -v output.

@@ -15,6 +15,7 @@
 #   --kernel REL   the VM's kernel: bookworm (default, Debian 12, 6.1) or
 #                  trixie (Debian 13, 6.12), fetched by scripts/vm-kernel.sh
 #   --only-kernel  run KERNEL_PKGS only (for scripts/kernels.sh)
+#   -v             go test -v (every test's result and log)
 #
 # Environment: GO (go), VM_TIMEOUT (go test -timeout of a package in the
 # VM, in minutes, default 60), PIM6SD_VM_MEM (MiB, default 6144).
@@ -23,14 +24,15 @@ cd "$(dirname "$0")/.."
 
 KERNEL_PKGS=(./kernel/ ./internal/daemon/ ./internal/e2e/)
 GO=${GO:-go}
-mode=auto kernel=${PIM6SD_VM_KERNEL:-bookworm} only_kernel=0
+mode=auto kernel=${PIM6SD_VM_KERNEL:-bookworm} only_kernel=0 v=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--vm) mode=vm; shift ;;
 	--native) mode=native; shift ;;
 	--kernel) kernel=$2; shift 2 ;;
 	--only-kernel) only_kernel=1; shift ;;
-	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+	-v) v=(-v); shift ;;
+	-h | --help) sed -n '2,21p' "$0"; exit 0 ;;
 	*) echo "test.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -46,7 +48,7 @@ fi
 
 if [ "$mode" = native ]; then
 	if [ "$only_kernel" = 1 ]; then
-		exec "$GO" test -count=1 -p 1 -timeout "${VM_TIMEOUT:-60}m" "${KERNEL_PKGS[@]}"
+		exec "$GO" test -count=1 "${v[@]}" -p 1 -timeout "${VM_TIMEOUT:-60}m" "${KERNEL_PKGS[@]}"
 	fi
 	# The VM runner's own tests boot VMs (two emulated CPUs, all this
 	# machine has): they run after the rest, not beside the timing-bound
@@ -82,7 +84,7 @@ trap 'rm -rf "$vmbin"' EXIT
 # so a hung guest still ends with go test's timeout report.
 minutes=${VM_TIMEOUT:-60}
 minutes=${minutes%m}
-PIM6SD_E2E_BIN=$vmbin "$GO" test -count=1 -p 1 -timeout "${minutes}m" \
+PIM6SD_E2E_BIN=$vmbin "$GO" test -count=1 "${v[@]}" -p 1 -timeout "${minutes}m" \
 	-exec "$vmbin/vmrun -kernel $kernel -timeout $((minutes + 5))m" \
 	"${KERNEL_PKGS[@]}" || status=$?
 exit $status

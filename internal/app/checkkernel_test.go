@@ -1,13 +1,9 @@
 package app
 
 import (
-	"bufio"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -20,45 +16,6 @@ import (
 	"github.com/pim6sd/pim6sd/kernel"
 )
 
-// haveMRT6 is the kernel's own word on multicast routing: it has
-// /proc/net/ip6_mr_vif exactly when it was built with CONFIG_IPV6_MROUTE.
-func haveMRT6() bool {
-	_, err := os.Stat("/proc/net/ip6_mr_vif")
-	return err == nil
-}
-
-// buildOption is a kernel build option's value where the test can read the
-// configuration (PIM6SD_VM_KERNEL_CONFIG from tools/vmrun, or
-// /proc/config.gz); ok is false when it cannot.
-func buildOption(t *testing.T, option string) (value string, ok bool) {
-	t.Helper()
-	var r io.Reader
-	if p := os.Getenv("PIM6SD_VM_KERNEL_CONFIG"); p != "" {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatalf("PIM6SD_VM_KERNEL_CONFIG: %v", err)
-		}
-		defer f.Close()
-		r = f
-	} else {
-		f, err := os.Open("/proc/config.gz")
-		if err != nil {
-			return "", false
-		}
-		defer f.Close()
-		if r, err = gzip.NewReader(f); err != nil {
-			t.Fatalf("/proc/config.gz: %v", err)
-		}
-	}
-	s := bufio.NewScanner(r)
-	for s.Scan() {
-		if v, found := strings.CutPrefix(s.Text(), option+"="); found {
-			return v, true
-		}
-	}
-	return "", true // "# CONFIG_X is not set", or absent
-}
-
 // check-kernel on the kernel this test runs on: its exit status and its
 // MRT6 row agree with the kernel's /proc (and, where the test can read the
 // build configuration, with the two other options the daemon uses), so it
@@ -66,13 +23,15 @@ func buildOption(t *testing.T, option string) (value string, ok bool) {
 // check-kernel says anything else.
 func TestCheckKernel(t *testing.T) {
 	netns.RequireRoot(t)
-	mrt6 := haveMRT6()
+	mrt6 := netns.HaveMRT6()
 	wantOK := mrt6
-	for _, opt := range []string{"CONFIG_IPV6_MROUTE_MULTIPLE_TABLES", "CONFIG_IPV6_PIMSM_V2"} {
-		// Without a configuration to read, a kernel with multicast routing
-		// is taken to have these too (every kernel here does).
-		if v, ok := buildOption(t, opt); ok && v != "y" && v != "m" {
-			wantOK = false
+	// Without a configuration to read, a kernel with multicast routing is
+	// taken to have these too (every kernel here does).
+	if cfg, _ := netns.KernelConfig(t); cfg != nil {
+		for _, opt := range []string{"CONFIG_IPV6_MROUTE_MULTIPLE_TABLES", "CONFIG_IPV6_PIMSM_V2"} {
+			if v := cfg[opt]; v != "y" && v != "m" {
+				wantOK = false
+			}
 		}
 	}
 	wantCode, wantHave := 1, "no"
@@ -246,7 +205,7 @@ func TestStartupNamesMissingMRT6(t *testing.T) {
 	dir := t.TempDir()
 	args := []string{"--foreground", "--pidfile", "", "--socket", dir + "/ctl.sock"}
 	fix := "boot a kernel built with CONFIG_IPV6_MROUTE=y, such as Debian's packaged linux-image-amd64"
-	if haveMRT6() {
+	if netns.HaveMRT6() {
 		t.Log("this kernel has multicast routing: the daemon gets the error of one that has not")
 		defer func(o func(uint32) (*daemon.Linux, error)) { openKernel = o }(openKernel)
 		openKernel = func(table uint32) (*daemon.Linux, error) {

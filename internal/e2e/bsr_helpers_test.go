@@ -113,15 +113,6 @@ func rpLeft(s *ctl.Snapshot, rp string) (time.Duration, bool) {
 	return left, found
 }
 
-func mustSnapshot(t *testing.T, d *daemon) *ctl.Snapshot {
-	t.Helper()
-	s, err := d.snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // preferredRP is the RP of the given origin with the lowest priority among
 // those whose ranges cover grp ("" for none). The tests give every
 // candidate a different priority, so the hash never decides.

@@ -290,7 +290,7 @@ func TestBSRElectionAndRPFailover(t *testing.T) {
 	// before the reload (the check does not depend on how fast the machine
 	// runs, only on the order of the two).
 	asked := time.Now()
-	left, ok := rpLeft(mustSnapshot(t, d1), loR4)
+	left, ok := rpLeft(mustSnap(t, d1), loR4)
 	if !ok {
 		t.Fatalf("r4 is not in the BSR's RP-set before it withdraws:\n%s", rpSummary(ds))
 	}

@@ -19,8 +19,8 @@
 //     power-off), mounts the run directory (the second 9p share, writable),
 //     binds the kernel's modules over /lib/modules/VERSION and switch_roots.
 //  2. The run directory's init (bash, written by Run) is then PID 1 in the
-//     host's own userland: it mounts what tests need (devpts, shm, cgroup2,
-//     bpf-less), brings lo up, runs the command in the caller's directory
+//     host's own userland: it mounts what tests need (devpts, shm,
+//     cgroup2), brings lo up, runs the command in the caller's directory
 //     with its environment, writes its output to the run directory as it
 //     goes and its exit status at the end, and powers off.
 //

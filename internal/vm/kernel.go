@@ -68,24 +68,6 @@ func OpenKernel(nameOrDir string) (*Kernel, error) {
 	return k, nil
 }
 
-// ConfigValue reads one option of the kernel's configuration: "y", "m",
-// a value, or "" when it is not set (or the config file is missing).
-func (k *Kernel) ConfigValue(option string) string {
-	f, err := os.Open(k.Config())
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	prefix := option + "="
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), prefix); ok {
-			return strings.Trim(v, `"`)
-		}
-	}
-	return ""
-}
-
 // moduleName is a module's name as modprobe knows it: the file name
 // without directory and .ko[.xz|.zst|.gz], with '-' read as '_'.
 func moduleName(path string) string {
