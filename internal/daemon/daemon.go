@@ -55,7 +55,7 @@ type Daemon struct {
 	// shown as the snapshot's "kernel" counters.
 	upcalls map[string]uint64
 
-	in      chan any
+	in      chan Input
 	calls   chan func()
 	stopped chan struct{}
 	wake    *time.Timer
@@ -119,7 +119,7 @@ func NewWithOptions(c *conf.Config, k Kernel, log *slog.Logger, o Options) (*Dae
 		rpf:       make(map[netip.Addr]pim.RPF),
 		activity:  make(map[mrib.SG]struct{}),
 		mrib:      mrib.New(),
-		in:        make(chan any, 1024),
+		in:        make(chan Input, 1024),
 		calls:     make(chan func()),
 		stopped:   make(chan struct{}),
 	}
@@ -191,9 +191,9 @@ var ErrStopped = errors.New("daemon: stopped")
 
 // post hands an input to the loop; after the loop ended it drops it, so
 // that readers never block on a loop that is gone.
-func (d *Daemon) post(ev any) {
+func (d *Daemon) post(in Input) {
 	select {
-	case d.in <- ev:
+	case d.in <- in:
 	case <-d.stopped:
 	}
 }
@@ -243,8 +243,8 @@ func (d *Daemon) Run(ctx context.Context, ready chan<- struct{}) error {
 			return d.Stop(d.now())
 		case <-beat:
 			d.heartbeat(d.now())
-		case ev := <-d.in:
-			d.Handle(d.now(), ev)
+		case in := <-d.in:
+			d.Handle(d.now(), in)
 		case f := <-d.calls:
 			f()
 		case <-d.wake.C:
@@ -303,15 +303,32 @@ func (d *Daemon) Expire(now time.Time) {
 	d.pollActivity(now)
 }
 
-// Handle processes one input (what the kernel readers post).
-func (d *Daemon) Handle(now time.Time, ev any) {
-	switch ev := ev.(type) {
+// Handle processes one input (what the kernel readers post). Input is a
+// closed set, so every kind has its case here; the default case is
+// reached only by a nil Input or a programming error (a new Input type
+// without its case, or a new kernel.Event), and panics rather than drop
+// the input silently.
+func (d *Daemon) Handle(now time.Time, in Input) {
+	switch in := in.(type) {
 	case MLDInput:
-		d.receiveMLD(now, ev)
+		d.receiveMLD(now, in)
 	case PIMInput:
-		d.receivePIM(now, ev)
+		d.receivePIM(now, in)
 	case UpcallInput:
-		d.upcall(now, ev.Upcall)
+		d.upcall(now, in.Upcall)
+	case NetlinkInput:
+		d.netlink(now, in.Event)
+	case ReaderError:
+		d.logKernel.Warn("read failed", "reader", in.What, "err", in.Err)
+	default:
+		panic(fmt.Sprintf("daemon: Handle: unknown input %T", in))
+	}
+}
+
+// netlink processes one netlink event. Every change may move a route
+// toward a watched address, so each ends with the RPF lookups again.
+func (d *Daemon) netlink(now time.Time, ev kernel.Event) {
+	switch ev := ev.(type) {
 	case kernel.LinkEvent:
 		d.linkEvent(now, ev)
 		d.refreshRPF(now)
@@ -328,8 +345,8 @@ func (d *Daemon) Handle(now time.Time, ev any) {
 		d.refreshRPF(now)
 	case kernel.ErrorEvent:
 		d.logKernel.Error("netlink subscription failed; interface and route changes are no longer seen", "err", ev.Err)
-	case ReaderError:
-		d.logKernel.Warn("read failed", "reader", ev.What, "err", ev.Err)
+	default:
+		panic(fmt.Sprintf("daemon: Handle: unknown netlink event %T", ev))
 	}
 }
 

@@ -32,7 +32,7 @@ func (k *explainKernel) LeavePIM(int) error                                     
 func (k *explainKernel) SendPIM([]byte, int, netip.Addr, netip.Addr) error              { return nil }
 func (k *explainKernel) SetMFC(netip.Addr, netip.Addr, kernel.MIF, kernel.MIFSet) error { return nil }
 func (k *explainKernel) DelMFC(netip.Addr, netip.Addr) error                            { return nil }
-func (k *explainKernel) Start(func(any)) error                                          { return nil }
+func (k *explainKernel) Start(func(Input)) error                                        { return nil }
 func (k *explainKernel) Close() error                                                   { return nil }
 func (k *explainKernel) SGCount(netip.Addr, netip.Addr) (kernel.SGCounters, error) {
 	return kernel.SGCounters{}, kernel.ErrNoMFC

@@ -16,7 +16,7 @@ import (
 // stop. Other methods are not called (the embedded nil would panic).
 type idleKernel struct{ Kernel }
 
-func (idleKernel) Start(func(any)) error               { return nil }
+func (idleKernel) Start(func(Input)) error             { return nil }
 func (idleKernel) Close() error                        { return nil }
 func (idleKernel) Links() ([]kernel.Link, error)       { return nil, nil }
 func (idleKernel) Addrs() ([]kernel.Addr, error)       { return nil, nil }

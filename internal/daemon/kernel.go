@@ -46,27 +46,10 @@ type Kernel interface {
 	// RouteTo is the RPF lookup: the unicast route toward addr.
 	RouteTo(addr netip.Addr) (kernel.Route, error)
 
-	// Start starts the readers; each posts its inputs (MLDInput,
-	// PIMInput, UpcallInput, kernel.Event) with post until Close.
-	Start(post func(any)) error
+	// Start starts the readers; each posts its inputs (input.go) with
+	// post until Close.
+	Start(post func(Input)) error
 	// Close stops the readers and releases the kernel's state (MRT6_DONE
 	// removes our MIFs and MFC entries).
 	Close() error
-}
-
-// UpcallInput is one upcall read from the multicast routing socket.
-type UpcallInput struct {
-	Upcall kernel.Upcall
-}
-
-// PIMInput is one message read from the PIM socket.
-type PIMInput struct {
-	Info kernel.RecvInfo
-	Data []byte
-}
-
-// MLDInput is one message read from the MLD socket.
-type MLDInput struct {
-	Info kernel.RecvInfo
-	Data []byte
 }

@@ -77,7 +77,7 @@ func (l *Linux) SGCount(src, grp netip.Addr) (kernel.SGCounters, error) {
 func (l *Linux) RouteTo(addr netip.Addr) (kernel.Route, error) { return l.nl.RouteTo(addr) }
 
 // Start starts the MLD and PIM readers and the netlink watcher.
-func (l *Linux) Start(post func(any)) error {
+func (l *Linux) Start(post func(Input)) error {
 	events, err := l.nl.Subscribe(l.done)
 	if err != nil {
 		return fmt.Errorf("netlink subscribe: %w", err)
@@ -86,11 +86,11 @@ func (l *Linux) Start(post func(any)) error {
 	go func() {
 		defer l.wg.Done()
 		for ev := range events {
-			post(ev)
+			post(NetlinkInput{ev})
 		}
 	}()
-	go l.read("mld", l.mld.ReadFrom, func(info kernel.RecvInfo, b []byte) any { return MLDInput{info, b} }, post)
-	go l.read("pim", l.pim.ReadFrom, func(info kernel.RecvInfo, b []byte) any { return PIMInput{info, b} }, post)
+	go l.read("mld", l.mld.ReadFrom, func(info kernel.RecvInfo, b []byte) Input { return MLDInput{info, b} }, post)
+	go l.read("pim", l.pim.ReadFrom, func(info kernel.RecvInfo, b []byte) Input { return PIMInput{info, b} }, post)
 	go func() {
 		defer l.wg.Done()
 		for {
@@ -111,7 +111,7 @@ func (l *Linux) Start(post func(any)) error {
 // read is a socket reader: it posts each message (a copy) until the socket
 // is closed. A truncated message is posted as it is; the engines count it
 // as malformed.
-func (l *Linux) read(what string, readFrom func([]byte) (int, kernel.RecvInfo, error), wrap func(kernel.RecvInfo, []byte) any, post func(any)) {
+func (l *Linux) read(what string, readFrom func([]byte) (int, kernel.RecvInfo, error), wrap func(kernel.RecvInfo, []byte) Input, post func(Input)) {
 	defer l.wg.Done()
 	buf := make([]byte, 65536)
 	for {
@@ -140,10 +140,4 @@ func (l *Linux) Close() error {
 		errs = append(errs, l.nl.Close())
 	})
 	return errors.Join(errs...)
-}
-
-// ReaderError is a read failure a reader reports and survives.
-type ReaderError struct {
-	What string
-	Err  error
 }

@@ -375,7 +375,7 @@ func (k *Kernel) RouteTo(addr netip.Addr) (kernel.Route, error) { return k.r.rou
 // mc_forwarding, so MLDv1 Reports are delivered), the MLD and PIM sockets
 // and the netlink subscription. Inputs are delivered by the simulation
 // through the daemon's Handle, not through post.
-func (k *Kernel) Start(post func(any)) error {
+func (k *Kernel) Start(post func(daemon.Input)) error {
 	if k.open {
 		return errors.New("sim: kernel already started")
 	}

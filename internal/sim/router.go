@@ -245,11 +245,11 @@ func (r *Router) expire() { r.d.Expire(r.n.now) }
 
 // post hands an input to the daemon at the current instant, after what is
 // queued already, if the kernel session that produced it is still open.
-func (r *Router) post(ev any) {
+func (r *Router) post(in daemon.Input) {
 	session := r.k.session
 	r.n.schedule(r.n.now, func() {
 		if r.running && r.k.open && r.k.session == session {
-			r.d.Handle(r.n.now, ev)
+			r.d.Handle(r.n.now, in)
 		}
 	})
 }
@@ -258,7 +258,7 @@ func (r *Router) post(ev any) {
 func (r *Router) postNetlink(ev kernel.Event) {
 	if r.k.open {
 		r.delivered["netlink"]++
-		r.post(ev)
+		r.post(daemon.NetlinkInput{Event: ev})
 	}
 }
 
