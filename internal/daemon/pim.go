@@ -207,3 +207,21 @@ func (d *Daemon) refreshRPF(now time.Time) {
 		d.pimActions(now, d.pim.SetRPFs(now, changed))
 	}
 }
+
+// localAddresses tells PIM every global address of the router (loopback
+// ones included): I_am_RP, and the source of Registers.
+func (d *Daemon) localAddresses(now time.Time) {
+	var addrs []netip.Addr
+	for _, i := range d.ifs {
+		for _, p := range i.globals {
+			addrs = append(addrs, p.Addr())
+		}
+	}
+	slices.SortFunc(addrs, netip.Addr.Compare)
+	addrs = slices.Compact(addrs)
+	if slices.Equal(addrs, d.local) {
+		return
+	}
+	d.local = addrs
+	d.pimActions(now, d.pim.SetLocalAddresses(now, addrs))
+}

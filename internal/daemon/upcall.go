@@ -1,0 +1,49 @@
+package daemon
+
+import (
+	"strings"
+	"time"
+
+	"github.com/pim6sd/pim6sd/kernel"
+	"github.com/pim6sd/pim6sd/pim"
+)
+
+// The multicast routing upcalls: NOCACHE for a packet of an (S,G) without
+// a forwarding entry (a new source of a (*,G) group), WRONGMIF for one
+// that arrived on another MIF than the entry's (the SPT switch and
+// Assert), WHOLEPKT for a packet a first-hop router Registers. Each goes
+// to the PIM engine with the interface its MIF stands for.
+
+// ifindexOfMIF maps a MIF of an upcall back to what the engine calls it.
+func (d *Daemon) ifindexOfMIF(m kernel.MIF) (int, bool) {
+	if d.hasRegMIF && m == d.regMIF {
+		return pim.RegisterIf, true
+	}
+	for _, i := range d.ifs {
+		if i.hasMIF && i.mif == m {
+			return i.index, true
+		}
+	}
+	return 0, false
+}
+
+func (d *Daemon) upcall(now time.Time, u kernel.Upcall) {
+	if d.upcalls == nil {
+		d.upcalls = make(map[string]uint64)
+	}
+	d.upcalls["upcall/"+strings.ToLower(u.Type.String())]++
+	ifindex, ok := d.ifindexOfMIF(u.MIF)
+	if !ok {
+		return // a MIF we no longer have
+	}
+	switch u.Type {
+	case kernel.NoCache:
+		d.pimActions(now, d.pim.NoCache(now, ifindex, u.Src, u.Dst))
+	case kernel.WrongMIF:
+		d.pimActions(now, d.pim.WrongIIF(now, ifindex, u.Src, u.Dst))
+	case kernel.WholePkt:
+		d.pimActions(now, d.pim.WholePacket(now, u.Src, u.Dst, u.Packet))
+	case kernel.WrongMIFWhole:
+		// The same event as the WrongMIF that precedes it, with the packet.
+	}
+}
