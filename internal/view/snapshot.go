@@ -1,10 +1,7 @@
-package daemon
+package view
 
 import (
-	"cmp"
-	"context"
 	"maps"
-	"net/netip"
 	"os"
 	"runtime"
 	"slices"
@@ -18,42 +15,29 @@ import (
 	"github.com/pim6sd/pim6sd/pim"
 )
 
-// Snapshot returns the daemon's state for pim6stat, read on the loop.
-func (d *Daemon) Snapshot(ctx context.Context) (*ctl.Snapshot, error) {
-	var s *ctl.Snapshot
-	err := d.DoContext(ctx, func() { s = d.snapshot(d.now()) })
-	return s, err
-}
-
-func left(at, now time.Time) ctl.Duration {
-	if at.IsZero() || !at.After(now) {
-		return 0
-	}
-	return ctl.Duration(at.Sub(now))
-}
-
-// SnapshotAt builds the snapshot at now without going through the loop:
-// for simulations that drive the daemon themselves.
-func (d *Daemon) SnapshotAt(now time.Time) *ctl.Snapshot { return d.snapshot(now) }
-
-func (d *Daemon) snapshot(now time.Time) *ctl.Snapshot {
+// Snapshot is the state for pim6stat, the metrics and the dump: every
+// interface with a MIF, MLD's queriers and groups, PIM's neighbors and
+// routes with their kernel counters, the RP-set, the limits, the timers
+// and the counters.
+func Snapshot(st *State) *ctl.Snapshot {
+	now := st.Now
 	s := &ctl.Snapshot{
 		SchemaVersion: ctl.SchemaVersion,
 		Daemon: ctl.DaemonInfo{
-			Version: version.String(), PID: os.Getpid(), Started: d.started, Now: now,
-			Table: d.conf.Global.MRTTable, ConfigFile: d.configFile,
+			Version: version.String(), PID: os.Getpid(), Started: st.Started, Now: now,
+			Table: st.Table, ConfigFile: st.ConfigFile,
 		},
 		Counters: map[string]map[string]uint64{},
 	}
-	if d.deterministic {
+	if st.Deterministic {
 		s.Daemon.PID = 0
 	} else {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		s.Daemon.Memory = ctl.Memory{HeapAlloc: ms.HeapAlloc, HeapInuse: ms.HeapInuse, Sys: ms.Sys, NumGC: ms.NumGC}
 	}
-	mldState := d.mld.Snapshot(now)
-	pimState := d.pim.Snapshot(now)
+	mldState := st.MLD.Snapshot(now)
+	pimState := st.PIM.Snapshot(now)
 	mldOf := map[int]*mld.InterfaceState{}
 	for i := range mldState {
 		mldOf[mldState[i].IfIndex] = &mldState[i]
@@ -64,23 +48,23 @@ func (d *Daemon) snapshot(now time.Time) *ctl.Snapshot {
 	}
 	mifOf := map[int]int{}
 
-	var ifs []*iface
-	for _, i := range d.sortedIfs() {
-		if i.hasMIF {
+	var ifs []*Interface
+	for k := range st.Interfaces {
+		if i := &st.Interfaces[k]; i.HasMIF {
 			ifs = append(ifs, i)
-			mifOf[i.index] = int(i.mif)
+			mifOf[i.Index] = int(i.MIF)
 		}
 	}
-	slices.SortFunc(ifs, func(a, b *iface) int { return int(a.mif) - int(b.mif) })
+	slices.SortFunc(ifs, func(a, b *Interface) int { return int(a.MIF) - int(b.MIF) })
 	for _, i := range ifs {
-		ci := ctl.Interface{MIF: int(i.mif), Name: i.name, IfIndex: i.index, Down: !i.up, NoListener: !i.mldOn, MTU: i.mtu}
-		if i.linkLocal.IsValid() {
-			ci.Addresses = append(ci.Addresses, ctl.Address{Prefix: netip.PrefixFrom(i.linkLocal, i.llBits), ScopeID: i.index})
+		ci := ctl.Interface{MIF: int(i.MIF), Name: i.Name, IfIndex: i.Index, Down: !i.Up, NoListener: !i.MLD, MTU: i.MTU}
+		if i.LinkLocal.IsValid() {
+			ci.Addresses = append(ci.Addresses, ctl.Address{Prefix: i.LinkLocal, ScopeID: i.Index})
 		}
-		for _, g := range i.globals {
+		for _, g := range i.Globals {
 			ci.Addresses = append(ci.Addresses, ctl.Address{Prefix: g})
 		}
-		if m := mldOf[i.index]; m != nil {
+		if m := mldOf[i.Index]; m != nil {
 			ci.Querier = m.QuerierSelf
 			ci.QueryIn = left(m.NextGeneralQuery, now)
 			switch m.Version {
@@ -91,11 +75,12 @@ func (d *Daemon) snapshot(now time.Time) *ctl.Snapshot {
 			default:
 				ci.MLDVersions, ci.MLDVersion = []int{1, 2}, 2
 			}
-			s.Queriers = append(s.Queriers, querierOf(m, int(i.mif), now))
-			s.Groups = append(s.Groups, groupsOf(m, int(i.mif))...)
-			s.Counters["mld/"+i.name] = mergeCounters(d.mld.Stats(i.index).Received, d.mld.Stats(i.index).Dropped, d.mld.Stats(i.index).Sent)
+			s.Queriers = append(s.Queriers, querierOf(m, int(i.MIF), now))
+			s.Groups = append(s.Groups, groupsOf(m, int(i.MIF))...)
+			ms := st.MLD.Stats(i.Index)
+			s.Counters["mld/"+i.Name] = mergeCounters(ms.Received, ms.Dropped, ms.Sent)
 		}
-		if p := pimOf[i.index]; p != nil {
+		if p := pimOf[i.Index]; p != nil {
 			ci.DR = p.DRSelf
 			ci.PIM = len(p.Neighbors) > 0
 			ci.NoNeighbor = len(p.Neighbors) == 0
@@ -109,46 +94,46 @@ func (d *Daemon) snapshot(now time.Time) *ctl.Snapshot {
 				if n.Address == p.DR {
 					ci.DRPriority = n.DRPriority
 				}
-				s.Neighbors = append(s.Neighbors, neighborOf(n, int(i.mif), i.name, now))
+				s.Neighbors = append(s.Neighbors, neighborOf(n, int(i.MIF), i.Name, now))
 			}
 			if p.DRSelf {
 				prio := p.Config.DRPriority
 				ci.DRPriority = &prio
 			}
-			st := d.pim.Stats(i.index)
-			s.Counters["pim/"+i.name] = mergeCounters(st.Received, st.Dropped, st.Sent)
+			ps := st.PIM.Stats(i.Index)
+			s.Counters["pim/"+i.Name] = mergeCounters(ps.Received, ps.Dropped, ps.Sent)
 		}
 		s.Interfaces = append(s.Interfaces, ci)
 	}
-	if len(d.upcalls) > 0 {
-		s.Counters["kernel"] = maps.Clone(d.upcalls)
+	if len(st.Upcalls) > 0 {
+		s.Counters["kernel"] = maps.Clone(st.Upcalls)
 	}
-	if d.hasRegMIF {
-		mifOf[pim.RegisterIf] = int(d.regMIF)
-		reg := ctl.Interface{MIF: int(d.regMIF), Name: "pim6reg", Register: true, NoListener: true, MLDVersions: []int{1}}
+	if st.HasRegister {
+		mifOf[pim.RegisterIf] = int(st.Register)
+		reg := ctl.Interface{MIF: int(st.Register), Name: "pim6reg", Register: true, NoListener: true, MLDVersions: []int{1}}
 		// As the original did, show the register MIF with the address of
 		// the first interface (the source of our Registers' link).
-		if len(ifs) > 0 && ifs[0].linkLocal.IsValid() {
-			reg.Addresses = []ctl.Address{{Prefix: netip.PrefixFrom(ifs[0].linkLocal, ifs[0].llBits), ScopeID: ifs[0].index}}
+		if len(ifs) > 0 && ifs[0].LinkLocal.IsValid() {
+			reg.Addresses = []ctl.Address{{Prefix: ifs[0].LinkLocal, ScopeID: ifs[0].Index}}
 		}
 		s.Interfaces = append(s.Interfaces, reg)
 		slices.SortFunc(s.Interfaces, func(a, b ctl.Interface) int { return a.MIF - b.MIF })
 	}
 	installed := map[mrib.SG]bool{}
-	for _, e := range d.mrib.Installed() {
+	for _, e := range st.MRIB.Installed() {
 		installed[e.SG] = true
 	}
 	for _, g := range pimState.StarG {
 		s.Routes = append(s.Routes, starGOf(g, mifOf))
 	}
 	for _, r := range pimState.Routes {
-		s.Routes = append(s.Routes, d.routeOf(r, mifOf, installed[mrib.SG{Source: r.Source, Group: r.Group}]))
+		s.Routes = append(s.Routes, routeOf(st.Kernel, r, mifOf, installed[mrib.SG{Source: r.Source, Group: r.Group}]))
 	}
-	bsr, pc := d.pim.BSR(now), d.pimConfig(d.conf)
-	s.RPSet = d.rpSetOf(pimState, bsr, pc)
-	s.Limits = d.limitsOf(mldState, pimState, bsr, pc)
-	s.CacheMirrors = d.mrib.Len()
-	s.Timers = append(timersOf(d.mld.Timers(), "mld", now), timersOf(d.pim.Timers(), "pim", now)...)
+	bsr := st.PIM.BSR(now)
+	s.RPSet = rpSetOf(st, pimState, bsr)
+	s.Limits = limitsOf(st, mldState, pimState, bsr)
+	s.CacheMirrors = st.MRIB.Len()
+	s.Timers = append(timersOf(st.MLD.Timers(), "mld", now), timersOf(st.PIM.Timers(), "pim", now)...)
 	slices.SortFunc(s.Timers, func(a, b ctl.Timer) int {
 		if a.Left != b.Left {
 			return int(a.Left - b.Left)
@@ -156,6 +141,14 @@ func (d *Daemon) snapshot(now time.Time) *ctl.Snapshot {
 		return int(a.ID) - int(b.ID)
 	})
 	return s
+}
+
+// left is the time from now until at, zero when at is zero or past.
+func left(at, now time.Time) ctl.Duration {
+	if at.IsZero() || !at.After(now) {
+		return 0
+	}
+	return ctl.Duration(at.Sub(now))
 }
 
 func mergeCounters(ms ...map[string]uint64) map[string]uint64 {
@@ -227,7 +220,7 @@ func neighborOf(n pim.NeighborState, mif int, ifname string, now time.Time) ctl.
 	return cn
 }
 
-func (d *Daemon) routeOf(r pim.RouteState, mifOf map[int]int, installed bool) ctl.Route {
+func routeOf(k Lookup, r pim.RouteState, mifOf map[int]int, installed bool) ctl.Route {
 	mifs := func(ifindexes []int) []int {
 		var out []int
 		for _, x := range ifindexes {
@@ -256,7 +249,7 @@ func (d *Daemon) routeOf(r pim.RouteState, mifOf map[int]int, installed bool) ct
 	cr.Asserted = asserted
 	if installed {
 		cr.Flags = append(cr.Flags, "CACHE")
-		if c, err := d.k.SGCount(r.Source, r.Group); err == nil {
+		if c, err := k.SGCount(r.Source, r.Group); err == nil {
 			cr.Packets, cr.Bytes, cr.WrongIf = c.Packets, c.Bytes, c.WrongIf
 		}
 	}
@@ -362,63 +355,4 @@ func starGOf(g pim.StarGState, mifOf map[int]int) ctl.Route {
 	}
 	slices.Sort(cr.Asserted)
 	return cr
-}
-
-// rpSetOf shows the BSR state and every RP: those of the BSR's RP-set,
-// the static ones and the embedded ones in use, each with how it is
-// reached (the next hop toward it) or that it is this router.
-func (d *Daemon) rpSetOf(st pim.State, b pim.BSRInfo, pc pim.Config) ctl.RPSet {
-	var set ctl.RPSet
-	if b.BSR.IsValid() {
-		set.BSR = b.BSR
-		set.BSRPriority = int(b.Priority)
-		set.BSRHashMaskLen = int(b.HashMaskLen)
-		set.BSRTimeout = ctl.Duration(b.Timeout)
-	}
-	if cb := pc.CandidateBSR; cb != nil {
-		set.CandidateBSR = &ctl.CandidateBSR{Address: cb.Addr, Priority: int(cb.Priority), HashMaskLen: int(cb.HashMaskLen), State: string(b.State)}
-	}
-	if cp := pc.CandidateRP; cp != nil {
-		set.CandidateRP = &ctl.CandidateRP{Address: cp.Addr, Priority: int(cp.Priority), Holdtime: ctl.Duration(cp.Holdtime),
-			Groups: slices.Clone(cp.Groups), NextAdvertisement: ctl.Duration(b.NextAdvertisement)}
-		if len(set.CandidateRP.Groups) == 0 {
-			set.CandidateRP.Groups = []netip.Prefix{netip.MustParsePrefix("ff00::/8")}
-		}
-	}
-	rp := func(addr netip.Addr, origin string) *ctl.RP {
-		for i := range set.RPs {
-			if set.RPs[i].Address == addr && set.RPs[i].Origin == origin {
-				return &set.RPs[i]
-			}
-		}
-		c := ctl.RP{Address: addr, Origin: origin, Myself: slices.Contains(d.local, addr)}
-		if !c.Myself {
-			r, ok := d.rpf[addr]
-			if !ok {
-				r = d.lookupRPF(addr)
-			}
-			if r.Valid {
-				// An RP on a link of ours is its own next hop.
-				c.Upstream = cmp.Or(r.NextHop, addr)
-				c.UpstreamIf = d.name(r.IfIndex)
-			}
-		}
-		set.RPs = append(set.RPs, c)
-		return &set.RPs[len(set.RPs)-1]
-	}
-	for _, e := range b.RPSet {
-		c := rp(e.RP, "bsr")
-		c.Groups = append(c.Groups, ctl.RPGroup{Prefix: e.Prefix, Priority: int(e.Priority), Holdtime: ctl.Duration(e.Holdtime), Left: ctl.Duration(e.Left)})
-	}
-	for _, s := range st.RPs {
-		c := rp(s.Addr, "static")
-		for _, g := range s.Groups {
-			c.Groups = append(c.Groups, ctl.RPGroup{Prefix: g})
-		}
-	}
-	for _, e := range b.Embedded {
-		c := rp(e.RP, "embedded")
-		c.Groups = append(c.Groups, ctl.RPGroup{Prefix: e.Prefix})
-	}
-	return set
 }

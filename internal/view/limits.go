@@ -1,4 +1,4 @@
-package daemon
+package view
 
 import (
 	"github.com/pim6sd/pim6sd/internal/ctl"
@@ -11,34 +11,36 @@ import (
 // configuration key that sets it: per interface for MLD groups and
 // sources and PIM neighbors, daemon-wide for routes, the RP-set and
 // Embedded-RP groups.
-func (d *Daemon) limitsOf(mldState []mld.InterfaceState, pimState pim.State, b pim.BSRInfo, pc pim.Config) []ctl.Limit {
+func limitsOf(st *State, mldState []mld.InterfaceState, pimState pim.State, b pim.BSRInfo) []ctl.Limit {
+	pc := st.PIMConfig
 	var out []ctl.Limit
 	for _, m := range mldState {
-		cfg, ok := d.conf.InterfaceMLD(m.Name)
-		if !ok {
+		ifc := st.iface(m.IfIndex)
+		if ifc == nil || !ifc.MLD {
 			continue
 		}
+		cfg := ifc.MLDConfig
 		most := 0
 		for _, g := range m.Groups {
 			most = max(most, len(g.Sources))
 		}
-		st := d.mld.Stats(m.IfIndex)
+		ms := st.MLD.Stats(m.IfIndex)
 		out = append(out,
-			ctl.Limit{Name: "mld.max-groups", Interface: m.Name, Max: uint64(cfg.MaxGroups), Used: uint64(len(m.Groups)), Refused: st.Dropped[mld.DropGroupLimit]},
-			ctl.Limit{Name: "mld.max-sources", Interface: m.Name, Max: uint64(cfg.MaxSources), Used: uint64(most), Refused: st.Dropped[mld.DropSourceLimit]},
+			ctl.Limit{Name: "mld.max-groups", Interface: m.Name, Max: uint64(cfg.MaxGroups), Used: uint64(len(m.Groups)), Refused: ms.Dropped[mld.DropGroupLimit]},
+			ctl.Limit{Name: "mld.max-sources", Interface: m.Name, Max: uint64(cfg.MaxSources), Used: uint64(most), Refused: ms.Dropped[mld.DropSourceLimit]},
 		)
 	}
-	router := d.pim.Stats(0)
+	router := st.PIM.Stats(0)
 	refused := func(reason string) uint64 {
 		n := router.Dropped[reason]
 		for _, p := range pimState.Interfaces {
-			n += d.pim.Stats(p.IfIndex).Dropped[reason]
+			n += st.PIM.Stats(p.IfIndex).Dropped[reason]
 		}
 		return n
 	}
 	for _, p := range pimState.Interfaces {
 		out = append(out, ctl.Limit{Name: "limits.max-neighbors-per-interface", Interface: p.Name,
-			Max: uint64(pc.MaxNeighbors), Used: uint64(len(p.Neighbors)), Refused: d.pim.Stats(p.IfIndex).Dropped[pim.DropNeighborLimit]})
+			Max: uint64(pc.MaxNeighbors), Used: uint64(len(p.Neighbors)), Refused: st.PIM.Stats(p.IfIndex).Dropped[pim.DropNeighborLimit]})
 	}
 	out = append(out,
 		ctl.Limit{Name: "limits.max-routes", Max: uint64(pc.MaxRoutes), Used: uint64(len(pimState.Routes) + len(pimState.StarG)), Refused: refused(pim.DropRouteLimit)},

@@ -1,7 +1,6 @@
-package daemon
+package view
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -20,25 +19,17 @@ import (
 // (source, group), or (*,group) when source is the zero Addr: it walks the
 // group's mode and RP, the live RPF lookups toward the source and the RP,
 // every interface's downstream state, the PIM entries and the kernel's
-// forwarding entry, on the loop, so that everything it reads is one
-// instant's state (see ctl.Explain).
-func (d *Daemon) Explain(ctx context.Context, source, group netip.Addr) (*ctl.Explain, error) {
-	var e *ctl.Explain
-	err := d.DoContext(ctx, func() { e = d.ExplainAt(d.now(), source, group) })
-	return e, err
-}
-
-// ExplainAt is Explain without going through the loop: for simulations
-// that drive the daemon themselves.
-func (d *Daemon) ExplainAt(now time.Time, source, group netip.Addr) *ctl.Explain {
-	x := &explainer{d: d, now: now, src: source.WithZone(""), grp: group.WithZone("")}
+// forwarding entry (see ctl.Explain). The daemon calls it on its loop, so
+// that everything it reads is one instant's state.
+func Explain(st *State, source, group netip.Addr) *ctl.Explain {
+	x := &explainer{st: st, now: st.Now, src: source.WithZone(""), grp: group.WithZone("")}
 	x.run()
 	return &x.e
 }
 
 // explainer is one walk.
 type explainer struct {
-	d        *Daemon
+	st       *State
 	now      time.Time
 	src, grp netip.Addr
 	e        ctl.Explain
@@ -62,7 +53,7 @@ func (x *explainer) ifname(ifindex int) string {
 	if ifindex == pim.RegisterIf {
 		return "pim6reg"
 	}
-	if n := x.d.name(ifindex); n != "" {
+	if n := x.st.name(ifindex); n != "" {
 		return n
 	}
 	return fmt.Sprintf("ifindex %d", ifindex)
@@ -82,7 +73,7 @@ func (x *explainer) run() {
 		x.verdict(nil)
 		return
 	}
-	x.pimSt = x.d.pim.Snapshot(x.now)
+	x.pimSt = x.st.PIM.Snapshot(x.now)
 	x.pimIfs = map[int]*pim.InterfaceState{}
 	for i := range x.pimSt.Interfaces {
 		x.pimIfs[x.pimSt.Interfaces[i].IfIndex] = &x.pimSt.Interfaces[i]
@@ -113,7 +104,7 @@ func (x *explainer) groupStep() bool {
 		x.step(ctl.SectionGroup, ctl.CheckGroup, ctl.VerdictProblem, "", "%s has scope %d (interface- or link-local): it never leaves the link and is never routed", g, scope)
 		return false
 	}
-	for _, p := range x.d.pimConfig(x.d.conf).SSMRange {
+	for _, p := range x.st.PIMConfig.SSMRange {
 		if p.Contains(g) {
 			x.ssm = true
 			x.e.Mode = "ssm"
@@ -127,12 +118,12 @@ func (x *explainer) groupStep() bool {
 	}
 	x.e.Mode = "asm"
 	x.step(ctl.SectionGroup, ctl.CheckGroup, ctl.VerdictInfo, "", "%s is an ASM group (not in the SSM range): the flow needs an RP", g)
-	rp, ok := x.d.pim.RP(g)
+	rp, ok := x.st.PIM.RP(g)
 	if !ok {
 		x.step(ctl.SectionGroup, ctl.CheckRP, ctl.VerdictProblem, "", "no RP for the group (%s)", x.noRPHint())
 		return true
 	}
-	r := &ctl.ExplainRP{Address: rp, Self: slices.Contains(x.d.local, rp)}
+	r := &ctl.ExplainRP{Address: rp, Self: slices.Contains(x.st.Local, rp)}
 	r.Origin, r.BSR = x.rpOrigin(rp)
 	x.e.RP = r
 	why := map[string]string{
@@ -154,9 +145,9 @@ func (x *explainer) groupStep() bool {
 
 // noRPHint says why no mapping covers the group.
 func (x *explainer) noRPHint() string {
-	b := x.d.pim.BSR(x.now)
+	b := x.st.PIM.BSR(x.now)
 	var parts []string
-	if len(x.d.conf.RPs) == 0 {
+	if len(x.st.PIMConfig.RPs) == 0 {
 		parts = append(parts, "no static RP configured")
 	} else {
 		parts = append(parts, "no static RP covers it")
@@ -167,7 +158,7 @@ func (x *explainer) noRPHint() string {
 		parts = append(parts, "no BSR known")
 	}
 	if _, ok := pim.EmbeddedRP(x.grp); ok {
-		if x.d.conf.EmbeddedRP.Enable {
+		if x.st.PIMConfig.EmbeddedRP {
 			parts = append(parts, "Embedded-RP group refused (limit of Embedded-RP groups reached?)")
 		} else {
 			parts = append(parts, "an Embedded-RP group but embedded-rp is off")
@@ -179,12 +170,12 @@ func (x *explainer) noRPHint() string {
 // rpOrigin says where RP(G) came from, as the engine decided it (and the
 // elected BSR for an RP from its RP-set).
 func (x *explainer) rpOrigin(rp netip.Addr) (string, netip.Addr) {
-	got, origin, ok := x.d.pim.RPOrigin(x.grp)
+	got, origin, ok := x.st.PIM.RPOrigin(x.grp)
 	if !ok || got != rp {
 		return "", netip.Addr{}
 	}
 	if origin == pim.OriginBSR {
-		return origin, x.d.pim.BSR(x.now).BSR
+		return origin, x.st.PIM.BSR(x.now).BSR
 	}
 	return origin, netip.Addr{}
 }
@@ -195,13 +186,13 @@ func (x *explainer) upstream() {
 	if x.src.IsValid() {
 		rpf := x.rpf(ctl.RPFTargetSource, x.src)
 		if rpf.Found && !rpf.Local {
-			x.iif = x.d.ifIndexOf(rpf.Interface)
+			x.iif = x.st.ifIndexOf(rpf.Interface)
 		}
 	}
 	if x.e.Mode == "asm" && x.e.RP != nil {
 		rpf := x.rpf(ctl.RPFTargetRP, x.e.RP.Address)
 		if !x.src.IsValid() && rpf.Found && !rpf.Local {
-			x.iif = x.d.ifIndexOf(rpf.Interface)
+			x.iif = x.st.ifIndexOf(rpf.Interface)
 		}
 	}
 	// Where an (S,G) entry forwards from elsewhere (the RP tree before the
@@ -212,10 +203,11 @@ func (x *explainer) upstream() {
 	}
 }
 
-func (d *Daemon) ifIndexOf(name string) int {
-	for _, i := range d.ifs {
-		if i.name == name {
-			return i.index
+// ifIndexOf is the index of the interface named name, 0 when none is.
+func (s *State) ifIndexOf(name string) int {
+	for _, i := range s.Interfaces {
+		if i.Name == name {
+			return i.Index
 		}
 	}
 	return 0
@@ -228,7 +220,7 @@ func (x *explainer) rpf(target string, addr netip.Addr) ctl.ExplainRPF {
 	check := map[string]string{ctl.RPFTargetSource: ctl.CheckRouteSource, ctl.RPFTargetRP: ctl.CheckRouteRP}[target]
 	r := ctl.ExplainRPF{Target: target, Address: addr}
 	defer func() { x.e.RPF = append(x.e.RPF, r) }()
-	if slices.Contains(x.d.local, addr) {
+	if slices.Contains(x.st.Local, addr) {
 		r.Found, r.Local = true, true
 		if target == ctl.RPFTargetRP {
 			x.step(ctl.SectionUpstream, check, ctl.VerdictInfo, "", "this router is the RP %s: (*,G) Joins end here, sources reach it by Register or (S,G) Joins", addr)
@@ -237,7 +229,7 @@ func (x *explainer) rpf(target string, addr netip.Addr) ctl.ExplainRPF {
 		}
 		return r
 	}
-	kr, err := x.d.k.RouteTo(addr)
+	kr, err := x.st.Kernel.RouteTo(addr)
 	switch {
 	case errors.Is(err, kernel.ErrNoRoute):
 		x.step(ctl.SectionUpstream, check, ctl.VerdictProblem, "", "no route to %s %s", what, addr)
@@ -255,14 +247,14 @@ func (x *explainer) rpf(target string, addr netip.Addr) ctl.ExplainRPF {
 	} else {
 		x.step(ctl.SectionUpstream, check, ctl.VerdictOK, r.Interface, "route to %s %s: %s via %s dev %s metric %d", what, addr, kr.Dst, r.NextHop, r.Interface, kr.Metric)
 	}
-	i := x.d.ifs[kr.LinkIndex]
+	i := x.st.iface(kr.LinkIndex)
 	pif := x.pimIfs[kr.LinkIndex]
-	r.PIM = i != nil && i.pimOn && pif != nil
+	r.PIM = i != nil && i.PIM && pif != nil
 	if target == ctl.RPFTargetSource && r.Connected {
 		// A first-hop router: no Join goes upstream; the flow enters from
 		// the source's link, which needs a MIF.
 		x.srcConnected = true
-		if i == nil || !i.hasMIF {
+		if i == nil || !i.HasMIF {
 			x.step(ctl.SectionUpstream, ctl.CheckRPFInterface, ctl.VerdictProblem, r.Interface, "%s is not a multicast interface of pim6sd (MLD and PIM off, or not eligible): packets from the source cannot be forwarded", r.Interface)
 			return r
 		}
@@ -337,8 +329,9 @@ func (x *explainer) olist() []int {
 func (x *explainer) downstream() []string {
 	olist := x.olist()
 	var out []string
-	for _, i := range x.d.sortedIfs() {
-		if !i.hasMIF {
+	for k := range x.st.Interfaces {
+		i := &x.st.Interfaces[k]
+		if !i.HasMIF {
 			continue
 		}
 		ei := x.iface(i, olist)
@@ -350,9 +343,9 @@ func (x *explainer) downstream() []string {
 	return out
 }
 
-func (x *explainer) iface(i *iface, olist []int) ctl.ExplainInterface {
-	ei := ctl.ExplainInterface{Name: i.name, MIF: int(i.mif)}
-	pif := x.pimIfs[i.index]
+func (x *explainer) iface(i *Interface, olist []int) ctl.ExplainInterface {
+	ei := ctl.ExplainInterface{Name: i.Name, MIF: int(i.MIF)}
+	pif := x.pimIfs[i.Index]
 	if pif != nil {
 		ei.PIM, ei.DR, ei.DRSelf = true, pif.DR, pif.DRSelf
 		for _, n := range pif.Neighbors {
@@ -361,7 +354,7 @@ func (x *explainer) iface(i *iface, olist []int) ctl.ExplainInterface {
 	}
 	// MLD listeners.
 	partial := false
-	if l, ok := x.d.listeners[listenerKey{i.index, x.grp}]; ok {
+	if l, ok := x.st.listener(i.Index, x.grp); ok {
 		ei.Listeners = "include"
 		if l.Mode == mld.Exclude {
 			ei.Listeners = "exclude"
@@ -384,7 +377,7 @@ func (x *explainer) iface(i *iface, olist []int) ctl.ExplainInterface {
 	var expiry time.Duration
 	add := func(kind string, ds []pim.DownstreamState) {
 		for _, d := range ds {
-			if d.IfIndex != i.index {
+			if d.IfIndex != i.Index {
 				continue
 			}
 			ei.Joins = append(ei.Joins, ctl.ExplainJoin{Kind: kind, State: d.State.String(), ExpiryLeft: ctl.Duration(d.ExpiryLeft), Forever: d.Forever})
@@ -395,12 +388,12 @@ func (x *explainer) iface(i *iface, olist []int) ctl.ExplainInterface {
 	if x.sg != nil {
 		add("(S,G)", x.sg.Downstream)
 		for _, d := range x.sg.RPTDownstream {
-			if d.IfIndex == i.index {
+			if d.IfIndex == i.Index {
 				ei.Joins = append(ei.Joins, ctl.ExplainJoin{Kind: "(S,G,rpt)", State: d.State.String(), ExpiryLeft: ctl.Duration(d.ExpiryLeft), Forever: d.Forever})
 				rptPruned = true
 			}
 		}
-		if slices.Contains(x.sg.ExcludedOn, i.index) {
+		if slices.Contains(x.sg.ExcludedOn, i.Index) {
 			rptPruned = true
 		}
 	}
@@ -409,12 +402,12 @@ func (x *explainer) iface(i *iface, olist []int) ctl.ExplainInterface {
 	}
 	var lost *pim.AssertInfo
 	for _, as := range x.asserts() {
-		if as.IfIndex == i.index && as.State == pim.AssertLoser {
+		if as.IfIndex == i.Index && as.State == pim.AssertLoser {
 			lost = &as
 		}
 	}
 
-	inOlist := slices.Contains(olist, i.index)
+	inOlist := slices.Contains(olist, i.Index)
 	why := func() string {
 		var w []string
 		if ei.ListenersWant {
@@ -437,18 +430,18 @@ func (x *explainer) iface(i *iface, olist []int) ctl.ExplainInterface {
 	}
 	verdict := func(v ctl.Verdict, state, format string, args ...any) {
 		ei.State = state
-		x.step(ctl.SectionDownstream, ctl.CheckDownstream, v, i.name, format, args...)
+		x.step(ctl.SectionDownstream, ctl.CheckDownstream, v, i.Name, format, args...)
 	}
 	switch {
-	case i.index == x.iif && x.iif != 0:
-		verdict(ctl.VerdictInfo, ctl.DownstreamUpstream, "%s is the incoming (RPF) interface of the flow: it arrives here, it is not sent back out", i.name)
+	case i.Index == x.iif && x.iif != 0:
+		verdict(ctl.VerdictInfo, ctl.DownstreamUpstream, "%s is the incoming (RPF) interface of the flow: it arrives here, it is not sent back out", i.Name)
 	case inOlist && lost == nil:
 		ei.Forwards = true
 		verdict(ctl.VerdictOK, ctl.DownstreamForwards, "forwards here: %s", why())
 	case lost != nil:
-		verdict(ctl.VerdictInfo, ctl.DownstreamLostAssert, "lost the assert on %s to %s: it forwards onto this link, not this router", i.name, lost.Winner)
+		verdict(ctl.VerdictInfo, ctl.DownstreamLostAssert, "lost the assert on %s to %s: it forwards onto this link, not this router", i.Name, lost.Winner)
 	case ei.ListenersWant && !ei.PIM:
-		verdict(ctl.VerdictProblem, ctl.DownstreamNoPIM, "receiver on %s but PIM does not run there: pim6sd forwards only to PIM interfaces", i.name)
+		verdict(ctl.VerdictProblem, ctl.DownstreamNoPIM, "receiver on %s but PIM does not run there: pim6sd forwards only to PIM interfaces", i.Name)
 	case ei.ListenersWant && !ei.DRSelf && !joined:
 		verdict(ctl.VerdictProblem, ctl.DownstreamNotDR, "receiver on a link where this router is not DR (DR is %s)", ei.DR)
 	case (ei.ListenersWant || joined) && rptPruned:
@@ -523,7 +516,7 @@ func (x *explainer) entries() {
 			desc += fmt.Sprintf("; iif %s, oifs %s", e.Incoming, orNone(e.Outgoing))
 		}
 		switch {
-		case r.JoinDesired && !r.RPFNeighbor.IsValid() && !x.srcConnected && !slices.Contains(x.d.local, x.src):
+		case r.JoinDesired && !r.RPFNeighbor.IsValid() && !x.srcConnected && !slices.Contains(x.st.Local, x.src):
 			x.step(ctl.SectionPIM, ctl.CheckEntry, ctl.VerdictProblem, "", "%s: wants to join toward the source but RPF'(S,G) is NULL: no Join goes upstream", desc)
 		default:
 			x.step(ctl.SectionPIM, ctl.CheckEntry, ctl.VerdictInfo, "", "%s", desc)
@@ -611,12 +604,12 @@ func orNone(s []string) string {
 
 // mifName names a MIF.
 func (x *explainer) mifName(m uint16) string {
-	if x.d.hasRegMIF && kernel.MIF(m) == x.d.regMIF {
+	if x.st.HasRegister && kernel.MIF(m) == x.st.Register {
 		return "pim6reg"
 	}
-	for _, i := range x.d.ifs {
-		if i.hasMIF && uint16(i.mif) == m {
-			return i.name
+	for _, i := range x.st.Interfaces {
+		if i.HasMIF && uint16(i.MIF) == m {
+			return i.Name
 		}
 	}
 	return fmt.Sprintf("mif%d", m)
@@ -625,10 +618,10 @@ func (x *explainer) mifName(m uint16) string {
 // mifOf is the MIF of an interface the engines name.
 func (x *explainer) mifOf(ifindex int) (uint16, bool) {
 	if ifindex == pim.RegisterIf {
-		return uint16(x.d.regMIF), x.d.hasRegMIF
+		return uint16(x.st.Register), x.st.HasRegister
 	}
-	if i := x.d.ifs[ifindex]; i != nil && i.hasMIF {
-		return uint16(i.mif), true
+	if i := x.st.iface(ifindex); i != nil && i.HasMIF {
+		return uint16(i.MIF), true
 	}
 	return 0, false
 }
@@ -636,7 +629,7 @@ func (x *explainer) mifOf(ifindex int) (uint16, bool) {
 // kernelSteps compare the kernel's entries of the flow with what the daemon
 // wants, and read their counters.
 func (x *explainer) kernelSteps() {
-	installed := x.d.mrib.Installed()
+	installed := x.st.MRIB.Installed()
 	if !x.src.IsValid() {
 		var lines []string
 		for _, in := range installed {
@@ -710,7 +703,7 @@ func (x *explainer) mfc(sg mrib.SG, in *mrib.Installed) ctl.ExplainMFC {
 		for _, o := range in.OIFs {
 			m.OIFs = append(m.OIFs, x.mifName(o))
 		}
-		if c, err := x.d.k.SGCount(sg.Source, sg.Group); err == nil {
+		if c, err := x.st.Kernel.SGCount(sg.Source, sg.Group); err == nil {
 			m.Packets, m.Bytes, m.WrongIf = c.Packets, c.Bytes, c.WrongIf
 		}
 	}
@@ -720,7 +713,7 @@ func (x *explainer) mfc(sg mrib.SG, in *mrib.Installed) ctl.ExplainMFC {
 	var wantIIF uint16
 	var wantOIFs []uint16
 	want := false
-	if r, ok := x.d.mrib.Desired(sg); ok && r.IIF != 0 {
+	if r, ok := x.st.MRIB.Desired(sg); ok && r.IIF != 0 {
 		m.Desired = true
 		m.DesiredIIF = x.ifname(r.IIF)
 		m.DesiredOIFs = x.names(r.OIFs)

@@ -1,0 +1,80 @@
+package view
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+
+	"github.com/pim6sd/pim6sd/internal/ctl"
+	"github.com/pim6sd/pim6sd/pim"
+)
+
+// rpSetOf shows the BSR state and every RP: those of the BSR's RP-set,
+// the static ones and the embedded ones in use, each with how it is
+// reached (the next hop toward it) or that it is this router.
+func rpSetOf(st *State, ps pim.State, b pim.BSRInfo) ctl.RPSet {
+	pc := st.PIMConfig
+	var set ctl.RPSet
+	if b.BSR.IsValid() {
+		set.BSR = b.BSR
+		set.BSRPriority = int(b.Priority)
+		set.BSRHashMaskLen = int(b.HashMaskLen)
+		set.BSRTimeout = ctl.Duration(b.Timeout)
+	}
+	if cb := pc.CandidateBSR; cb != nil {
+		set.CandidateBSR = &ctl.CandidateBSR{Address: cb.Addr, Priority: int(cb.Priority), HashMaskLen: int(cb.HashMaskLen), State: string(b.State)}
+	}
+	if cp := pc.CandidateRP; cp != nil {
+		set.CandidateRP = &ctl.CandidateRP{Address: cp.Addr, Priority: int(cp.Priority), Holdtime: ctl.Duration(cp.Holdtime),
+			Groups: slices.Clone(cp.Groups), NextAdvertisement: ctl.Duration(b.NextAdvertisement)}
+		if len(set.CandidateRP.Groups) == 0 {
+			set.CandidateRP.Groups = []netip.Prefix{netip.MustParsePrefix("ff00::/8")}
+		}
+	}
+	rp := func(addr netip.Addr, origin string) *ctl.RP {
+		for i := range set.RPs {
+			if set.RPs[i].Address == addr && set.RPs[i].Origin == origin {
+				return &set.RPs[i]
+			}
+		}
+		c := ctl.RP{Address: addr, Origin: origin, Myself: slices.Contains(st.Local, addr)}
+		if !c.Myself {
+			r, ok := st.RPF[addr]
+			if !ok {
+				r = lookupRPF(st.Kernel, addr)
+			}
+			if r.Valid {
+				// An RP on a link of ours is its own next hop.
+				c.Upstream = cmp.Or(r.NextHop, addr)
+				c.UpstreamIf = st.name(r.IfIndex)
+			}
+		}
+		set.RPs = append(set.RPs, c)
+		return &set.RPs[len(set.RPs)-1]
+	}
+	for _, e := range b.RPSet {
+		c := rp(e.RP, "bsr")
+		c.Groups = append(c.Groups, ctl.RPGroup{Prefix: e.Prefix, Priority: int(e.Priority), Holdtime: ctl.Duration(e.Holdtime), Left: ctl.Duration(e.Left)})
+	}
+	for _, s := range ps.RPs {
+		c := rp(s.Addr, "static")
+		for _, g := range s.Groups {
+			c.Groups = append(c.Groups, ctl.RPGroup{Prefix: g})
+		}
+	}
+	for _, e := range b.Embedded {
+		c := rp(e.RP, "embedded")
+		c.Groups = append(c.Groups, ctl.RPGroup{Prefix: e.Prefix})
+	}
+	return set
+}
+
+// lookupRPF asks the kernel for the route toward an RP that PIM does not
+// watch (the RP of no group with state): its next hop and interface.
+func lookupRPF(k Lookup, addr netip.Addr) pim.RPF {
+	r, err := k.RouteTo(addr)
+	if err != nil {
+		return pim.RPF{}
+	}
+	return pim.RPF{Valid: true, IfIndex: r.LinkIndex, NextHop: r.Gateway}
+}

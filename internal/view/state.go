@@ -1,0 +1,111 @@
+package view
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/pim6sd/pim6sd/kernel"
+	"github.com/pim6sd/pim6sd/mld"
+	"github.com/pim6sd/pim6sd/mrib"
+	"github.com/pim6sd/pim6sd/pim"
+)
+
+// State is what a view reads: the engines, the MRIB and the loop's own
+// tables, lent by the daemon on its loop for the time of one view. Views
+// only read it: the maps and engines are the daemon's own, not copies.
+type State struct {
+	// Now is the instant of the view: times left are counted from it.
+	Now time.Time
+	// Started is when the loop began; ConfigFile the file the
+	// configuration came from ("" for none); Table the kernel's multicast
+	// routing table.
+	Started    time.Time
+	ConfigFile string
+	Table      uint32
+	// Deterministic leaves the process ID and the Go runtime's memory out
+	// of the snapshot, so that a simulation can compare snapshots run to
+	// run.
+	Deterministic bool
+
+	MLD  *mld.Router
+	PIM  *pim.Router
+	MRIB *mrib.Table
+	// PIMConfig is the configuration the PIM engine was given: the SSM
+	// range, RP discovery and the limits.
+	PIMConfig pim.Config
+
+	// Interfaces are the interfaces the loop knows, sorted by index.
+	Interfaces []Interface
+	// Register is the register MIF, when HasRegister.
+	Register    kernel.MIF
+	HasRegister bool
+	// Local is every global address of the router, sorted.
+	Local []netip.Addr
+	// RPF holds the last answer of each RPF lookup PIM watches.
+	RPF map[netip.Addr]pim.RPF
+	// Listener is the MLD listener state of a group on an interface, as
+	// the loop gave it to PIM (nil: none anywhere).
+	Listener func(ifindex int, group netip.Addr) (mld.ListenerUpdate, bool)
+	// Upcalls counts the kernel's upcalls by type ("upcall/nocache"...).
+	Upcalls map[string]uint64
+
+	// Kernel answers what a view asks the kernel now.
+	Kernel Lookup
+
+	byIndex map[int]*Interface // Interfaces by index, made on first use
+}
+
+// Interface is one interface as the loop knows it.
+type Interface struct {
+	Index int
+	Name  string
+	Up    bool
+	MTU   int
+	// LinkLocal is the link-local address in use, with its prefix length
+	// (not valid: none).
+	LinkLocal netip.Prefix
+	Globals   []netip.Prefix
+	// MIF is the interface's multicast interface, when HasMIF.
+	MIF    kernel.MIF
+	HasMIF bool
+	// MLD and PIM say whether the engines run on the interface.
+	// MLDConfig is its MLD configuration (its limits are shown).
+	MLD, PIM  bool
+	MLDConfig mld.Config
+}
+
+// Lookup is what views ask the kernel, at the instant of the view. It
+// only reads: the daemon's Kernel is one.
+type Lookup interface {
+	// RouteTo is the unicast route toward addr (kernel.ErrNoRoute: none).
+	RouteTo(addr netip.Addr) (kernel.Route, error)
+	// SGCount reads the counters of an installed (S,G) entry.
+	SGCount(src, grp netip.Addr) (kernel.SGCounters, error)
+}
+
+// iface is the interface of index i, or nil.
+func (s *State) iface(i int) *Interface {
+	if s.byIndex == nil {
+		s.byIndex = make(map[int]*Interface, len(s.Interfaces))
+		for k := range s.Interfaces {
+			s.byIndex[s.Interfaces[k].Index] = &s.Interfaces[k]
+		}
+	}
+	return s.byIndex[i]
+}
+
+// name is the name of interface i, "" when the loop does not know it.
+func (s *State) name(i int) string {
+	if ifc := s.iface(i); ifc != nil {
+		return ifc.Name
+	}
+	return ""
+}
+
+// listener is s.Listener, none when it is nil.
+func (s *State) listener(ifindex int, group netip.Addr) (mld.ListenerUpdate, bool) {
+	if s.Listener == nil {
+		return mld.ListenerUpdate{}, false
+	}
+	return s.Listener(ifindex, group)
+}
