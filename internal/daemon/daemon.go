@@ -59,7 +59,7 @@ type Daemon struct {
 	calls   chan func()
 	stopped chan struct{}
 	wake    *time.Timer
-	events  eventHub // the watchers of the control socket (events.go)
+	events  eventHub // the watchers of the control socket (watch.go)
 
 	heartbeat      func(time.Time) // Options.Heartbeat
 	heartbeatEvery time.Duration

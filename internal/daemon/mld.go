@@ -24,7 +24,7 @@ func listenerInput(l mld.ListenerUpdate) pim.ListenerInput {
 // mldActions carries out what the MLD engine asked for.
 func (d *Daemon) mldActions(now time.Time, acts []mld.Action) {
 	for _, a := range acts {
-		d.publishMLD(now, a) // events.go
+		d.publishMLD(now, a) // watch.go
 		switch a := a.(type) {
 		case mld.SendQuery:
 			i := d.ifs[a.IfIndex]

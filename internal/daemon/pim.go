@@ -41,7 +41,7 @@ func isRegisterType(b []byte) bool {
 func (d *Daemon) pimActions(now time.Time, acts []pim.Action) {
 	var watch []pim.RPFUpdate
 	for _, a := range acts {
-		d.publishPIM(now, a) // events.go; before a Route reaches the MRIB
+		d.publishPIM(now, a) // watch.go; before a Route reaches the MRIB
 		switch a := a.(type) {
 		case pim.SendPIM:
 			d.sendPIM(a)

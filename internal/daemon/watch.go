@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/pim6sd/pim6sd/internal/ctl"
+	"github.com/pim6sd/pim6sd/internal/view"
 	"github.com/pim6sd/pim6sd/mld"
-	"github.com/pim6sd/pim6sd/mrib"
 	"github.com/pim6sd/pim6sd/pim"
 )
 
@@ -157,75 +157,25 @@ func (d *Daemon) publish(now time.Time, ev ctl.Event) {
 	d.events.publish(ev)
 }
 
-// publishPIM turns a PIM action worth an event into one. A Route must be
-// given before the MRIB applies it: whether the entry is new or gone is
-// read from the MRIB's desired state.
+// publishPIM hands the event a PIM action makes, if any (view.PIMEvent),
+// to the watchers. A Route must be given before the MRIB applies it:
+// whether the entry is new or gone is read from the MRIB's desired state.
 func (d *Daemon) publishPIM(now time.Time, a pim.Action) {
 	if !d.events.active() {
 		return
 	}
-	switch a := a.(type) {
-	case pim.NeighborChange:
-		t := ctl.EventNeighborDown
-		if a.Up {
-			t = ctl.EventNeighborUp
-		}
-		d.publish(now, ctl.Event{Type: t, Iface: d.name(a.IfIndex), Neighbor: a.Neighbor, Reason: a.Reason})
-	case pim.DRChange:
-		d.publish(now, ctl.Event{Type: ctl.EventDRChange, Iface: d.name(a.IfIndex), DR: a.DR, Self: a.Self})
-	case pim.BSRChange:
-		ev := ctl.Event{Type: ctl.EventBSRChange, BSR: a.BSR, State: string(a.State)}
-		if a.BSR.IsValid() {
-			p := int(a.Priority)
-			ev.Priority = &p
-		}
+	if ev, ok := view.PIMEvent(a, d.name, d.mrib); ok {
 		d.publish(now, ev)
-	case pim.StarGChange:
-		t := ctl.EventRouteRemoved
-		if a.Added {
-			t = ctl.EventRouteAdded
-		}
-		d.publish(now, ctl.Event{Type: t, Group: a.Group, Kind: "*,G"})
-	case pim.RPChange:
-		d.publish(now, ctl.Event{Type: ctl.EventRPChange, Group: a.Group, RP: a.RP, Origin: a.Origin})
-	case pim.LimitHit:
-		d.publish(now, ctl.Event{Type: ctl.EventLimitHit, Subsystem: "pim", Iface: d.name(a.IfIndex), Kind: a.Kind, Limit: a.Limit})
-	case pim.Route:
-		_, had := d.mrib.Desired(mrib.SG{Source: a.Source, Group: a.Group})
-		switch {
-		case !had && !a.Delete():
-			ev := ctl.Event{Type: ctl.EventRouteAdded, Source: a.Source, Group: a.Group, IIF: d.ifName(a.IIF)}
-			for _, o := range a.OIFs {
-				ev.OIFs = append(ev.OIFs, d.ifName(o))
-			}
-			d.publish(now, ev)
-		case had && a.Delete():
-			d.publish(now, ctl.Event{Type: ctl.EventRouteRemoved, Source: a.Source, Group: a.Group})
-		}
 	}
 }
 
-// publishMLD turns an MLD action worth an event into one.
+// publishMLD hands the event an MLD action makes, if any, to the
+// watchers.
 func (d *Daemon) publishMLD(now time.Time, a mld.Action) {
 	if !d.events.active() {
 		return
 	}
-	switch a := a.(type) {
-	case mld.QuerierChange:
-		d.publish(now, ctl.Event{Type: ctl.EventQuerierChange, Iface: d.name(a.IfIndex), Querier: a.Querier, Self: a.Self})
-	case mld.LimitHit:
-		d.publish(now, ctl.Event{Type: ctl.EventLimitHit, Subsystem: "mld", Iface: d.name(a.IfIndex), Kind: a.Kind, Limit: a.Limit, Group: a.Group})
+	if ev, ok := view.MLDEvent(a, d.name); ok {
+		d.publish(now, ev)
 	}
-}
-
-// ifName names an interface of a Route: the register MIF is "register",
-// an interface without a name its index.
-func (d *Daemon) ifName(ifindex int) string {
-	if ifindex == pim.RegisterIf {
-		return "register"
-	}
-	if n := d.name(ifindex); n != "" {
-		return n
-	}
-	return fmt.Sprintf("if%d", ifindex)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/pim6sd/pim6sd/internal/ctl"
+	"github.com/pim6sd/pim6sd/mld"
 	"github.com/pim6sd/pim6sd/mrib"
 	"github.com/pim6sd/pim6sd/pim"
 )
@@ -171,65 +172,27 @@ func TestEventHubLimitAndClose(t *testing.T) {
 	}
 }
 
-// The engines' actions become events: neighbors, DR, BSR, limits, and a
-// Route only when its entry appears or goes.
-func TestEventsFromActions(t *testing.T) {
+// The loop publishes the events its engines' actions make (view.PIMEvent
+// and view.MLDEvent) stamped with its now, and nothing while nobody
+// watches.
+func TestPublishActions(t *testing.T) {
 	d := eventDaemon()
 	d.ifs[3] = &iface{index: 3, name: "eth1"}
-	d.ifs[4] = &iface{index: 4, name: "eth2"}
 	now := time.Unix(100, 0)
-	src, grp := netip.MustParseAddr("2001:db8::10"), netip.MustParseAddr("ff3e::1")
 	nbr := netip.MustParseAddr("fe80::2")
 
-	// Nobody watches: nothing is made.
 	d.publishPIM(now, pim.NeighborChange{IfIndex: 3, Neighbor: nbr, Up: true, Reason: pim.NeighborNew})
 	ch, _ := mustWatch(t, d, 64)
-
-	route := func(r pim.Route) {
-		d.publishPIM(now, r)
-		d.applyMRIBDesired(r)
-	}
 	d.publishPIM(now, pim.NeighborChange{IfIndex: 3, Neighbor: nbr, Up: true, Reason: pim.NeighborNew})
-	d.publishPIM(now, pim.DRChange{IfIndex: 3, DR: nbr})
-	d.publishPIM(now, pim.BSRChange{BSR: nbr, Priority: 0, State: pim.BSRState("AcceptPreferred")})
-	d.publishPIM(now, pim.LimitHit{IfIndex: 4, Kind: pim.LimitRoutes, Limit: 10})
-	rp := netip.MustParseAddr("2001:db8:ff::1")
-	d.publishPIM(now, pim.RPChange{Group: grp, RP: rp, Origin: pim.OriginBSR})
-	d.publishPIM(now, pim.RPChange{Group: grp})
-	d.publishPIM(now, pim.StarGChange{Group: grp, Added: true})
-	d.publishPIM(now, pim.StarGChange{Group: grp})
-	route(pim.Route{Source: src, Group: grp, IIF: 3, OIFs: []int{pim.RegisterIf, 4}})
-	route(pim.Route{Source: src, Group: grp, IIF: 3, OIFs: []int{4}}) // a change: no event
-	route(pim.Route{Source: src, Group: grp})
-	route(pim.Route{Source: src, Group: grp}) // gone already: no event
-	d.publishPIM(now, pim.NeighborChange{IfIndex: 3, Neighbor: nbr, Reason: pim.NeighborGoodbye})
 	d.publishPIM(now, pim.SendPIM{}) // not an event
+	d.publishMLD(now, mld.QuerierChange{IfIndex: 3, Querier: nbr})
 
-	zero := 0
 	want := []ctl.Event{
-		{Type: ctl.EventNeighborUp, Iface: "eth1", Neighbor: nbr, Reason: "new"},
-		{Type: ctl.EventDRChange, Iface: "eth1", DR: nbr},
-		{Type: ctl.EventBSRChange, BSR: nbr, Priority: &zero, State: "AcceptPreferred"},
-		{Type: ctl.EventLimitHit, Subsystem: "pim", Iface: "eth2", Kind: "routes", Limit: 10},
-		{Type: ctl.EventRPChange, Group: grp, RP: rp, Origin: "bsr"},
-		{Type: ctl.EventRPChange, Group: grp},
-		{Type: ctl.EventRouteAdded, Group: grp, Kind: "*,G"},
-		{Type: ctl.EventRouteRemoved, Group: grp, Kind: "*,G"},
-		{Type: ctl.EventRouteAdded, Source: src, Group: grp, IIF: "eth1", OIFs: []string{"register", "eth2"}},
-		{Type: ctl.EventRouteRemoved, Source: src, Group: grp},
-		{Type: ctl.EventNeighborDown, Iface: "eth1", Neighbor: nbr, Reason: "goodbye"},
-	}
-	for i := range want {
-		want[i].Time = now
+		{Time: now, Type: ctl.EventNeighborUp, Iface: "eth1", Neighbor: nbr, Reason: "new"},
+		{Time: now, Type: ctl.EventQuerierChange, Iface: "eth1", Querier: nbr},
 	}
 	got, _ := drain(ch)
 	if diff := cmp.Diff(want, got, evOpts); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
-}
-
-// applyMRIBDesired records r as the MRIB's desired state, as pimActions
-// does, without a kernel.
-func (d *Daemon) applyMRIBDesired(r pim.Route) {
-	d.mrib.Set(mrib.Route{SG: mrib.SG{Source: r.Source, Group: r.Group}, IIF: r.IIF, OIFs: r.OIFs})
 }
