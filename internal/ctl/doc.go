@@ -5,9 +5,12 @@
 // request/response protocol over a Unix socket (Server for the daemon,
 // Client for pim6stat), and the atomic dump file written on SIGUSR1.
 //
-// ctl imports no engine: the daemon converts the state of its engines
-// (mld, pim, mrib, timer queues) into a Snapshot on its loop, so that one
-// snapshot is consistent, and hands it to ctl. The snapshot is plain data:
+// ctl imports no project package: the daemon's views (internal/view)
+// convert the state of its engines (mld, pim, mrib, timer queues) into a
+// Snapshot on its loop, so that one snapshot is consistent, and hand it to
+// ctl. Words of the engines that reach the wire, such as where an RP
+// mapping comes from (RPOrigin...), are defined here and translated by
+// the views. The snapshot is plain data:
 // it can be rendered, marshalled to JSON and read back without the
 // engines.
 //

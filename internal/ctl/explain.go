@@ -64,25 +64,21 @@ const (
 	CheckRouteRP         = "route-rp"      // unicast route toward the RP
 	CheckRPFInterface    = "rpf-interface" // the RPF interface runs PIM
 	CheckUpstreamNbr     = "upstream-neighbor"
-	CheckFirstHop        = "first-hop"       // S directly connected: DR, Register
-	CheckDownstream      = "downstream"      // one per interface
-	CheckEntry           = "entry"           // one per PIM entry
-	CheckAssert          = "assert"          // one per Assert machine out of NoInfo
-	CheckMFC             = "mfc"             // the kernel entry and counters
-	CheckMRIB            = "mrib"            // desired vs installed forwarding
-	RPFTargetSource      = "source"          // ExplainRPF.Target
-	RPFTargetRP          = "rp"              // ExplainRPF.Target
-	RPOriginStatic       = "static"          // ExplainRP.Origin
-	RPOriginOverride     = "static-override" // ExplainRP.Origin
-	RPOriginBSR          = "bsr"             // ExplainRP.Origin
-	RPOriginEmbedded     = "embedded"        // ExplainRP.Origin
-	DownstreamForwards   = "forwards"        // ExplainInterface.State
-	DownstreamUpstream   = "upstream"        // ExplainInterface.State: the RPF interface
-	DownstreamNotDR      = "not-dr"          // ExplainInterface.State
-	DownstreamNoPIM      = "no-pim"          // ExplainInterface.State
-	DownstreamLostAssert = "lost-assert"     // ExplainInterface.State
-	DownstreamNothing    = "nothing-wanted"  // ExplainInterface.State
-	DownstreamNotInList  = "not-in-olist"    // ExplainInterface.State
+	CheckFirstHop        = "first-hop"      // S directly connected: DR, Register
+	CheckDownstream      = "downstream"     // one per interface
+	CheckEntry           = "entry"          // one per PIM entry
+	CheckAssert          = "assert"         // one per Assert machine out of NoInfo
+	CheckMFC             = "mfc"            // the kernel entry and counters
+	CheckMRIB            = "mrib"           // desired vs installed forwarding
+	RPFTargetSource      = "source"         // ExplainRPF.Target
+	RPFTargetRP          = "rp"             // ExplainRPF.Target
+	DownstreamForwards   = "forwards"       // ExplainInterface.State
+	DownstreamUpstream   = "upstream"       // ExplainInterface.State: the RPF interface
+	DownstreamNotDR      = "not-dr"         // ExplainInterface.State
+	DownstreamNoPIM      = "no-pim"         // ExplainInterface.State
+	DownstreamLostAssert = "lost-assert"    // ExplainInterface.State
+	DownstreamNothing    = "nothing-wanted" // ExplainInterface.State
+	DownstreamNotInList  = "not-in-olist"   // ExplainInterface.State
 )
 
 // ExplainStep is one check.
@@ -111,8 +107,8 @@ type ExplainVerdict struct {
 // ExplainRP is RP(G).
 type ExplainRP struct {
 	Address netip.Addr `json:"address"`
-	// Origin is RPOriginStatic, RPOriginOverride, RPOriginBSR or
-	// RPOriginEmbedded; BSR is the elected BSR for RPOriginBSR.
+	// Origin is where the mapping comes from (RPOrigin...); BSR is the
+	// elected BSR for RPOriginBSR.
 	Origin string     `json:"origin"`
 	BSR    netip.Addr `json:"bsr,omitzero"`
 	// Self: the RP is one of this router's addresses.

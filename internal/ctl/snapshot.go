@@ -367,8 +367,9 @@ type RP struct {
 	UpstreamIf string     `json:"upstream_if,omitempty"`
 	// Myself: the RP is one of this router's addresses.
 	Myself bool `json:"myself"`
-	// Origin is where the mapping comes from: "bsr", "static" or
-	// "embedded" (RFC 3956).
+	// Origin is where the mapping comes from: RPOriginBSR,
+	// RPOriginStatic or RPOriginEmbedded (a static RP with Override is
+	// listed as static).
 	Origin string `json:"origin,omitempty"`
 	// Groups are the group ranges mapped to this RP.
 	Groups []RPGroup `json:"groups"`

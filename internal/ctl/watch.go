@@ -55,8 +55,7 @@ const (
 	// BSR (zero when none), Priority (with a BSR), State.
 	EventBSRChange = "bsr-change"
 	// EventRPChange: RP(G) of a group with state changed (Group, RP: the
-	// new one, zero when none; Origin: static, static-override, bsr or
-	// embedded).
+	// new one, zero when none; Origin: where it comes from, RPOrigin...).
 	EventRPChange = "rp-change"
 	// EventRouteAdded: a multicast routing entry appeared. Source, Group,
 	// IIF, OIFs (interface names; "register" is the register MIF) for a

@@ -375,7 +375,9 @@ func exportRP(s *ctl.Snapshot, ch chan<- prometheus.Metric) {
 		ch <- gauge(descCRP, 1, cr.Address.String())
 	}
 	rps, entries := map[string]int{}, map[string]int{}
-	origins := []string{"bsr", "static", "embedded"}
+	// Every origin a snapshot's RP-set uses is reported, 0 when none has
+	// it, so that a series does not vanish; others seen are added.
+	origins := []string{ctl.RPOriginBSR, ctl.RPOriginStatic, ctl.RPOriginEmbedded}
 	for _, rp := range set.RPs {
 		o := rp.Origin
 		if o == "" {

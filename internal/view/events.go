@@ -43,7 +43,7 @@ func PIMEvent(a pim.Action, name func(ifindex int) string, m *mrib.Table) (ctl.E
 		}
 		return ctl.Event{Type: t, Group: a.Group, Kind: "*,G"}, true
 	case pim.RPChange:
-		return ctl.Event{Type: ctl.EventRPChange, Group: a.Group, RP: a.RP, Origin: a.Origin}, true
+		return ctl.Event{Type: ctl.EventRPChange, Group: a.Group, RP: a.RP, Origin: rpOrigin(a.Origin)}, true
 	case pim.LimitHit:
 		return ctl.Event{Type: ctl.EventLimitHit, Subsystem: "pim", Iface: name(a.IfIndex), Kind: a.Kind, Limit: a.Limit}, true
 	case pim.Route:

@@ -124,7 +124,7 @@ func (x *explainer) groupStep() bool {
 		return true
 	}
 	r := &ctl.ExplainRP{Address: rp, Self: slices.Contains(x.st.Local, rp)}
-	r.Origin, r.BSR = x.rpOrigin(rp)
+	r.Origin, r.BSR = x.origin(rp)
 	x.e.RP = r
 	why := map[string]string{
 		ctl.RPOriginStatic:   "static mapping",
@@ -167,17 +167,17 @@ func (x *explainer) noRPHint() string {
 	return strings.Join(parts, ", ")
 }
 
-// rpOrigin says where RP(G) came from, as the engine decided it (and the
-// elected BSR for an RP from its RP-set).
-func (x *explainer) rpOrigin(rp netip.Addr) (string, netip.Addr) {
+// origin says where RP(G) came from, as the engine decided it
+// (ctl.RPOrigin...), and the elected BSR for an RP from its RP-set.
+func (x *explainer) origin(rp netip.Addr) (string, netip.Addr) {
 	got, origin, ok := x.st.PIM.RPOrigin(x.grp)
 	if !ok || got != rp {
 		return "", netip.Addr{}
 	}
 	if origin == pim.OriginBSR {
-		return origin, x.st.PIM.BSR(x.now).BSR
+		return rpOrigin(origin), x.st.PIM.BSR(x.now).BSR
 	}
-	return origin, netip.Addr{}
+	return rpOrigin(origin), netip.Addr{}
 }
 
 // upstream walks the RPF lookups: toward the source (SSM, and the SPT of

@@ -53,17 +53,17 @@ func rpSetOf(st *State, ps pim.State, b pim.BSRInfo) ctl.RPSet {
 		return &set.RPs[len(set.RPs)-1]
 	}
 	for _, e := range b.RPSet {
-		c := rp(e.RP, "bsr")
+		c := rp(e.RP, ctl.RPOriginBSR)
 		c.Groups = append(c.Groups, ctl.RPGroup{Prefix: e.Prefix, Priority: int(e.Priority), Holdtime: ctl.Duration(e.Holdtime), Left: ctl.Duration(e.Left)})
 	}
 	for _, s := range ps.RPs {
-		c := rp(s.Addr, "static")
+		c := rp(s.Addr, ctl.RPOriginStatic)
 		for _, g := range s.Groups {
 			c.Groups = append(c.Groups, ctl.RPGroup{Prefix: g})
 		}
 	}
 	for _, e := range b.Embedded {
-		c := rp(e.RP, "embedded")
+		c := rp(e.RP, ctl.RPOriginEmbedded)
 		c.Groups = append(c.Groups, ctl.RPGroup{Prefix: e.Prefix})
 	}
 	return set

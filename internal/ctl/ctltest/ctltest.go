@@ -114,7 +114,7 @@ func Seed() *ctl.Snapshot {
 			CandidateRP: &ctl.CandidateRP{Address: addr("2001:200:1b0:fffe::2"), Holdtime: sec(150),
 				Groups: []netip.Prefix{prefix("ff00::/8")}, NextAdvertisement: sec(37)},
 			RPs: []ctl.RP{{
-				Address: addr("2001:200:1b0:fffe::2"), Myself: true, Origin: "bsr",
+				Address: addr("2001:200:1b0:fffe::2"), Myself: true, Origin: ctl.RPOriginBSR,
 				Groups: []ctl.RPGroup{{Prefix: prefix("ff00::/8"), Holdtime: sec(150), Left: sec(145)}},
 			}},
 		},
@@ -245,14 +245,14 @@ func Rich() *ctl.Snapshot {
 	s.RPSet = ctl.RPSet{
 		BSR: addr("2001:db8::99"), BSRPriority: 10, BSRHashMaskLen: 126, BSRTimeout: sec(130),
 		RPs: []ctl.RP{
-			{Address: addr("2001:db8::1"), Upstream: addr("fe80::2000:1"), UpstreamIf: "eth0", Origin: "bsr",
+			{Address: addr("2001:db8::1"), Upstream: addr("fe80::2000:1"), UpstreamIf: "eth0", Origin: ctl.RPOriginBSR,
 				Groups: []ctl.RPGroup{
 					{Prefix: prefix("ff05::/16"), Priority: 192, Holdtime: sec(150), Left: sec(20)},
 					{Prefix: prefix("ff0e:1234:5678:9abc:def0:1234:5678:9abc/128"), Priority: 1, Holdtime: sec(65535), Left: sec(65000)},
 				}},
-			{Address: addr("2001:db8::2"), Origin: "static",
+			{Address: addr("2001:db8::2"), Origin: ctl.RPOriginStatic,
 				Groups: []ctl.RPGroup{{Prefix: prefix("ff0e::/16"), Holdtime: 0, Left: 0}}},
-			{Address: addr("2001:db8:0:1::1"), Myself: true, Origin: "static"},
+			{Address: addr("2001:db8:0:1::1"), Myself: true, Origin: ctl.RPOriginStatic},
 		},
 	}
 	s.Timers = []ctl.Timer{
