@@ -179,7 +179,8 @@ func (d *decoder) checkRouter(c *Config) {
 
 // report reports the problems found in the table at t, whose fields have
 // the keys in keys (relative to t), except those in inherited (the same
-// problems in the section the table inherits from), and returns them. A
+// problems in the section the table inherits from) for values the table
+// does not set itself, and returns them. A
 // problem with a value that was refused already, or that the rule compared
 // with one refused already, is left out. A problem whose key is not in the
 // file is at the line of its table, with note(key).
@@ -215,10 +216,11 @@ func (d *decoder) report(t node, keys map[string]string, ps []problem, inherited
 		msg := p.msg(name)
 		id := p.field + "\x00" + msg
 		out[id] = true
-		if inherited[id] || bad {
+		set := d.isSet(n)
+		if inherited[id] && !set || bad {
 			continue
 		}
-		if s := note(key); s != "" && !d.isSet(n) {
+		if s := note(key); s != "" && !set {
 			msg += " (" + s + ")"
 		}
 		d.errorf(n, "%s", msg)

@@ -143,6 +143,14 @@ func TestEngineErrorsMapped(t *testing.T) {
 			},
 		},
 		{
+			name: "a value an interface writes again is reported there too",
+			doc:  "[mld]\nmax-groups = 0\n[[interface]]\nname = \"a\"\nmld.max-groups = 0\nmld.robustness = 3\n",
+			want: func(t *testing.T) []string {
+				msgs := engineMsgs(t, mldWith(func(c *mld.Config) { c.MaxGroups = 0 }), "MaxGroups")
+				return append(lines(2, "mld.max-groups", msgs, ""), lines(5, "interface[0].mld.max-groups", msgs, "")...)
+			},
+		},
+		{
 			name: "a value conf refused is not judged again, nor with those it bounds",
 			doc:  "[mld]\nquery-interval = \"x\"\nquery-response-interval = \"200s\"\nstartup-query-count = 0\n",
 			want: func(t *testing.T) []string {
