@@ -189,9 +189,13 @@ func (d *decoder) report(t node, keys map[string]string, ps []problem, inherited
 	for _, p := range ps {
 		tmpl, idx := splitField(p.field)
 		key, known := keys[tmpl]
-		if !known {
+		switch {
+		case p.field == "":
+			d.errorf(t, "%s", p.msg(nil))
+			continue
+		case !known:
 			// An engine field without a key: a table above is behind the
-			// engine. Say it all rather than lose it.
+			// engine (TestKeyTables). Say it all rather than lose it.
 			d.errorf(t, "%s: %s", p.field, p.msg(nil))
 			continue
 		}
@@ -199,6 +203,8 @@ func (d *decoder) report(t node, keys map[string]string, ps []problem, inherited
 			continue
 		}
 		n := d.resolve(t, key, idx)
+		// bad: the value, or one the message compares it with (found
+		// while naming them), was refused already.
 		bad := d.badValues[n.path]
 		name := func(ref string) string {
 			rtmpl, ridx := splitField(ref)
