@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/pim6sd/pim6sd/mld"
+	"github.com/pim6sd/pim6sd/pim"
 )
 
 // Config is a configuration file decoded, checked and with the defaults
@@ -67,37 +67,38 @@ const (
 	NoInterfaces DefaultInterfaces = "none"
 )
 
-// MLD is the MLD setting of an interface, named as in RFC 3810 section 9
-// and mld.Config. In Config.MLD (the [mld] table) a zero
-// StartupQueryInterval, StartupQueryCount or LastListenerQueryCount means
-// "not set": the value is derived from the effective QueryInterval or
-// Robustness of each interface (see Derive).
+// MLD is the [mld] table: the MLD setting of every interface, named as in
+// RFC 3810 section 9 and mld.Config. A zero StartupQueryInterval,
+// StartupQueryCount or LastListenerQueryCount means "not set": the value
+// is derived from the effective QueryInterval or Robustness of each
+// interface (mld.Config.Derive, applied by Engines).
 type MLD struct {
 	Version                   mld.Version
 	Robustness                int
 	QueryInterval             time.Duration
 	QueryResponseInterval     time.Duration
-	StartupQueryInterval      time.Duration // 0: QueryInterval/4
-	StartupQueryCount         int           // 0: Robustness
+	StartupQueryInterval      time.Duration // 0: derived from QueryInterval
+	StartupQueryCount         int           // 0: derived from Robustness
 	LastListenerQueryInterval time.Duration
-	LastListenerQueryCount    int // 0: Robustness
+	LastListenerQueryCount    int // 0: derived from Robustness
 	// MaxGroups is the most multicast addresses tracked per interface,
 	// MaxSources the most sources per multicast address.
 	MaxGroups  int
 	MaxSources int
 }
 
-// PIMInterface is the per-interface PIM setting (RFC 7761 section 4.11).
-// In Config.PIM a zero HelloHoldtime or JoinPruneHoldtime means "not set":
-// 3.5 times the effective period, rounded up to a whole second (see
-// Derive). 65535s in a holdtime is the wire value meaning "never expire".
+// PIMInterface is the per-interface PIM setting (RFC 7761 section 4.11),
+// named as in pim.IfConfig. A zero HelloHoldtime or JoinPruneHoldtime
+// means "not set": the holdtime is derived from the effective period of
+// each interface (pim.IfConfig.Derive, applied by Engines). 65535s in a
+// holdtime is the wire value meaning "never expire".
 type PIMInterface struct {
 	HelloPeriod         time.Duration
-	HelloHoldtime       time.Duration // 0: 3.5 x HelloPeriod
+	HelloHoldtime       time.Duration // 0: derived from HelloPeriod
 	TriggeredHelloDelay time.Duration
 	DRPriority          uint32
 	JoinPrunePeriod     time.Duration
-	JoinPruneHoldtime   time.Duration // 0: 3.5 x JoinPrunePeriod
+	JoinPruneHoldtime   time.Duration // 0: derived from JoinPrunePeriod
 	PropagationDelay    time.Duration
 	OverrideInterval    time.Duration
 }
@@ -235,9 +236,9 @@ type CandidateRP struct {
 	Interval time.Duration
 	// Holdtime is the effective Holdtime of the advertisements: whole
 	// seconds, more than Interval, at most 65535s. When the file does not
-	// set it, it is 2.5 x Interval rounded up to a whole second (150s for
-	// the default Interval), so that writing that value is the same as
-	// leaving it out.
+	// set it, it is derived from Interval (pim.CandidateRP.Derive: 2.5 x
+	// Interval rounded up to a whole second, 150s for the default
+	// Interval), so that writing that value is the same as leaving it out.
 	Holdtime time.Duration
 	// Groups are the group ranges advertised, IPv6 multicast prefixes
 	// outside the SSM range, at most 255, without duplicates; ff00::/8 by
@@ -255,13 +256,6 @@ type EmbeddedRP struct {
 	MaxGroups int
 }
 
-// crpHoldtime returns the default Candidate-RP Holdtime for an
-// advertisement interval: 2.5 x interval, as RFC 5059 suggests, rounded up
-// to a whole second, the unit of the Holdtime field.
-func crpHoldtime(interval time.Duration) time.Duration {
-	return ceilSecond(interval * 5 / 2)
-}
-
 // allGroups is ff00::/8, the default groups of an RP.
 var allGroups = netip.MustParsePrefix("ff00::/8")
 
@@ -277,14 +271,19 @@ type Limits struct {
 // ff3f::/32.
 const ssmShorthand = "ff3x::/32"
 
-// Default returns the configuration used without a file: the defaults of
-// RFC 3810 (MLD), RFC 7761 (PIM) and RFC 4607 (the SSM range), and every
-// eligible interface enabled.
+// Default returns the configuration used without a file: the engines'
+// defaults (mld.DefaultConfig: RFC 3810; pim.DefaultConfig,
+// pim.DefaultIfConfig, pim.DefaultCandidateBSR, pim.DefaultCandidateRP:
+// RFC 7761, RFC 5059, RFC 3956; the SSM range of RFC 4607), every eligible
+// interface enabled, and the daemon's own paths. The values that are
+// derived from others are left "not set", so that each interface derives
+// them from its own effective values.
 func Default() *Config {
-	m := mld.DefaultConfig()
+	m, p, pi := mld.DefaultConfig(), pim.DefaultConfig(), pim.DefaultIfConfig()
+	bsr, crp := pim.DefaultCandidateBSR(), pim.DefaultCandidateRP()
 	return &Config{
 		Global: Global{
-			SSMRange:          m.SSMRange,
+			SSMRange:          p.SSMRange,
 			DefaultInterfaces: AllInterfaces,
 			Socket:            "/var/run/pim6sd.sock",
 			DumpFile:          "/var/run/pim6sd.dump",
@@ -302,73 +301,39 @@ func Default() *Config {
 		},
 		PIM: PIM{
 			PIMInterface: PIMInterface{
-				HelloPeriod:         30 * time.Second,
-				TriggeredHelloDelay: 5 * time.Second,
-				DRPriority:          1,
-				JoinPrunePeriod:     60 * time.Second,
-				PropagationDelay:    500 * time.Millisecond,
-				OverrideInterval:    2500 * time.Millisecond,
+				HelloPeriod:         pi.HelloPeriod,
+				TriggeredHelloDelay: pi.TriggeredHelloDelay,
+				DRPriority:          pi.DRPriority,
+				JoinPrunePeriod:     pi.JoinPrunePeriod,
+				PropagationDelay:    pi.PropagationDelay,
+				OverrideInterval:    pi.OverrideInterval,
 			},
-			KeepalivePeriod:         210 * time.Second,
-			RegisterSuppressionTime: 60 * time.Second,
-			RegisterProbeTime:       5 * time.Second,
-			AssertTime:              180 * time.Second,
+			KeepalivePeriod:         p.KeepalivePeriod,
+			RegisterSuppressionTime: p.RegisterSuppressionTime,
+			RegisterProbeTime:       p.RegisterProbeTime,
+			AssertTime:              p.AssertTime,
+			SPTSwitch:               SPTSwitch{Never: p.SPT.Never, Rate: p.SPT.Rate},
 		},
 		BSR: BSR{
-			Priority:       64,
-			HashMaskLength: 126,
-			Period:         60 * time.Second,
-			MaxRPSet:       1024,
+			Priority:       bsr.Priority,
+			HashMaskLength: bsr.HashMaskLen,
+			Period:         p.BootstrapPeriod,
+			MaxRPSet:       p.MaxRPSet,
 		},
 		CandidateRP: CandidateRP{
-			Priority: 192,
-			Interval: 60 * time.Second,
-			Holdtime: 150 * time.Second,
-			Groups:   []netip.Prefix{allGroups},
+			Priority: crp.Priority,
+			Interval: crp.Interval,
+			Holdtime: crp.Holdtime,
+			Groups:   crp.Groups,
 		},
 		EmbeddedRP: EmbeddedRP{
-			Enable:    true,
-			MaxGroups: 256,
+			Enable:    p.EmbeddedRP,
+			MaxGroups: p.MaxEmbeddedRPGroups,
 		},
 		Limits: Limits{
-			MaxRoutes:                65536,
-			MaxNeighborsPerInterface: 128,
+			MaxRoutes:                p.MaxRoutes,
+			MaxNeighborsPerInterface: p.MaxNeighbors,
 		},
-	}
-}
-
-// Derive returns m with the values that are not set derived as RFC 3810
-// says: StartupQueryInterval is QueryInterval/4, the counts are
-// Robustness.
-func (m MLD) Derive() MLD {
-	if m.StartupQueryInterval == 0 {
-		m.StartupQueryInterval = m.QueryInterval / 4
-	}
-	if m.StartupQueryCount == 0 {
-		m.StartupQueryCount = m.Robustness
-	}
-	if m.LastListenerQueryCount == 0 {
-		m.LastListenerQueryCount = m.Robustness
-	}
-	return m
-}
-
-// Config returns the engine's configuration: m (derived) with the SSM
-// range ssm, copied.
-func (m MLD) Config(ssm []netip.Prefix) mld.Config {
-	m = m.Derive()
-	return mld.Config{
-		Version:                   m.Version,
-		Robustness:                m.Robustness,
-		QueryInterval:             m.QueryInterval,
-		QueryResponseInterval:     m.QueryResponseInterval,
-		StartupQueryInterval:      m.StartupQueryInterval,
-		StartupQueryCount:         m.StartupQueryCount,
-		LastListenerQueryInterval: m.LastListenerQueryInterval,
-		LastListenerQueryCount:    m.LastListenerQueryCount,
-		SSMRange:                  slices.Clone(ssm),
-		MaxGroups:                 m.MaxGroups,
-		MaxSources:                m.MaxSources,
 	}
 }
 
@@ -394,26 +359,7 @@ func (o *MLDOverride) overrides() bool {
 	return x != MLDOverride{}
 }
 
-// Derive returns p with the holdtimes that are not set derived: 3.5 times
-// the period (RFC 7761 section 4.11), rounded up to a whole second, the
-// unit of the Holdtime fields.
-func (p PIMInterface) Derive() PIMInterface {
-	if p.HelloHoldtime == 0 {
-		p.HelloHoldtime = ceilSecond(p.HelloPeriod * 7 / 2)
-	}
-	if p.JoinPruneHoldtime == 0 {
-		p.JoinPruneHoldtime = ceilSecond(p.JoinPrunePeriod * 7 / 2)
-	}
-	return p
-}
-
-func ceilSecond(d time.Duration) time.Duration {
-	if r := d % time.Second; r != 0 {
-		d += time.Second - r
-	}
-	return d
-}
-
+// override returns p with the values set in o.
 func (p PIMInterface) override(o *PIMOverride) PIMInterface {
 	set(&p.HelloPeriod, o.HelloPeriod)
 	set(&p.HelloHoldtime, o.HelloHoldtime)
@@ -464,30 +410,10 @@ func (c *Config) Enabled(name string, eligible bool) bool {
 	return c.Global.DefaultInterfaces == AllInterfaces
 }
 
-// InterfaceMLD returns the effective MLD configuration of the interface
-// named name (its [interface.mld] values over [mld], derived values derived
-// from the result, the global SSM range) and whether MLD runs there if the
-// interface is eligible.
+// InterfaceMLD returns the MLD configuration of the interface named name
+// and whether MLD runs there if the interface is eligible: the MLD part of
+// Engines, for a caller that needs nothing else.
 func (c *Config) InterfaceMLD(name string) (mld.Config, bool) {
-	m, run := c.interfaceMLD(name)
-	return m.Config(c.Global.SSMRange), run
-}
-
-func (c *Config) interfaceMLD(name string) (MLD, bool) {
-	ifc, ok := c.Interface(name)
-	if !ok {
-		return c.MLD.Derive(), c.Enabled(name, true)
-	}
-	return c.MLD.override(&ifc.MLD).Derive(), ifc.Enable && ifc.MLD.Enable
-}
-
-// InterfacePIM returns the effective PIM setting of the interface named
-// name ([interface.pim] over [pim], holdtimes derived) and whether PIM runs
-// there if the interface is eligible.
-func (c *Config) InterfacePIM(name string) (PIMInterface, bool) {
-	ifc, ok := c.Interface(name)
-	if !ok {
-		return c.PIM.PIMInterface.Derive(), c.Enabled(name, true)
-	}
-	return c.PIM.PIMInterface.override(&ifc.PIM).Derive(), ifc.Enable && ifc.PIM.Enable
+	e := c.Engines(Link{Name: name})
+	return e.MLD, e.RunMLD
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/pim6sd/pim6sd/mld"
+	"github.com/pim6sd/pim6sd/pim"
 )
 
 var cmpNetip = cmpopts.EquateComparable(netip.Addr{}, netip.Prefix{})
@@ -45,71 +46,43 @@ func TestDefaultIsEmptyFile(t *testing.T) {
 	}
 }
 
-// TestDefaultRFCValues lists every default with its source.
-func TestDefaultRFCValues(t *testing.T) {
+// TestDefaultIsTheEngines checks that the configuration without a file
+// is the engines' defaults (which cite their RFCs), for the router and for
+// an interface, and lists the defaults that are the daemon's own.
+func TestDefaultIsTheEngines(t *testing.T) {
 	c := Default()
-	m, runMLD := c.InterfaceMLD("eth0")
-	p, runPIM := c.InterfacePIM("eth0")
+	e := c.Engines(Link{Name: "eth0"})
+	if diff := cmp.Diff(mld.DefaultConfig(), e.MLD, cmpNetip); diff != "" {
+		t.Errorf("MLD (-mld.DefaultConfig +Default):\n%s", diff)
+	}
+	if diff := cmp.Diff(pim.DefaultIfConfig(), e.PIMInterface); diff != "" {
+		t.Errorf("PIM interface (-pim.DefaultIfConfig +Default):\n%s", diff)
+	}
+	if diff := cmp.Diff(pim.DefaultConfig(), e.PIM, cmpNetip, cmpopts.IgnoreFields(pim.Config{}, "Rand")); diff != "" {
+		t.Errorf("PIM router (-pim.DefaultConfig +Default):\n%s", diff)
+	}
+	// The candidacies are off, with the engine's defaults for when they
+	// are switched on.
+	b, r := pim.DefaultCandidateBSR(), pim.DefaultCandidateRP()
+	if diff := cmp.Diff(BSR{Priority: b.Priority, HashMaskLength: b.HashMaskLen, Period: e.PIM.BootstrapPeriod, MaxRPSet: e.PIM.MaxRPSet}, c.BSR, cmpNetip); diff != "" {
+		t.Errorf("[bsr] (-engine +Default):\n%s", diff)
+	}
+	if diff := cmp.Diff(CandidateRP{Priority: r.Priority, Interval: r.Interval, Holdtime: r.Holdtime, Groups: r.Groups}, c.CandidateRP, cmpNetip); diff != "" {
+		t.Errorf("[candidate-rp] (-engine +Default):\n%s", diff)
+	}
 	tests := []struct {
 		name      string
 		got, want any
 	}{
-		// Global.
 		{"global.mrt-table (the kernel's default table)", c.Global.MRTTable, uint32(0)},
-		{"global.ssm-range (RFC 4607 FF3x::/32)", c.Global.SSMRange, mld.DefaultSSMRange()},
 		{"global.default-interfaces", c.Global.DefaultInterfaces, AllInterfaces},
 		{"global.socket", c.Global.Socket, "/var/run/pim6sd.sock"},
 		{"global.dump-file", c.Global.DumpFile, "/var/run/pim6sd.dump"},
 		{"global.pid-file", c.Global.PIDFile, "/var/run/pim6sd.pid"},
 		{"global.log-level", c.Global.LogLevel, slog.LevelInfo},
-		// MLD, RFC 3810 section 9.
-		{"mld runs on an interface without an entry", runMLD, true},
-		{"mld.version (both, RFC 3810 8)", m.Version, mld.Both},
-		{"mld.robustness (9.1)", m.Robustness, 2},
-		{"mld.query-interval (9.2)", m.QueryInterval, 125 * time.Second},
-		{"mld.query-response-interval (9.3)", m.QueryResponseInterval, 10 * time.Second},
-		{"mld.startup-query-interval (9.6: query-interval/4)", m.StartupQueryInterval, 31250 * time.Millisecond},
-		{"mld.startup-query-count (9.7: robustness)", m.StartupQueryCount, 2},
-		{"mld.last-listener-query-interval (9.8)", m.LastListenerQueryInterval, time.Second},
-		{"mld.last-listener-query-count (9.9: robustness)", m.LastListenerQueryCount, 2},
-		{"mld.max-groups", m.MaxGroups, 8192},
-		{"mld.max-sources", m.MaxSources, 1024},
-		{"mld SSM range", m.SSMRange, mld.DefaultSSMRange()},
-		{"mld.Config equals mld.DefaultConfig", m, mld.DefaultConfig()},
-		// PIM, RFC 7761 section 4.11.
-		{"pim runs on an interface without an entry", runPIM, true},
-		{"pim.hello-period (Hello_Period)", p.HelloPeriod, 30 * time.Second},
-		{"pim.hello-holdtime (Default_Hello_Holdtime: 3.5 x Hello_Period)", p.HelloHoldtime, 105 * time.Second},
-		{"pim.triggered-hello-delay (Triggered_Hello_Delay)", p.TriggeredHelloDelay, 5 * time.Second},
-		{"pim.dr-priority (4.3.2)", p.DRPriority, uint32(1)},
-		{"pim.join-prune-period (t_periodic)", p.JoinPrunePeriod, 60 * time.Second},
-		{"pim.join-prune-holdtime (J/P_HoldTime: 3.5 x t_periodic)", p.JoinPruneHoldtime, 210 * time.Second},
-		{"pim.propagation-delay (Propagation_Delay_default)", p.PropagationDelay, 500 * time.Millisecond},
-		{"pim.override-interval (t_override_default)", p.OverrideInterval, 2500 * time.Millisecond},
-		{"pim.keepalive-period (Keepalive_Period)", c.PIM.KeepalivePeriod, 210 * time.Second},
-		{"pim.register-suppression-time (Register_Suppression_Time)", c.PIM.RegisterSuppressionTime, 60 * time.Second},
-		{"pim.register-probe-time (Register_Probe_Time)", c.PIM.RegisterProbeTime, 5 * time.Second},
-		{"pim.assert-time (Assert_Time)", c.PIM.AssertTime, 180 * time.Second},
-		{"pim.spt-switch", c.PIM.SPTSwitch, SPTSwitch{}},
-		// RP discovery: RFC 5059 section 5 (BS_Period, C_RP_Adv_Period),
-		// RFC 7761 4.7.2 (priorities, hash mask length), RFC 3956.
-		{"bsr.candidate", c.BSR.Candidate, false},
-		{"bsr.address (not set)", c.BSR.Address, netip.Addr{}},
-		{"bsr.priority", c.BSR.Priority, uint8(64)},
-		{"bsr.hash-mask-length", c.BSR.HashMaskLength, uint8(126)},
-		{"bsr.period (BS_Period)", c.BSR.Period, 60 * time.Second},
-		{"bsr.max-rp-set", c.BSR.MaxRPSet, 1024},
-		{"candidate-rp.enable", c.CandidateRP.Enable, false},
-		{"candidate-rp.address (not set)", c.CandidateRP.Address, netip.Addr{}},
-		{"candidate-rp.priority", c.CandidateRP.Priority, uint8(192)},
-		{"candidate-rp.interval (C_RP_Adv_Period)", c.CandidateRP.Interval, 60 * time.Second},
-		{"candidate-rp.holdtime (2.5 x interval)", c.CandidateRP.Holdtime, 150 * time.Second},
-		{"candidate-rp.groups", c.CandidateRP.Groups, []netip.Prefix{netip.MustParsePrefix("ff00::/8")}},
-		{"embedded-rp.enable", c.EmbeddedRP.Enable, true},
-		{"embedded-rp.max-groups", c.EmbeddedRP.MaxGroups, 256},
-		// Limits.
-		{"limits.max-routes", c.Limits.MaxRoutes, 65536},
-		{"limits.max-neighbors-per-interface", c.Limits.MaxNeighborsPerInterface, 128},
+		{"MLD and PIM run on an interface without an entry", []bool{e.RunMLD, e.RunPIM}, []bool{true, true}},
+		{"derived values not set", []any{c.MLD.StartupQueryInterval, c.MLD.StartupQueryCount, c.MLD.LastListenerQueryCount, c.PIM.HelloHoldtime, c.PIM.JoinPruneHoldtime},
+			[]any{time.Duration(0), 0, 0, time.Duration(0), time.Duration(0)}},
 		{"no [[interface]]", len(c.Interfaces), 0},
 		{"no [[rp]]", len(c.RPs), 0},
 	}
@@ -117,9 +90,6 @@ func TestDefaultRFCValues(t *testing.T) {
 		if diff := cmp.Diff(tt.want, tt.got, cmpNetip); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
 		}
-	}
-	if err := m.Validate(); err != nil {
-		t.Errorf("default MLD config: %v", err)
 	}
 }
 
@@ -239,15 +209,14 @@ func TestParseValues(t *testing.T) {
 			return []any{c.MLD.StartupQueryInterval, c.MLD.StartupQueryCount, c.MLD.LastListenerQueryCount}, []any{time.Duration(0), 0, 0}
 		}},
 		{"holdtimes follow [pim], rounded up", "[pim]\nhello-period = \"3s\"\ntriggered-hello-delay = \"2s\"\njoin-prune-period = \"10s\"\n", func(c *Config) (any, any) {
-			p, _ := c.InterfacePIM("x")
+			p := c.Engines(Link{Name: "x"}).PIMInterface
 			return []any{p.HelloHoldtime, p.JoinPruneHoldtime}, []any{11 * time.Second, 35 * time.Second}
 		}},
 		{"holdtime 65535s (never expire)", "[pim]\nhello-holdtime = \"65535s\"\njoin-prune-holdtime = \"65535s\"\n", func(c *Config) (any, any) {
 			return c.PIM.HelloHoldtime, 65535 * time.Second
 		}},
 		{"dr-priority 0 and max", "[pim]\ndr-priority = 0\n[[interface]]\nname = \"a\"\npim.dr-priority = 4294967295\n", func(c *Config) (any, any) {
-			a, _ := c.InterfacePIM("a")
-			b, _ := c.InterfacePIM("b")
+			a, b := c.Engines(Link{Name: "a"}).PIMInterface, c.Engines(Link{Name: "b"}).PIMInterface
 			return []uint32{a.DRPriority, b.DRPriority}, []uint32{4294967295, 0}
 		}},
 		{"rp groups default", "[[rp]]\naddress = \"2001:db8::9\"\n", func(c *Config) (any, any) {

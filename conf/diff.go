@@ -2,8 +2,11 @@ package conf
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/pim6sd/pim6sd/mld"
 )
 
 // Changes is what differs between two configurations, for a reload.
@@ -86,8 +89,8 @@ func Diff(old, new *Config) Changes {
 	ch.DumpFile = og.DumpFile != ng.DumpFile
 	ch.DefaultInterfaces = og.DefaultInterfaces != ng.DefaultInterfaces
 	ch.SSMRange = !slices.Equal(og.SSMRange, ng.SSMRange)
-	ch.MLDDefaults = ch.SSMRange || old.MLD.Derive() != new.MLD.Derive()
-	ch.PIMDefaults = old.PIM.PIMInterface.Derive() != new.PIM.PIMInterface.Derive()
+	ch.MLDDefaults = !sameMLD(old.mldConfig(nil), new.mldConfig(nil))
+	ch.PIMDefaults = old.pimIfConfig(nil, 0) != new.pimIfConfig(nil, 0)
 	op, np := old.PIM, new.PIM
 	op.PIMInterface, np.PIMInterface = PIMInterface{}, PIMInterface{}
 	ch.PIMTimers = op != np
@@ -127,13 +130,19 @@ func DiffInterface(old, new *Config, name string) InterfaceChange {
 		Removed: inOld && !inNew,
 		Enable:  old.Enabled(name, true) != new.Enabled(name, true),
 	}
-	om, oRun := old.interfaceMLD(name)
-	nm, nRun := new.interfaceMLD(name)
-	ic.MLD = oRun != nRun || oRun && (om != nm || !slices.Equal(old.Global.SSMRange, new.Global.SSMRange))
-	op, oRun := old.InterfacePIM(name)
-	np, nRun := new.InterfacePIM(name)
-	ic.PIM = oRun != nRun || oRun && op != np
+	o, n := old.Engines(Link{Name: name}), new.Engines(Link{Name: name})
+	ic.MLD = o.RunMLD != n.RunMLD || o.RunMLD && !sameMLD(o.MLD, n.MLD)
+	ic.PIM = o.RunPIM != n.RunPIM || o.RunPIM && o.PIMInterface != n.PIMInterface
 	return ic
+}
+
+// sameMLD reports whether a and b are the same MLD setting.
+func sameMLD(a, b mld.Config) bool {
+	if !slices.Equal(a.SSMRange, b.SSMRange) {
+		return false
+	}
+	a.SSMRange, b.SSMRange = nil, nil
+	return reflect.DeepEqual(a, b)
 }
 
 // equalCandidateRP reports whether a and b are the same setting.

@@ -15,13 +15,14 @@
 //
 // # Defaults and precedence
 //
-// The daemon runs without a file on Default: the RFC defaults, every
-// eligible interface running MLD and PIM. In a file, every key may be left
-// out. For an interface, a value comes from, in order:
+// The daemon runs without a file on Default: the engines' defaults (the
+// RFCs', defined once, in mld and pim), every eligible interface running
+// MLD and PIM. In a file, every key may be left out. For an interface, a
+// value comes from, in order:
 //
 //  1. its [interface.mld] or [interface.pim] table;
 //  2. the [mld] or [pim] table;
-//  3. the RFC default.
+//  3. the engine's default.
 //
 // A value the RFC derives from another (startup-query-interval is
 // query-interval/4; startup-query-count and last-listener-query-count are
@@ -30,8 +31,17 @@
 // the effective value of that other key, unless it is set itself in step 1
 // or 2: an interface that sets query-interval = "60s" gets a 15s
 // startup-query-interval unless startup-query-interval is set in its table
-// or in [mld]. In Config.MLD and Config.PIM such a value is zero when it is
-// not set; InterfaceMLD and InterfacePIM return the effective values.
+// or in [mld]. The rules of derivation are the engines'
+// (mld.Config.Derive, pim.IfConfig.Derive, pim.CandidateRP.Derive). In
+// Config.MLD and Config.PIM such a value is zero when it is not set.
+//
+// # The engines' settings
+//
+// Engines builds the engines' settings from a Config: the PIM router's
+// pim.Config, and for one interface (by name, with its MTU) its mld.Config
+// and pim.IfConfig and whether each protocol runs there. It is the one
+// place where configuration values become engine settings; the daemon uses
+// it at start-up, for each interface it starts and on every reload.
 //
 // An interface without an [[interface]] entry runs if default-interfaces is
 // "all" (the default); with an entry, it runs unless enable = false. MLD
@@ -65,20 +75,31 @@
 //
 // Parse reports every problem at once, as Errors sorted by line, each with
 // its file, line, key path ("interface[1].mld.query-interval", arrays
-// counted from 0) and message: unknown keys (anywhere, with a hint when the
-// key belongs to another table or looks like a typing mistake), wrong
-// types, bad durations, values out of range, values the MLD engine refuses
-// (mld.Config.Validate, mapped back to keys), inconsistent PIM timers,
-// missing or duplicate interface names and RP addresses, and every [bsr]
-// or [candidate-rp] value the PIM engine would refuse (pim.Config.Validate:
-// a missing address when the router is a candidate, a holdtime not above
-// the interval, more group ranges than an advertisement carries). A
-// problem an
-// interface only inherits from [mld] or [pim] is reported once, at the
-// section. A problem with a value that is not in the file (a default or an
-// inherited value that conflicts with one that is) is reported at the line
-// of its table and says so. A TOML syntax error stops decoding and is
-// reported alone, at its line.
+// counted from 0) and message. conf itself finds unknown keys (anywhere,
+// with a hint when the key belongs to another table or looks like a typing
+// mistake), wrong types, bad durations (a duration is more than zero),
+// integers out of their type's range, malformed addresses and prefixes,
+// and missing or duplicate interface names and RP addresses. Which values
+// are good is the engines' rule: Parse builds the settings with the same
+// functions as Engines and reports each value that mld.Config.Validate,
+// pim.IfConfig.Validate or pim.Config.Validate refuses at its key, with
+// the engine's message; the engine says which field (a *FieldError) and
+// which other fields its message names, and a table in check.go gives
+// their keys, so no message text is parsed. A [bsr] or [candidate-rp]
+// table in the file is checked as if the candidacy were on, so that a
+// mistake shows before it is; only the address may be missing while it is
+// off. A problem an interface only inherits from [mld] or [pim] is
+// reported once, at the section. A problem with a value that is not in the
+// file (a default or an inherited value that conflicts with one that is)
+// is reported at the line of its table and says so. A value conf refused
+// is not judged by the engine, nor are the rules comparing another value
+// with it. A TOML syntax error stops decoding and is reported alone, at
+// its line.
+//
+// Two limits are conf's own: robustness is at most 7 (the engine sends a
+// larger one as QRV 0, which pim6sd's configuration does not offer), and
+// the counts derived from robustness cannot be written as 0 (0 stands for
+// "not set").
 //
 // The toml package gives no positions for keys, so the lines come from a
 // small scanner of the source (keyLines) that follows tables, arrays of

@@ -6,11 +6,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pim6sd/pim6sd/mld"
+	"github.com/pim6sd/pim6sd/pim"
 )
 
-// TestInterfaceRun checks Enabled, and whether InterfaceMLD and
-// InterfacePIM say the protocol runs, for default-interfaces all and none
-// and the enable switches.
+// TestInterfaceRun checks Enabled, and whether Engines says each protocol
+// runs, for default-interfaces all and none and the enable switches.
 func TestInterfaceRun(t *testing.T) {
 	entries := `
 [[interface]]
@@ -69,13 +69,15 @@ enable = true
 		t.Run(tt.name, func(t *testing.T) {
 			c := mustParse(t, tt.doc)
 			for name, want := range tt.ifaces {
-				_, runMLD := c.InterfaceMLD(name)
-				_, runPIM := c.InterfacePIM(name)
+				e := c.Engines(Link{Name: name})
 				got := run{
 					enabled:    c.Enabled(name, true),
 					ineligible: c.Enabled(name, false),
-					mld:        runMLD,
-					pim:        runPIM,
+					mld:        e.RunMLD,
+					pim:        e.RunPIM,
+				}
+				if _, runMLD := c.InterfaceMLD(name); runMLD != e.RunMLD {
+					t.Errorf("%s: InterfaceMLD says %v, Engines %v", name, runMLD, e.RunMLD)
 				}
 				if got != want {
 					t.Errorf("%s: got %+v, want %+v", name, got, want)
@@ -86,7 +88,7 @@ enable = true
 }
 
 // TestInterfaceSettings checks precedence: interface override > section >
-// RFC default, and derived values derived per interface.
+// the engine's default, and derived values derived per interface.
 func TestInterfaceSettings(t *testing.T) {
 	c := mustParse(t, `
 [global]
@@ -119,7 +121,7 @@ pim.hello-holdtime = "200s"
 	tests := []struct {
 		name    string
 		wantMLD mld.Config
-		wantPIM PIMInterface
+		wantPIM pim.IfConfig
 	}{
 		{
 			name: "a",
@@ -136,7 +138,7 @@ pim.hello-holdtime = "200s"
 				MaxGroups:                 def.MaxGroups,    // RFC
 				MaxSources:                def.MaxSources,   // RFC
 			},
-			wantPIM: PIMInterface{
+			wantPIM: pim.IfConfig{
 				HelloPeriod:         40 * time.Second,        // interface
 				HelloHoldtime:       140 * time.Second,       // derived from the interface's period
 				TriggeredHelloDelay: 5 * time.Second,         // RFC
@@ -145,6 +147,7 @@ pim.hello-holdtime = "200s"
 				JoinPruneHoldtime:   300 * time.Second,       // [pim], not derived
 				PropagationDelay:    500 * time.Millisecond,  // RFC
 				OverrideInterval:    2500 * time.Millisecond, // RFC
+				MTU:                 1400,                    // the link's
 			},
 		},
 		{
@@ -162,7 +165,7 @@ pim.hello-holdtime = "200s"
 				MaxGroups:                 def.MaxGroups,
 				MaxSources:                def.MaxSources,
 			},
-			wantPIM: PIMInterface{
+			wantPIM: pim.IfConfig{
 				HelloPeriod:         20 * time.Second,
 				HelloHoldtime:       200 * time.Second,
 				TriggeredHelloDelay: 5 * time.Second,
@@ -171,6 +174,7 @@ pim.hello-holdtime = "200s"
 				JoinPruneHoldtime:   300 * time.Second,
 				PropagationDelay:    500 * time.Millisecond,
 				OverrideInterval:    2500 * time.Millisecond,
+				MTU:                 1400,
 			},
 		},
 		{
@@ -188,7 +192,7 @@ pim.hello-holdtime = "200s"
 				MaxGroups:                 def.MaxGroups,
 				MaxSources:                def.MaxSources,
 			},
-			wantPIM: PIMInterface{
+			wantPIM: pim.IfConfig{
 				HelloPeriod:         20 * time.Second,
 				HelloHoldtime:       70 * time.Second,
 				TriggeredHelloDelay: 5 * time.Second,
@@ -197,26 +201,34 @@ pim.hello-holdtime = "200s"
 				JoinPruneHoldtime:   300 * time.Second,
 				PropagationDelay:    500 * time.Millisecond,
 				OverrideInterval:    2500 * time.Millisecond,
+				MTU:                 1400,
 			},
 		},
 	}
 	for _, tt := range tests {
-		m, _ := c.InterfaceMLD(tt.name)
-		if diff := cmp.Diff(tt.wantMLD, m, cmpNetip); diff != "" {
-			t.Errorf("InterfaceMLD(%s) (-want +got):\n%s", tt.name, diff)
+		e := c.Engines(Link{Name: tt.name, MTU: 1400})
+		if diff := cmp.Diff(tt.wantMLD, e.MLD, cmpNetip); diff != "" {
+			t.Errorf("MLD of %s (-want +got):\n%s", tt.name, diff)
 		}
-		if err := m.Validate(); err != nil {
-			t.Errorf("InterfaceMLD(%s) does not validate: %v", tt.name, err)
+		if err := e.MLD.Validate(); err != nil {
+			t.Errorf("MLD of %s does not validate: %v", tt.name, err)
 		}
-		p, _ := c.InterfacePIM(tt.name)
-		if diff := cmp.Diff(tt.wantPIM, p); diff != "" {
-			t.Errorf("InterfacePIM(%s) (-want +got):\n%s", tt.name, diff)
+		if diff := cmp.Diff(tt.wantPIM, e.PIMInterface); diff != "" {
+			t.Errorf("PIM of %s (-want +got):\n%s", tt.name, diff)
+		}
+		if err := e.PIMInterface.Validate(); err != nil {
+			t.Errorf("PIM of %s does not validate: %v", tt.name, err)
 		}
 	}
+	// An MTU IPv6 does not allow (or none) gives the engine's default.
+	if got := c.Engines(Link{Name: "a", MTU: 1279}).PIMInterface.MTU; got != pim.DefaultIfConfig().MTU {
+		t.Errorf("MTU 1279 gives %d", got)
+	}
 	// The returned SSM range is a copy.
-	m, _ := c.InterfaceMLD("a")
-	m.SSMRange[0] = ssm("ff05::/16")[0]
+	e := c.Engines(Link{Name: "a"})
+	e.MLD.SSMRange[0] = ssm("ff05::/16")[0]
+	e.PIM.SSMRange[0] = ssm("ff05::/16")[0]
 	if c.Global.SSMRange[0] != ssm("ff3e::/32")[0] {
-		t.Error("InterfaceMLD shares the SSM range with the Config")
+		t.Error("Engines shares the SSM range with the Config")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"math"
 	"net/netip"
 	"os"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/pim6sd/pim6sd/mld"
+	"github.com/pim6sd/pim6sd/pim"
 )
 
 // Load reads the file at path and parses it. A file that cannot be read
@@ -51,7 +51,7 @@ func Parse(data []byte, filename string) (*Config, error) {
 		}
 		return nil, Errors{e}
 	}
-	d := &decoder{file: filename, lines: keyLines(data), errKeys: map[string]bool{}}
+	d := &decoder{file: filename, lines: keyLines(data), errKeys: map[string]bool{}, elems: map[string][]node{}}
 	c := d.config(raw)
 	if len(d.errs) > 0 {
 		sort.SliceStable(d.errs, func(i, j int) bool { return d.errs[i].Line < d.errs[j].Line })
@@ -73,10 +73,10 @@ type decoder struct {
 	// badValues are the paths whose values were refused: check does not
 	// look at them again.
 	badValues map[string]bool
-	// crpGroups are the nodes of the candidate-rp.groups elements kept in
-	// Config.CandidateRP.Groups, in the same order (duplicates dropped),
-	// for check.
-	crpGroups []node
+	// elems are the nodes of the elements of the prefix arrays as decoded
+	// (duplicates dropped, "ff3x::/32" expanded), by the array's path, so
+	// that check finds the file's element of an engine's index.
+	elems map[string][]node
 }
 
 // node is a place in the document: a key's path and line.
@@ -281,15 +281,18 @@ func (d *decoder) boolean(n node, v any) (bool, bool) {
 	return b, ok
 }
 
-// integer decodes an integer in lo..hi; hi math.MaxInt32 stands for "no
-// practical limit".
+// integer decodes an integer in lo..hi. The int settings take 32 bits
+// (math.MinInt32..math.MaxInt32, "no practical limit"), whatever the
+// platform; the engines check what they accept.
 func (d *decoder) integer(n node, v any, lo, hi int64) (int64, bool) {
 	x, ok := v.(int64)
 	switch {
 	case !ok:
 		d.errorf(n, "expected an integer, found %s", describe(v))
-	case x < lo && hi == math.MaxInt32:
+	case x < lo && hi == math.MaxInt32 && lo != math.MinInt32:
 		d.errorf(n, "%d must be at least %d", x, lo)
+	case x > hi && lo == math.MinInt32:
+		d.errorf(n, "%d is more than %d", x, hi)
 	case x < lo || x > hi:
 		d.errorf(n, "%d is out of range %d..%d", x, lo, hi)
 	default:
@@ -350,51 +353,51 @@ func (d *decoder) tables(n node, v any, name string) ([]map[string]any, bool) {
 	return nil, false
 }
 
-// multicastPrefix decodes an IPv6 multicast prefix.
-func (d *decoder) multicastPrefix(n node, v any) (netip.Prefix, bool) {
+// prefix decodes an IPv6 prefix. Which prefixes a key takes (multicast
+// ones, written without bits beyond their length) is the engines' rule.
+func (d *decoder) prefix(n node, v any) (netip.Prefix, bool) {
 	s, ok := v.(string)
 	if !ok {
 		d.errorf(n, `expected a prefix string such as "ff3e::/32", found %s`, describe(v))
 		return netip.Prefix{}, false
 	}
 	p, err := netip.ParsePrefix(s)
-	switch {
-	case err != nil || !p.Addr().Is6() || p.Addr().Is4In6():
+	if err != nil || !p.Addr().Is6() || p.Addr().Is4In6() {
 		d.errorf(n, "%q is not an IPv6 prefix", s)
-	case p.Bits() < 8 || !p.Addr().IsMulticast():
-		d.errorf(n, "%q is not a multicast prefix (ff00::/8 or longer)", s)
-	case p.Masked() != p:
-		d.errorf(n, "%q has bits set beyond its length: write %q", s, p.Masked().String())
-	default:
-		return p, true
+		return netip.Prefix{}, false
 	}
-	return netip.Prefix{}, false
+	return p, true
 }
 
-// multicastPrefixes decodes an array of multicast prefixes; with ssm, the
-// entry "ff3x::/32" stands for ff30::/32 .. ff3f::/32. Duplicates are
-// dropped.
-func (d *decoder) multicastPrefixes(n node, v any, ssm bool) ([]netip.Prefix, bool) {
+// prefixes decodes an array of prefixes; with ssm, the entry "ff3x::/32"
+// stands for ff30::/32 .. ff3f::/32. Duplicates are dropped. The node of
+// each prefix kept is in d.elems. When some elements are refused, the
+// others are returned too (not nil), so that the engines can still judge
+// them and every problem is listed at once.
+func (d *decoder) prefixes(n node, v any, ssm bool) ([]netip.Prefix, bool) {
 	a, ok := d.array(n, v)
 	if !ok {
 		return nil, false
 	}
 	out := []netip.Prefix{}
+	var nodes []node
 	for i, e := range a {
+		en := d.index(n, i)
 		var ps []netip.Prefix
 		if s, isStr := e.(string); ssm && isStr && strings.EqualFold(s, ssmShorthand) {
 			ps = mld.DefaultSSMRange()
-		} else if p, good := d.multicastPrefix(d.index(n, i), e); good {
+		} else if p, good := d.prefix(en, e); good {
 			ps = []netip.Prefix{p}
 		} else {
 			ok = false
 		}
 		for _, p := range ps {
 			if !slices.Contains(out, p) {
-				out = append(out, p)
+				out, nodes = append(out, p), append(nodes, en)
 			}
 		}
 	}
+	d.elems[n.path] = nodes
 	return out, ok
 }
 
@@ -404,6 +407,15 @@ func durField[T any](key string, get func(*T) **time.Duration) field[T] {
 	return field[T]{key, func(d *decoder, n node, v any, dst *T) {
 		if x, ok := d.duration(n, v); ok {
 			*get(dst) = &x
+		}
+	}}
+}
+
+// durValue is durField for a setting without inheritance.
+func durValue[T any](key string, get func(*T) *time.Duration) field[T] {
+	return field[T]{key, func(d *decoder, n node, v any, dst *T) {
+		if x, ok := d.duration(n, v); ok {
+			*get(dst) = x
 		}
 	}}
 }
@@ -447,7 +459,7 @@ var globalFields = []field[Global]{
 		}
 	}},
 	{"ssm-range", func(d *decoder, n node, v any, g *Global) {
-		if ps, ok := d.multicastPrefixes(n, v, true); ok {
+		if ps, _ := d.prefixes(n, v, true); ps != nil {
 			g.SSMRange = ps
 		}
 	}},
@@ -477,8 +489,10 @@ var globalFields = []field[Global]{
 	}},
 }
 
-// maxCount is the most the MLD engine takes in a count (one octet).
-const maxCount = 255
+// The ranges of the integer settings: the Go type's, or 32 bits for an
+// int, except where a comment says why. The engines check what they
+// accept (check.go).
+const minInt, maxInt = math.MinInt32, math.MaxInt32
 
 var mldFields = []field[MLDOverride]{
 	{"version", func(d *decoder, n node, v any, o *MLDOverride) {
@@ -500,16 +514,21 @@ var mldFields = []field[MLDOverride]{
 		}
 		o.Version = &ver
 	}},
-	// The Querier's Robustness Variable travels in the 3-bit QRV field.
+	// The Querier's Robustness Variable travels in the 3-bit QRV field:
+	// the engine sends a larger one as 0 (RFC 3810 5.1.8), which the
+	// other routers read as "use your default". pim6sd's configuration
+	// does not offer that.
 	intField("robustness", 1, 7, func(o *MLDOverride) **int { return &o.Robustness }),
 	durField("query-interval", func(o *MLDOverride) **time.Duration { return &o.QueryInterval }),
 	durField("query-response-interval", func(o *MLDOverride) **time.Duration { return &o.QueryResponseInterval }),
 	durField("startup-query-interval", func(o *MLDOverride) **time.Duration { return &o.StartupQueryInterval }),
-	intField("startup-query-count", 1, maxCount, func(o *MLDOverride) **int { return &o.StartupQueryCount }),
+	// Zero stands for "not set" in MLD (derived from robustness), so it
+	// cannot be written.
+	intField("startup-query-count", 1, maxInt, func(o *MLDOverride) **int { return &o.StartupQueryCount }),
 	durField("last-listener-query-interval", func(o *MLDOverride) **time.Duration { return &o.LastListenerQueryInterval }),
-	intField("last-listener-query-count", 1, maxCount, func(o *MLDOverride) **int { return &o.LastListenerQueryCount }),
-	intField("max-groups", 1, math.MaxInt32, func(o *MLDOverride) **int { return &o.MaxGroups }),
-	intField("max-sources", 1, math.MaxInt32, func(o *MLDOverride) **int { return &o.MaxSources }),
+	intField("last-listener-query-count", 1, maxInt, func(o *MLDOverride) **int { return &o.LastListenerQueryCount }),
+	intField("max-groups", minInt, maxInt, func(o *MLDOverride) **int { return &o.MaxGroups }),
+	intField("max-sources", minInt, maxInt, func(o *MLDOverride) **int { return &o.MaxSources }),
 }
 
 var pimInterfaceFields = []field[PIMOverride]{
@@ -635,9 +654,10 @@ func switchTable(d *decoder, n node, v any, name string) bool {
 	return true
 }
 
-// globalAddress decodes a global unicast IPv6 address without a zone;
-// with empty, "" is accepted as "not set" (the zero Addr).
-func (d *decoder) globalAddress(n node, v any, empty bool) (netip.Addr, bool) {
+// address decodes an IPv6 address; with empty, "" is accepted as "not
+// set" (the zero Addr). Which addresses a key takes (global unicast,
+// without a zone) is the PIM engine's rule.
+func (d *decoder) address(n node, v any, empty bool) (netip.Addr, bool) {
 	s, ok := d.str(n, v)
 	if !ok {
 		return netip.Addr{}, false
@@ -646,30 +666,25 @@ func (d *decoder) globalAddress(n node, v any, empty bool) (netip.Addr, bool) {
 		return netip.Addr{}, true
 	}
 	a, err := netip.ParseAddr(s)
-	switch {
-	case err != nil || !a.Is6() || a.Is4In6():
+	if err != nil || !a.Is6() || a.Is4In6() {
 		d.errorf(n, "%q is not an IPv6 address", s)
-	case a.Zone() != "" || !a.IsGlobalUnicast():
-		d.errorf(n, "%q is not a global unicast address", s)
-	default:
-		return a, true
+		return netip.Addr{}, false
 	}
-	return netip.Addr{}, false
+	return a, true
 }
 
 var rpFields = []field[RP]{
 	{"address", func(d *decoder, n node, v any, rp *RP) {
-		if a, ok := d.globalAddress(n, v, false); ok {
+		if a, ok := d.address(n, v, false); ok {
 			rp.Address = a
 		}
 	}},
 	{"groups", func(d *decoder, n node, v any, rp *RP) {
-		ps, ok := d.multicastPrefixes(n, v, false)
+		ps, ok := d.prefixes(n, v, false)
 		switch {
-		case !ok:
-		case len(ps) == 0:
+		case ok && len(ps) == 0:
 			d.errorf(n, `must list at least one prefix (leave it out for "ff00::/8")`)
-		default:
+		case len(ps) > 0:
 			rp.Groups = ps
 		}
 	}},
@@ -680,31 +695,9 @@ var rpFields = []field[RP]{
 	}},
 }
 
-// durationIn decodes a duration in lo..hi; why says what hi is.
-func (d *decoder) durationIn(n node, v any, lo, hi time.Duration, why string) (time.Duration, bool) {
-	t, ok := d.duration(n, v)
-	switch {
-	case !ok:
-	case t < lo:
-		d.errorf(n, "%v is less than %v", t, lo)
-	case t > hi:
-		d.errorf(n, "%v is more than %ds, %s", t, hi/time.Second, why)
-	default:
-		return t, true
-	}
-	return 0, false
-}
-
-// maxBootstrapPeriod is the largest bsr.period the PIM engine takes.
-const maxBootstrapPeriod = 16383 * time.Second
-
-// maxCRPGroups is the most group ranges of a Candidate-RP-Advertisement,
-// whose Prefix Count field has 8 bits (RFC 5059 section 4.2).
-const maxCRPGroups = 255
-
-func uint8Field[T any](key string, hi int64, get func(*T) *uint8) field[T] {
+func uint8Field[T any](key string, get func(*T) *uint8) field[T] {
 	return field[T]{key, func(d *decoder, n node, v any, dst *T) {
-		if x, ok := d.integer(n, v, 0, hi); ok {
+		if x, ok := d.integer(n, v, 0, math.MaxUint8); ok {
 			*get(dst) = uint8(x)
 		}
 	}}
@@ -717,19 +710,15 @@ var bsrFields = []field[BSR]{
 		}
 	}},
 	{"address", func(d *decoder, n node, v any, b *BSR) {
-		if a, ok := d.globalAddress(n, v, true); ok {
+		if a, ok := d.address(n, v, true); ok {
 			b.Address = a
 		}
 	}},
-	uint8Field("priority", 255, func(b *BSR) *uint8 { return &b.Priority }),
-	uint8Field("hash-mask-length", 128, func(b *BSR) *uint8 { return &b.HashMaskLength }),
-	{"period", func(d *decoder, n node, v any, b *BSR) {
-		if t, ok := d.durationIn(n, v, time.Second, maxBootstrapPeriod, "the largest Bootstrap period"); ok {
-			b.Period = t
-		}
-	}},
+	uint8Field("priority", func(b *BSR) *uint8 { return &b.Priority }),
+	uint8Field("hash-mask-length", func(b *BSR) *uint8 { return &b.HashMaskLength }),
+	durValue("period", func(b *BSR) *time.Duration { return &b.Period }),
 	{"max-rp-set", func(d *decoder, n node, v any, b *BSR) {
-		if x, ok := d.integer(n, v, 1, math.MaxInt32); ok {
+		if x, ok := d.integer(n, v, minInt, maxInt); ok {
 			b.MaxRPSet = int(x)
 		}
 	}},
@@ -738,45 +727,20 @@ var bsrFields = []field[BSR]{
 var candidateRPFields = []field[CandidateRP]{
 	enableField(func(r *CandidateRP) *bool { return &r.Enable }),
 	{"address", func(d *decoder, n node, v any, r *CandidateRP) {
-		if a, ok := d.globalAddress(n, v, true); ok {
+		if a, ok := d.address(n, v, true); ok {
 			r.Address = a
 		}
 	}},
-	uint8Field("priority", 255, func(r *CandidateRP) *uint8 { return &r.Priority }),
-	{"interval", func(d *decoder, n node, v any, r *CandidateRP) {
-		if t, ok := d.durationIn(n, v, time.Second, maxHoldtime, "the largest advertisement interval"); ok {
-			r.Interval = t
-		}
-	}},
-	{"holdtime", func(d *decoder, n node, v any, r *CandidateRP) {
-		if t, ok := d.duration(n, v); ok {
-			r.Holdtime = t // checked with interval in check
-		}
-	}},
+	uint8Field("priority", func(r *CandidateRP) *uint8 { return &r.Priority }),
+	durValue("interval", func(r *CandidateRP) *time.Duration { return &r.Interval }),
+	durValue("holdtime", func(r *CandidateRP) *time.Duration { return &r.Holdtime }),
 	{"groups", func(d *decoder, n node, v any, r *CandidateRP) {
-		a, ok := d.array(n, v)
-		if !ok {
-			return
-		}
-		var ps []netip.Prefix
-		var nodes []node
-		for i, e := range a {
-			en := d.index(n, i)
-			p, good := d.multicastPrefix(en, e)
-			if !good {
-				ok = false
-			} else if !slices.Contains(ps, p) {
-				ps, nodes = append(ps, p), append(nodes, en)
-			}
-		}
+		ps, ok := d.prefixes(n, v, false)
 		switch {
-		case !ok:
-		case len(ps) == 0:
+		case ok && len(ps) == 0:
 			d.errorf(n, `must list at least one prefix (leave it out for "ff00::/8")`)
-		case len(ps) > maxCRPGroups:
-			d.errorf(n, "%d prefixes: at most %d fit in a Candidate-RP-Advertisement", len(ps), maxCRPGroups)
-		default:
-			r.Groups, d.crpGroups = ps, nodes
+		case len(ps) > 0:
+			r.Groups = ps
 		}
 	}},
 }
@@ -784,7 +748,7 @@ var candidateRPFields = []field[CandidateRP]{
 var embeddedRPFields = []field[EmbeddedRP]{
 	enableField(func(e *EmbeddedRP) *bool { return &e.Enable }),
 	{"max-groups", func(d *decoder, n node, v any, e *EmbeddedRP) {
-		if x, ok := d.integer(n, v, 0, math.MaxInt32); ok {
+		if x, ok := d.integer(n, v, minInt, maxInt); ok {
 			e.MaxGroups = int(x)
 		}
 	}},
@@ -792,12 +756,12 @@ var embeddedRPFields = []field[EmbeddedRP]{
 
 var limitsFields = []field[Limits]{
 	{"max-routes", func(d *decoder, n node, v any, l *Limits) {
-		if x, ok := d.integer(n, v, 1, math.MaxInt32); ok {
+		if x, ok := d.integer(n, v, minInt, maxInt); ok {
 			l.MaxRoutes = int(x)
 		}
 	}},
 	{"max-neighbors-per-interface", func(d *decoder, n node, v any, l *Limits) {
-		if x, ok := d.integer(n, v, 1, math.MaxInt32); ok {
+		if x, ok := d.integer(n, v, minInt, maxInt); ok {
 			l.MaxNeighborsPerInterface = int(x)
 		}
 	}},
@@ -876,7 +840,7 @@ func (d *decoder) config(raw map[string]any) *Config {
 	set(&c.PIM.AssertTime, pimSec.AssertTime)
 	set(&c.PIM.SPTSwitch, pimSec.SPTSwitch)
 	if c.CandidateRP.Holdtime == 0 {
-		c.CandidateRP.Holdtime = crpHoldtime(c.CandidateRP.Interval)
+		c.CandidateRP.Holdtime = pim.CandidateRP{Interval: c.CandidateRP.Interval}.Derive().Holdtime
 	}
 	d.check(c)
 	return c
@@ -917,6 +881,7 @@ func (d *decoder) rps(n node, v any, c *Config) {
 		an := d.at(rn, "address")
 		if _, ok := m["address"]; !ok {
 			d.errorf(rn, "missing address")
+			d.errKeys[an.path] = true // the engine would say it too
 		} else if line, dup := first[rp.Address]; dup && rp.Address.IsValid() {
 			d.errorf(an, "duplicate rp %v (first at line %d): list all its groups in one entry", rp.Address, line)
 		} else {
@@ -924,220 +889,4 @@ func (d *decoder) rps(n node, v any, c *Config) {
 		}
 		c.RPs = append(c.RPs, rp)
 	}
-}
-
-// check checks the values that depend on each other, in [mld] and [pim] and
-// in each interface that overrides them. A problem that an interface only
-// inherits is reported once, in the section.
-func (d *decoder) check(c *Config) {
-	d.badValues = maps.Clone(d.errKeys)
-	root := node{}
-	mldNode, pimNode := d.at(root, "mld"), d.at(root, "pim")
-	const dflt = "not set: the default"
-	secMLD := d.report(mldNode, mldProblems(c.MLD.Config(c.Global.SSMRange)), nil, dflt)
-	secPIM := d.report(pimNode, pimProblems(c.PIM.PIMInterface.Derive()), nil, dflt)
-	d.report(pimNode, pimGlobalProblems(c.PIM), nil, dflt)
-	ifaces := d.at(root, "interface")
-	for i, ifc := range c.Interfaces {
-		in := d.index(ifaces, i)
-		if ifc.MLD.overrides() {
-			m := c.MLD.override(&ifc.MLD)
-			d.report(d.at(in, "mld"), mldProblems(m.Config(c.Global.SSMRange)), secMLD, "not set here: from [mld] or the default")
-		}
-		if ifc.PIM.overrides() {
-			p := c.PIM.PIMInterface.override(&ifc.PIM).Derive()
-			d.report(d.at(in, "pim"), pimProblems(p), secPIM, "not set here: from [pim] or the default")
-		}
-	}
-	d.checkRPDiscovery(c)
-}
-
-// checkRPDiscovery checks the [bsr] and [candidate-rp] values that depend
-// on each other or on the SSM range, so that the PIM engine accepts what
-// Parse accepts (pim.Config.Validate).
-func (d *decoder) checkRPDiscovery(c *Config) {
-	root := node{}
-	bsr, crp := d.at(root, "bsr"), d.at(root, "candidate-rp")
-	required := func(t node, on bool, switchKey string) {
-		n := d.at(t, "address")
-		if on && !d.badValues[n.path] {
-			d.errorf(n, "required when %s = true: a global unicast address of this router", switchKey)
-		}
-	}
-	if !c.BSR.Address.IsValid() {
-		required(bsr, c.BSR.Candidate, "candidate")
-	}
-	r := c.CandidateRP
-	if !r.Address.IsValid() {
-		required(crp, r.Enable, "enable")
-	}
-	if !d.badValues[d.at(crp, "interval").path] {
-		var ps []problem
-		switch {
-		case r.Holdtime <= r.Interval:
-			ps = append(ps, problem{"holdtime", fmt.Sprintf("%v must be more than interval %v, or the RP expires between advertisements", r.Holdtime, r.Interval)})
-		case r.Holdtime > maxHoldtime:
-			ps = append(ps, problem{"holdtime", fmt.Sprintf("%v is more than 65535s, the largest Holdtime of a Candidate-RP-Advertisement", r.Holdtime)})
-		case r.Holdtime%time.Second != 0:
-			ps = append(ps, problem{"holdtime", fmt.Sprintf("%v is not a whole number of seconds, the unit of the Holdtime", r.Holdtime)})
-		}
-		d.report(crp, ps, nil, "not set: 2.5 x interval, rounded up to a second")
-	}
-	// A group range inside the SSM range would be advertised for groups
-	// that never use an RP (RFC 4607); the SSM range may be written after
-	// [candidate-rp], so this is checked here.
-	for i, g := range r.Groups {
-		if i >= len(d.crpGroups) {
-			break // the default, ff00::/8, is never inside the SSM range
-		}
-		for _, s := range c.Global.SSMRange {
-			if s.Bits() <= g.Bits() && s.Contains(g.Addr()) {
-				d.errorf(d.crpGroups[i], "%v is in the SSM range (%v in global.ssm-range): SSM groups use no RP", g, s)
-				break
-			}
-		}
-	}
-}
-
-// A problem is a bad value found by a check of the effective settings.
-type problem struct{ key, msg string }
-
-// report reports the problems of the table at t, except those in
-// inherited (the same problems in the section the table inherits from),
-// and returns them. A problem whose key is not set in the table is at the
-// table's line, with note.
-func (d *decoder) report(t node, ps []problem, inherited map[problem]bool, note string) map[problem]bool {
-	out := map[problem]bool{}
-	for _, p := range ps {
-		out[p] = true
-		if inherited[p] {
-			continue
-		}
-		n := t
-		if p.key != "" {
-			n = d.at(t, p.key)
-		}
-		if d.badValues[n.path] {
-			continue
-		}
-		msg := p.msg
-		if p.key != "" && !d.isSet(n) {
-			msg += " (" + note + ")"
-		}
-		d.errorf(n, "%s", msg)
-	}
-	return out
-}
-
-// mldKeys maps the fields of mld.Config to their keys.
-var mldKeys = map[string]string{
-	"Version":                   "version",
-	"Robustness":                "robustness",
-	"QueryInterval":             "query-interval",
-	"QueryResponseInterval":     "query-response-interval",
-	"StartupQueryInterval":      "startup-query-interval",
-	"StartupQueryCount":         "startup-query-count",
-	"LastListenerQueryInterval": "last-listener-query-interval",
-	"LastListenerQueryCount":    "last-listener-query-count",
-	"MaxGroups":                 "max-groups",
-	"MaxSources":                "max-sources",
-}
-
-var (
-	mldErr      = regexp.MustCompile(`^mld: ([A-Za-z]+)(\[[0-9]+\])?: (.*)$`)
-	mldFieldRef = regexp.MustCompile(`\b(Version|Robustness|QueryInterval|QueryResponseInterval|StartupQueryInterval|StartupQueryCount|LastListenerQueryInterval|LastListenerQueryCount|MaxGroups|MaxSources)\b`)
-)
-
-// mldProblems returns what mld.Config.Validate rejects in m, by key, with
-// the engine's field names in the messages replaced by keys. The SSM range
-// is checked when it is decoded.
-func mldProblems(m mld.Config) []problem {
-	err := m.Validate()
-	if err == nil {
-		return nil
-	}
-	errs := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	}
-	var out []problem
-	for _, e := range errs {
-		sm := mldErr.FindStringSubmatch(e.Error())
-		if sm == nil {
-			out = append(out, problem{"", e.Error()})
-			continue
-		}
-		key, ok := mldKeys[sm[1]]
-		if !ok {
-			continue // SSMRange
-		}
-		msg := mldFieldRef.ReplaceAllStringFunc(sm[3], func(f string) string { return mldKeys[f] })
-		out = append(out, problem{key, msg})
-	}
-	return out
-}
-
-// Wire limits of PIM (RFC 7761 section 4.9).
-const (
-	maxHoldtime         = 0xffff * time.Second      // 16-bit seconds; 0xffff: never expire
-	maxPropagationDelay = 0x7fff * time.Millisecond // LAN Prune Delay: 15-bit ms
-	maxOverrideInterval = 0xffff * time.Millisecond // LAN Prune Delay: 16-bit ms
-	assertOverride      = 3 * time.Second           // Assert_Override_Interval
-)
-
-// pimProblems checks an interface's effective (derived) PIM setting. It
-// refuses what the PIM engine's IfConfig.Validate refuses.
-func pimProblems(p PIMInterface) []problem {
-	var out []problem
-	add := func(key, format string, args ...any) {
-		out = append(out, problem{key, fmt.Sprintf(format, args...)})
-	}
-	period := func(key string, v time.Duration) {
-		switch {
-		case v < time.Second:
-			add(key, "%v is less than 1s", v)
-		case v > maxHoldtime:
-			add(key, "%v is more than 65535s, the largest holdtime", v)
-		}
-	}
-	holdtime := func(key, field string, hold, period time.Duration, periodKey string) {
-		switch {
-		case hold <= period:
-			add(key, "%v must be more than %s %v, or the state expires between messages", hold, periodKey, period)
-		case hold > maxHoldtime:
-			add(key, "%v is more than 65535s, the largest %s (65535s means never expire)", hold, field)
-		case hold%time.Second != 0:
-			add(key, "%v is not a whole number of seconds, the unit of the %s", hold, field)
-		}
-	}
-	period("hello-period", p.HelloPeriod)
-	holdtime("hello-holdtime", "Hello Holdtime", p.HelloHoldtime, p.HelloPeriod, "hello-period")
-	if p.TriggeredHelloDelay > p.HelloPeriod {
-		add("triggered-hello-delay", "%v is more than hello-period %v", p.TriggeredHelloDelay, p.HelloPeriod)
-	}
-	period("join-prune-period", p.JoinPrunePeriod)
-	holdtime("join-prune-holdtime", "Join/Prune Holdtime", p.JoinPruneHoldtime, p.JoinPrunePeriod, "join-prune-period")
-	millis := func(key string, v, limit time.Duration) {
-		switch {
-		case v > limit:
-			add(key, "%v is more than %v, the largest the LAN Prune Delay option can carry", v, limit)
-		case v%time.Millisecond != 0:
-			add(key, "%v is not a whole number of milliseconds, the unit of the LAN Prune Delay option", v)
-		}
-	}
-	millis("propagation-delay", p.PropagationDelay, maxPropagationDelay)
-	millis("override-interval", p.OverrideInterval, maxOverrideInterval)
-	return out
-}
-
-// pimGlobalProblems checks the router-wide PIM timers.
-func pimGlobalProblems(p PIM) []problem {
-	var out []problem
-	if p.RegisterProbeTime >= p.RegisterSuppressionTime/2 {
-		out = append(out, problem{"register-probe-time", fmt.Sprintf("%v must be less than half of register-suppression-time %v (RFC 7761 4.4.1)", p.RegisterProbeTime, p.RegisterSuppressionTime)})
-	}
-	if p.AssertTime <= assertOverride {
-		out = append(out, problem{"assert-time", fmt.Sprintf("%v must be more than the Assert Override Interval %v (RFC 7761 4.11)", p.AssertTime, assertOverride)})
-	}
-	return out
 }

@@ -37,8 +37,8 @@ func (v Version) String() string {
 // 3810 section 9; DefaultConfig has the RFC's default values. Every field
 // is explicit: a field derived by the RFC from another (Startup Query
 // Interval from the Query Interval, the counts from the Robustness Variable)
-// is set by DefaultConfig, and the configuration layer re-derives it when
-// the user changes only the base value.
+// is set by DefaultConfig, and Derive sets it from the base value for a
+// configuration that changes only that.
 type Config struct {
 	// Version: V1 (MLDv1 only: MLDv2 Reports are dropped, MLDv1 Queries
 	// sent), V2 (MLDv2 only: MLDv1 Reports and Dones are dropped, and the
@@ -92,32 +92,47 @@ func DefaultSSMRange() []netip.Prefix {
 	return out
 }
 
-// DefaultConfig returns the defaults of RFC 3810 section 9, both versions,
-// the SSM range of RFC 4607, 8192 groups per interface and 1024 sources per
-// group.
+// DefaultConfig returns the defaults of RFC 3810 section 9 (the derived
+// values derived, see Derive), both versions, the SSM range of RFC 4607,
+// 8192 groups per interface and 1024 sources per group.
 func DefaultConfig() Config {
-	const qi = 125 * time.Second
 	return Config{
 		Version:                   Both,
 		Robustness:                2,
-		QueryInterval:             qi,
+		QueryInterval:             125 * time.Second,
 		QueryResponseInterval:     10 * time.Second,
-		StartupQueryInterval:      qi / 4,
-		StartupQueryCount:         2,
 		LastListenerQueryInterval: time.Second,
-		LastListenerQueryCount:    2,
 		SSMRange:                  DefaultSSMRange(),
 		MaxGroups:                 8192,
 		MaxSources:                1024,
-	}
+	}.Derive()
 }
 
-// Validate reports every bad value, each named by its field, joined with
-// errors.Join; nil means the configuration can be used.
+// Derive returns c with the values that RFC 3810 derives from others set
+// where they are zero: StartupQueryInterval to QueryInterval/4 (9.6),
+// StartupQueryCount and LastListenerQueryCount to Robustness (9.7, 9.9). A
+// configuration that lets these be left out uses it, so that the rules
+// live here.
+func (c Config) Derive() Config {
+	if c.StartupQueryInterval == 0 {
+		c.StartupQueryInterval = c.QueryInterval / 4
+	}
+	if c.StartupQueryCount == 0 {
+		c.StartupQueryCount = c.Robustness
+	}
+	if c.LastListenerQueryCount == 0 {
+		c.LastListenerQueryCount = c.Robustness
+	}
+	return c
+}
+
+// Validate reports every bad value as a *FieldError, joined with
+// errors.Join; nil means the configuration can be used. The Field of each
+// is the value's Go path in c ("QueryInterval", "SSMRange[2]").
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(field string, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("mld: %s: "+format, append([]any{field}, args...)...))
+		errs = append(errs, &FieldError{Field: field, format: format, args: args})
 	}
 	if c.Version != V1 && c.Version != V2 && c.Version != Both {
 		bad("Version", "%d is not MLDv1 (1), MLDv2 (2) or both (3)", uint8(c.Version))
@@ -133,23 +148,27 @@ func (c Config) Validate() error {
 	case c.QueryInterval > mldmsg.QueryIntervalLimit:
 		bad("QueryInterval", "%v is more than %v, the largest a QQIC can carry", c.QueryInterval, mldmsg.QueryIntervalLimit)
 	}
-	c.checkDelay(&errs, "QueryResponseInterval", c.QueryResponseInterval)
+	c.checkDelay(bad, "QueryResponseInterval", c.QueryResponseInterval)
 	if c.QueryResponseInterval >= c.QueryInterval && c.QueryInterval > 0 {
-		bad("QueryResponseInterval", "%v must be less than QueryInterval %v (RFC 3810 9.3)", c.QueryResponseInterval, c.QueryInterval)
+		bad("QueryResponseInterval", "%v must be less than %s %v (RFC 3810 9.3)", c.QueryResponseInterval, fieldRef("QueryInterval"), c.QueryInterval)
 	}
 	if c.StartupQueryInterval <= 0 || c.StartupQueryInterval > c.QueryInterval && c.QueryInterval > 0 {
-		bad("StartupQueryInterval", "%v is not in (0, QueryInterval %v]: start-up is meant to be faster (RFC 3810 9.6)", c.StartupQueryInterval, c.QueryInterval)
+		bad("StartupQueryInterval", "%v is not in (0, %s %v]: start-up is meant to be faster (RFC 3810 9.6)", c.StartupQueryInterval, fieldRef("QueryInterval"), c.QueryInterval)
 	}
 	if c.StartupQueryCount < 1 || c.StartupQueryCount > maxCount {
 		bad("StartupQueryCount", "%d is not in 1..%d", c.StartupQueryCount, maxCount)
 	}
-	c.checkDelay(&errs, "LastListenerQueryInterval", c.LastListenerQueryInterval)
+	c.checkDelay(bad, "LastListenerQueryInterval", c.LastListenerQueryInterval)
 	if c.LastListenerQueryCount < 1 || c.LastListenerQueryCount > maxCount {
 		bad("LastListenerQueryCount", "%d is not in 1..%d", c.LastListenerQueryCount, maxCount)
 	}
 	for i, p := range c.SSMRange {
-		if !p.IsValid() || !p.Addr().Is6() || p.Addr().Is4In6() || p.Bits() < 8 || !p.Addr().IsMulticast() {
-			bad(fmt.Sprintf("SSMRange[%d]", i), "%v is not an IPv6 multicast prefix (ff00::/8 or longer)", p)
+		field := fmt.Sprintf("SSMRange[%d]", i)
+		switch {
+		case !p.IsValid() || !p.Addr().Is6() || p.Addr().Is4In6() || p.Bits() < 8 || !p.Addr().IsMulticast():
+			bad(field, "%v is not an IPv6 multicast prefix (ff00::/8 or longer)", p)
+		case p.Masked() != p:
+			bad(field, "%v has bits set beyond its length: write %v", p, p.Masked())
 		}
 	}
 	if c.MaxGroups < 1 {
@@ -164,15 +183,68 @@ func (c Config) Validate() error {
 // checkDelay checks a Maximum Response Delay: at least the 1 ms unit of the
 // Maximum Response Code, at most what it can carry, and at most 16 bits of
 // milliseconds when MLDv1 Queries may be sent.
-func (c Config) checkDelay(errs *[]error, field string, d time.Duration) {
+func (c Config) checkDelay(bad func(field, format string, args ...any), field string, d time.Duration) {
 	switch {
 	case d < time.Millisecond:
-		*errs = append(*errs, fmt.Errorf("mld: %s: %v is less than 1ms, the unit of the Maximum Response Code", field, d))
+		bad(field, "%v is less than 1ms, the unit of the Maximum Response Code", d)
 	case d > mldmsg.MaxRespDelayLimit:
-		*errs = append(*errs, fmt.Errorf("mld: %s: %v is more than %v, the largest a Maximum Response Code can carry", field, d, mldmsg.MaxRespDelayLimit))
+		bad(field, "%v is more than %v, the largest a Maximum Response Code can carry", d, mldmsg.MaxRespDelayLimit)
 	case c.Version&V1 != 0 && d > maxV1Delay:
-		*errs = append(*errs, fmt.Errorf("mld: %s: %v is more than %v, the largest an MLDv1 Query can carry (Version includes MLDv1)", field, d, maxV1Delay))
+		bad(field, "%v is more than %v, the largest an MLDv1 Query can carry (%s includes MLDv1)", d, maxV1Delay, fieldRef("Version"))
 	}
+}
+
+// FieldError is a value of a configuration that the engine refuses: which
+// field, and why. Validate returns every one it finds, joined with
+// errors.Join; a caller that shows them in its own terms (conf: a TOML key
+// and line) takes Field, Refs and Message apart instead of reading the
+// text of Error.
+type FieldError struct {
+	// Field is the value's Go path in the configuration validated, with
+	// indices: "QueryInterval", "SSMRange[2]".
+	Field string
+	// format and args make the message; an argument of type fieldRef
+	// names another field (see Message).
+	format string
+	args   []any
+}
+
+// fieldRef is another field that a FieldError's message names, such as
+// the Query Interval a response delay must stay under: a Go path like
+// FieldError.Field.
+type fieldRef string
+
+// Refs returns the other fields the message names (Go paths): the values
+// the rule compared Field with, in the order the message names them.
+func (e *FieldError) Refs() []string {
+	var out []string
+	for _, a := range e.args {
+		if r, ok := a.(fieldRef); ok {
+			out = append(out, string(r))
+		}
+	}
+	return out
+}
+
+// Message says what is wrong, beginning with the value. It names each
+// field of Refs as name returns it, or by its Go path when name is nil.
+func (e *FieldError) Message(name func(field string) string) string {
+	args := make([]any, len(e.args))
+	for i, a := range e.args {
+		if r, ok := a.(fieldRef); ok {
+			a = string(r)
+			if name != nil {
+				a = name(string(r))
+			}
+		}
+		args[i] = a
+	}
+	return fmt.Sprintf(e.format, args...)
+}
+
+// Error returns "mld: Field: message".
+func (e *FieldError) Error() string {
+	return "mld: " + e.Field + ": " + e.Message(nil)
 }
 
 // isSSM reports whether g is in the configured SSM range.

@@ -165,7 +165,10 @@ func DefaultSSMRange() []netip.Prefix {
 // (which the caller must supply): the SSM range of RFC 4607, no RP, the
 // switch to the SPT on the first packet, the timer values of RFC 7761
 // section 4.11, counters read every 10 s, at most 1000 Registers per
-// second, 65536 entries and 128 neighbors per interface.
+// second, 65536 entries and 128 neighbors per interface, BS_Period 60 s
+// (RFC 5059 section 5), Embedded-RP on for at most 256 groups and an
+// RP-set of at most 1024 entries. The router is no candidate: see
+// DefaultCandidateBSR and DefaultCandidateRP for the defaults of one.
 func DefaultConfig() Config {
 	return Config{
 		SSMRange:                DefaultSSMRange(),
@@ -184,94 +187,134 @@ func DefaultConfig() Config {
 	}
 }
 
+// DefaultCandidateBSR returns the defaults of a Candidate-BSR, without its
+// address: priority 64 and hash mask length 126 (RFC 5059 section 3.1.1,
+// RFC 7761 section 4.7.2 for IPv6).
+func DefaultCandidateBSR() CandidateBSR {
+	return CandidateBSR{Priority: 64, HashMaskLen: 126}
+}
+
+// DefaultCandidateRP returns the defaults of a Candidate-RP, without its
+// address: priority 192, C_RP_Adv_Period 60 s (RFC 5059 section 5), the
+// holdtime Derive gives for it (150 s) and every group (ff00::/8).
+func DefaultCandidateRP() CandidateRP {
+	return CandidateRP{
+		Priority: 192,
+		Interval: 60 * time.Second,
+		Groups:   []netip.Prefix{allGroups},
+	}.Derive()
+}
+
+// Derive returns p with a zero Holdtime set to 2.5 times Interval, as RFC
+// 5059 suggests, rounded up to a whole second, the unit of the Holdtime
+// field. A configuration that lets the holdtime be left out uses it, so
+// that the derived value and the rule live here.
+func (p CandidateRP) Derive() CandidateRP {
+	if p.Holdtime == 0 {
+		p.Holdtime = ceilSecond(p.Interval * 5 / 2)
+	}
+	return p
+}
+
+// ceilSecond rounds d up to a whole second.
+func ceilSecond(d time.Duration) time.Duration {
+	if r := d % time.Second; r != 0 {
+		d += time.Second - r
+	}
+	return d
+}
+
 // allGroups is ff00::/8, every IPv6 multicast group.
 var allGroups = netip.MustParsePrefix("ff00::/8")
 
 // maxCRPGroups is the most group ranges of one Candidate-RP-Advertisement
-// (its Prefix Count field has 8 bits).
+// (its Prefix Count field has 8 bits, RFC 5059 section 4.2).
 const maxCRPGroups = 255
 
 // assertOverrideInterval is Assert_Override_Interval (RFC 7761 section
 // 4.11).
 const assertOverrideInterval = 3 * time.Second
 
-// Validate reports every bad value, each named by its field, joined with
-// errors.Join; nil means the configuration can be used.
+// maxBootstrapPeriod is the largest BS_Period: a quarter of the largest
+// holdtime, in whole seconds.
+const maxBootstrapPeriod = 16383 * time.Second
+
+// Validate reports every bad value as a *FieldError, joined with
+// errors.Join; nil means the configuration can be used. The Field of each
+// is the value's Go path in c ("KeepalivePeriod", "CandidateRP.Holdtime",
+// "RPs[1].Groups[0]").
 func (c Config) Validate() error {
-	var errs []error
+	var v validator
 	if c.Rand == nil {
-		errs = append(errs, errors.New("pim: Rand: required (the engine draws no random numbers of its own)"))
+		v.bad("Rand", "required (the engine draws no random numbers of its own)")
 	}
 	for i, p := range c.SSMRange {
-		if !p.IsValid() || !p.Addr().Is6() || p.Addr().Is4In6() || p.Bits() < 8 || !p.Addr().IsMulticast() {
-			errs = append(errs, fmt.Errorf("pim: SSMRange[%d]: %v is not an IPv6 multicast prefix (ff00::/8 or longer)", i, p))
-		}
+		v.prefix(fmt.Sprintf("SSMRange[%d]", i), p)
 	}
 	for i, rp := range c.RPs {
-		if !validSource(rp.Addr) || rp.Addr.Zone() != "" {
-			errs = append(errs, fmt.Errorf("pim: RPs[%d].Addr: %v is not a global unicast IPv6 address", i, rp.Addr))
-		}
+		v.address(fmt.Sprintf("RPs[%d].Addr", i), rp.Addr, "required: the RP's global unicast address")
 		for j, p := range rp.Groups {
-			if !p.IsValid() || !p.Addr().Is6() || p.Addr().Is4In6() || p.Bits() < 8 || !p.Addr().IsMulticast() {
-				errs = append(errs, fmt.Errorf("pim: RPs[%d].Groups[%d]: %v is not an IPv6 multicast prefix (ff00::/8 or longer)", i, j, p))
-			}
+			v.prefix(fmt.Sprintf("RPs[%d].Groups[%d]", i, j), p)
 		}
 	}
-	pos := func(field string, d, lo, hi time.Duration) {
-		if d < lo || d > hi {
-			errs = append(errs, fmt.Errorf("pim: %s: %v is not in [%v, %v]", field, d, lo, hi))
-		}
+	v.duration("KeepalivePeriod", c.KeepalivePeriod, 3*time.Second, maxHoldtime, "")
+	v.duration("RegisterSuppressionTime", c.RegisterSuppressionTime, 3*time.Second, maxHoldtime, "")
+	if v.duration("RegisterProbeTime", c.RegisterProbeTime, time.Second, maxHoldtime, "") &&
+		c.RegisterProbeTime*2 >= c.RegisterSuppressionTime {
+		v.bad("RegisterProbeTime", "%v must be less than half of %s %v (RFC 7761 4.4.1)", c.RegisterProbeTime, fieldRef("RegisterSuppressionTime"), c.RegisterSuppressionTime)
 	}
-	pos("KeepalivePeriod", c.KeepalivePeriod, 3*time.Second, maxHoldtime)
-	pos("RegisterSuppressionTime", c.RegisterSuppressionTime, 3*time.Second, maxHoldtime)
-	pos("RegisterProbeTime", c.RegisterProbeTime, time.Second, maxHoldtime)
-	if c.RegisterProbeTime*2 >= c.RegisterSuppressionTime {
-		errs = append(errs, fmt.Errorf("pim: RegisterProbeTime: %v must be less than half of RegisterSuppressionTime %v (4.4.1)", c.RegisterProbeTime, c.RegisterSuppressionTime))
+	switch minAssert := assertOverrideInterval + time.Second; {
+	case c.AssertTime < minAssert:
+		// The winner asserts again Assert_Override_Interval before
+		// Assert_Time ends: that must leave it time.
+		v.bad("AssertTime", "%v is less than %v: the winner asserts again Assert_Override_Interval (%v) before it ends (RFC 7761 4.11)", c.AssertTime, minAssert, assertOverrideInterval)
+	case c.AssertTime > maxHoldtime:
+		v.bad("AssertTime", "%v is more than %s", c.AssertTime, limit(maxHoldtime))
 	}
-	pos("AssertTime", c.AssertTime, assertOverrideInterval+time.Second, maxHoldtime)
-	pos("ActivityInterval", c.ActivityInterval, 100*time.Millisecond, max(c.KeepalivePeriod/3, 100*time.Millisecond))
-	if c.MaxRegisterRate < 0 {
-		errs = append(errs, fmt.Errorf("pim: MaxRegisterRate: %d must not be negative", c.MaxRegisterRate))
-	}
-	if c.MaxRoutes < 1 {
-		errs = append(errs, fmt.Errorf("pim: MaxRoutes: %d must be at least 1", c.MaxRoutes))
-	}
-	if c.MaxNeighbors < 1 {
-		errs = append(errs, fmt.Errorf("pim: MaxNeighbors: %d must be at least 1", c.MaxNeighbors))
-	}
+	v.duration("ActivityInterval", c.ActivityInterval, 100*time.Millisecond, max(c.KeepalivePeriod/3, 100*time.Millisecond), "a third of KeepalivePeriod")
+	v.atLeast("MaxRegisterRate", c.MaxRegisterRate, 0)
+	v.atLeast("MaxRoutes", c.MaxRoutes, 1)
+	v.atLeast("MaxNeighbors", c.MaxNeighbors, 1)
 	if b := c.CandidateBSR; b != nil {
-		if !validSource(b.Addr) {
-			errs = append(errs, fmt.Errorf("pim: CandidateBSR.Addr: %v is not a global unicast IPv6 address", b.Addr))
-		}
+		v.address("CandidateBSR.Addr", b.Addr, "required for a Candidate-BSR: a global unicast address of this router")
 		if b.HashMaskLen > 128 {
-			errs = append(errs, fmt.Errorf("pim: CandidateBSR.HashMaskLen: %d is more than 128", b.HashMaskLen))
+			v.bad("CandidateBSR.HashMaskLen", "%d is more than 128", b.HashMaskLen)
 		}
 	}
 	if p := c.CandidateRP; p != nil {
-		if !validSource(p.Addr) {
-			errs = append(errs, fmt.Errorf("pim: CandidateRP.Addr: %v is not a global unicast IPv6 address", p.Addr))
-		}
-		pos("CandidateRP.Interval", p.Interval, time.Second, maxHoldtime)
-		if p.Holdtime%time.Second != 0 || p.Holdtime <= p.Interval || p.Holdtime > maxHoldtime {
-			errs = append(errs, fmt.Errorf("pim: CandidateRP.Holdtime: %v is not whole seconds, more than Interval %v and at most %v", p.Holdtime, p.Interval, maxHoldtime))
+		v.address("CandidateRP.Addr", p.Addr, "required for a Candidate-RP: a global unicast address of this router")
+		v.duration("CandidateRP.Interval", p.Interval, time.Second, maxHoldtime, "the largest advertisement interval")
+		switch h := p.Holdtime; {
+		case h <= p.Interval:
+			v.bad("CandidateRP.Holdtime", "%v must be more than %s %v, or the RP expires between advertisements", h, fieldRef("CandidateRP.Interval"), p.Interval)
+		case h > maxHoldtime:
+			v.bad("CandidateRP.Holdtime", "%v is more than %s, the largest Holdtime of a Candidate-RP-Advertisement", h, limit(maxHoldtime))
+		case h%time.Second != 0:
+			v.bad("CandidateRP.Holdtime", "%v is not a whole number of seconds, the unit of the Holdtime", h)
 		}
 		for j, g := range p.Groups {
-			if !g.IsValid() || !g.Addr().Is6() || g.Addr().Is4In6() || g.Bits() < 8 || !g.Addr().IsMulticast() {
-				errs = append(errs, fmt.Errorf("pim: CandidateRP.Groups[%d]: %v is not an IPv6 multicast prefix (ff00::/8 or longer)", j, g))
+			field := fmt.Sprintf("CandidateRP.Groups[%d]", j)
+			if !v.prefix(field, g) {
+				continue
+			}
+			// A group range inside the SSM range would be advertised for
+			// groups that never use an RP (RFC 4607). One that only
+			// contains part of it (such as ff00::/8) is fine.
+			for _, s := range c.SSMRange {
+				if s.Bits() <= g.Bits() && s.Contains(g.Addr()) {
+					v.bad(field, "%v is in the SSM range (%v in %s): SSM groups use no RP", g, s, fieldRef("SSMRange"))
+					break
+				}
 			}
 		}
 		if len(p.Groups) > maxCRPGroups {
-			errs = append(errs, fmt.Errorf("pim: CandidateRP.Groups: %d ranges, at most %d fit an advertisement", len(p.Groups), maxCRPGroups))
+			v.bad("CandidateRP.Groups", "%d prefixes: at most %d fit in a Candidate-RP-Advertisement", len(p.Groups), maxCRPGroups)
 		}
 	}
-	pos("BootstrapPeriod", c.BootstrapPeriod, time.Second, maxHoldtime/4)
-	if c.MaxEmbeddedRPGroups < 0 {
-		errs = append(errs, fmt.Errorf("pim: MaxEmbeddedRPGroups: %d must not be negative", c.MaxEmbeddedRPGroups))
-	}
-	if c.MaxRPSet < 1 {
-		errs = append(errs, fmt.Errorf("pim: MaxRPSet: %d must be at least 1", c.MaxRPSet))
-	}
-	return errors.Join(errs...)
+	v.duration("BootstrapPeriod", c.BootstrapPeriod, time.Second, maxBootstrapPeriod, "the largest Bootstrap period")
+	v.atLeast("MaxEmbeddedRPGroups", c.MaxEmbeddedRPGroups, 0)
+	v.atLeast("MaxRPSet", c.MaxRPSet, 1)
+	return errors.Join(v.errs...)
 }
 
 func (c *Config) isSSM(g netip.Addr) bool {
@@ -323,23 +366,37 @@ type IfConfig struct {
 // ipv6HeaderLen is what an IPv6 header takes out of the link MTU.
 const ipv6HeaderLen = 40
 
-// minMTU is the IPv6 minimum link MTU (RFC 8200 section 5).
-const minMTU = 1280
+// MinMTU is the IPv6 minimum link MTU (RFC 8200 section 5), the least
+// IfConfig.MTU.
+const MinMTU = 1280
 
-// DefaultIfConfig returns the defaults of RFC 7761 section 4.11 and an MTU
-// of 1500.
+// DefaultIfConfig returns the defaults of RFC 7761 section 4.11 (the
+// holdtimes derived from the periods, see Derive) and an MTU of 1500.
 func DefaultIfConfig() IfConfig {
 	return IfConfig{
 		HelloPeriod:         30 * time.Second,
-		HelloHoldtime:       105 * time.Second,
 		TriggeredHelloDelay: 5 * time.Second,
 		DRPriority:          1,
 		PropagationDelay:    500 * time.Millisecond,
 		OverrideInterval:    2500 * time.Millisecond,
 		JoinPrunePeriod:     60 * time.Second,
-		JoinPruneHoldtime:   210 * time.Second,
 		MTU:                 1500,
+	}.Derive()
+}
+
+// Derive returns c with the holdtimes that are zero set to the values RFC
+// 7761 section 4.11 derives from their periods: Default_Hello_Holdtime =
+// 3.5 * Hello_Period and J/P_HoldTime = 3.5 * t_periodic, rounded up to a
+// whole second, the unit of the Holdtime fields. A configuration that lets
+// a holdtime be left out uses it, so that the rule lives here.
+func (c IfConfig) Derive() IfConfig {
+	if c.HelloHoldtime == 0 {
+		c.HelloHoldtime = ceilSecond(c.HelloPeriod * 7 / 2)
 	}
+	if c.JoinPruneHoldtime == 0 {
+		c.JoinPruneHoldtime = ceilSecond(c.JoinPrunePeriod * 7 / 2)
+	}
+	return c
 }
 
 const (
@@ -348,44 +405,26 @@ const (
 	maxOverrideInterval = 0xffff * time.Millisecond
 )
 
-// Validate reports every bad value, each named by its field, joined with
+// Validate reports every bad value as a *FieldError, joined with
 // errors.Join; nil means the configuration can be used.
 func (c IfConfig) Validate() error {
-	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("pim: %s: "+format, append([]any{field}, args...)...))
-	}
-	if c.HelloPeriod < time.Second || c.HelloPeriod > maxHoldtime {
-		bad("HelloPeriod", "%v is not in [1s, %v]", c.HelloPeriod, maxHoldtime)
-	}
+	var v validator
+	v.duration("HelloPeriod", c.HelloPeriod, time.Second, maxHoldtime, "the largest holdtime")
+	v.holdtime("HelloHoldtime", "Hello Holdtime", c.HelloHoldtime, "HelloPeriod", c.HelloPeriod, "or neighbors time us out between Hellos")
 	switch {
-	case c.HelloHoldtime%time.Second != 0 || c.HelloHoldtime < time.Second || c.HelloHoldtime > maxHoldtime:
-		bad("HelloHoldtime", "%v is not whole seconds in [1s, %v] (the option carries 16 bits of seconds)", c.HelloHoldtime, maxHoldtime)
-	case c.HelloHoldtime <= c.HelloPeriod:
-		bad("HelloHoldtime", "%v must be more than HelloPeriod %v, or neighbors time us out between Hellos", c.HelloHoldtime, c.HelloPeriod)
+	case c.TriggeredHelloDelay < 0:
+		v.bad("TriggeredHelloDelay", "%v is negative", c.TriggeredHelloDelay)
+	case c.TriggeredHelloDelay > c.HelloPeriod:
+		v.bad("TriggeredHelloDelay", "%v is more than %s %v", c.TriggeredHelloDelay, fieldRef("HelloPeriod"), c.HelloPeriod)
 	}
-	if c.TriggeredHelloDelay < 0 || c.TriggeredHelloDelay > c.HelloPeriod {
-		bad("TriggeredHelloDelay", "%v is not in [0, HelloPeriod %v]", c.TriggeredHelloDelay, c.HelloPeriod)
+	v.millis("PropagationDelay", c.PropagationDelay, maxPropagationDelay)
+	v.millis("OverrideInterval", c.OverrideInterval, maxOverrideInterval)
+	v.duration("JoinPrunePeriod", c.JoinPrunePeriod, time.Second, maxHoldtime, "the largest holdtime")
+	v.holdtime("JoinPruneHoldtime", "Join/Prune Holdtime", c.JoinPruneHoldtime, "JoinPrunePeriod", c.JoinPrunePeriod, "or upstream state expires between refreshes")
+	if c.MTU < MinMTU || c.MTU > 0xffff+ipv6HeaderLen {
+		v.bad("MTU", "%d is not in %d..%d", c.MTU, MinMTU, 0xffff+ipv6HeaderLen)
 	}
-	if c.PropagationDelay%time.Millisecond != 0 || c.PropagationDelay < 0 || c.PropagationDelay > maxPropagationDelay {
-		bad("PropagationDelay", "%v is not whole milliseconds in [0, %v] (15 bits in the LAN Prune Delay option)", c.PropagationDelay, maxPropagationDelay)
-	}
-	if c.OverrideInterval%time.Millisecond != 0 || c.OverrideInterval < 0 || c.OverrideInterval > maxOverrideInterval {
-		bad("OverrideInterval", "%v is not whole milliseconds in [0, %v] (16 bits in the LAN Prune Delay option)", c.OverrideInterval, maxOverrideInterval)
-	}
-	if c.JoinPrunePeriod < time.Second || c.JoinPrunePeriod > maxHoldtime {
-		bad("JoinPrunePeriod", "%v is not in [1s, %v]", c.JoinPrunePeriod, maxHoldtime)
-	}
-	switch {
-	case c.JoinPruneHoldtime%time.Second != 0 || c.JoinPruneHoldtime < time.Second || c.JoinPruneHoldtime > maxHoldtime:
-		bad("JoinPruneHoldtime", "%v is not whole seconds in [1s, %v] (the field carries 16 bits of seconds)", c.JoinPruneHoldtime, maxHoldtime)
-	case c.JoinPruneHoldtime <= c.JoinPrunePeriod:
-		bad("JoinPruneHoldtime", "%v must be more than JoinPrunePeriod %v, or upstream state expires between refreshes", c.JoinPruneHoldtime, c.JoinPrunePeriod)
-	}
-	if c.MTU < minMTU || c.MTU > 0xffff+ipv6HeaderLen {
-		bad("MTU", "%d is not in [%d, %d]", c.MTU, minMTU, 0xffff+ipv6HeaderLen)
-	}
-	return errors.Join(errs...)
+	return errors.Join(v.errs...)
 }
 
 // seconds returns a validated whole-second duration as a 16-bit field.
@@ -416,4 +455,148 @@ func cloneConfig(c Config) Config {
 		c.CandidateRP = &cp
 	}
 	return c
+}
+
+// FieldError is a value of a configuration that the engine refuses: which
+// field, and why. Validate returns every one it finds, joined with
+// errors.Join; a caller that shows them in its own terms (conf: a TOML key
+// and line) takes Field, Refs and Message apart instead of reading the
+// text of Error.
+type FieldError struct {
+	// Field is the value's Go path in the configuration validated, with
+	// indices: "HelloHoldtime", "CandidateRP.Holdtime", "RPs[1].Groups[0]".
+	Field string
+	// format and args make the message; an argument of type fieldRef
+	// names another field (see Message).
+	format string
+	args   []any
+}
+
+// fieldRef is another field that a FieldError's message names, such as
+// the period a holdtime must exceed: a Go path like FieldError.Field.
+type fieldRef string
+
+// Refs returns the other fields the message names (Go paths): the values
+// the rule compared Field with, in the order the message names them.
+func (e *FieldError) Refs() []string {
+	var out []string
+	for _, a := range e.args {
+		if r, ok := a.(fieldRef); ok {
+			out = append(out, string(r))
+		}
+	}
+	return out
+}
+
+// Message says what is wrong, beginning with the value. It names each
+// field of Refs as name returns it, or by its Go path when name is nil.
+func (e *FieldError) Message(name func(field string) string) string {
+	args := make([]any, len(e.args))
+	for i, a := range e.args {
+		if r, ok := a.(fieldRef); ok {
+			a = string(r)
+			if name != nil {
+				a = name(string(r))
+			}
+		}
+		args[i] = a
+	}
+	return fmt.Sprintf(e.format, args...)
+}
+
+// Error returns "pim: Field: message".
+func (e *FieldError) Error() string {
+	return "pim: " + e.Field + ": " + e.Message(nil)
+}
+
+// validator collects the FieldErrors of one Validate.
+type validator struct{ errs []error }
+
+func (v *validator) bad(field, format string, args ...any) {
+	v.errs = append(v.errs, &FieldError{Field: field, format: format, args: args})
+}
+
+// duration checks lo <= d <= hi; why says what hi is ("" for nothing).
+// It reports whether d is in range.
+func (v *validator) duration(field string, d, lo, hi time.Duration, why string) bool {
+	switch {
+	case d < lo:
+		v.bad(field, "%v is less than %v", d, lo)
+	case d > hi && why != "":
+		v.bad(field, "%v is more than %s, %s", d, limit(hi), why)
+	case d > hi:
+		v.bad(field, "%v is more than %s", d, limit(hi))
+	default:
+		return true
+	}
+	return false
+}
+
+// holdtime checks a holdtime sent in a 16-bit field of seconds against
+// the period of the messages that refresh it; what names the field, and
+// expires says what happens when it is not above the period.
+func (v *validator) holdtime(field, what string, hold time.Duration, periodField string, period time.Duration, expires string) {
+	switch {
+	case hold <= period:
+		v.bad(field, "%v must be more than %s %v, "+expires, hold, fieldRef(periodField), period)
+	case hold > maxHoldtime:
+		v.bad(field, "%v is more than %s, the largest %s (65535s means never expire)", hold, limit(maxHoldtime), what)
+	case hold%time.Second != 0:
+		v.bad(field, "%v is not a whole number of seconds, the unit of the %s", hold, what)
+	}
+}
+
+// millis checks a value of the LAN Prune Delay option (RFC 7761 4.9.2):
+// whole milliseconds, at most hi.
+func (v *validator) millis(field string, d, hi time.Duration) {
+	switch {
+	case d < 0:
+		v.bad(field, "%v is negative", d)
+	case d > hi:
+		v.bad(field, "%v is more than %v, the largest the LAN Prune Delay option can carry", d, hi)
+	case d%time.Millisecond != 0:
+		v.bad(field, "%v is not a whole number of milliseconds, the unit of the LAN Prune Delay option", d)
+	}
+}
+
+func (v *validator) atLeast(field string, n, lo int) {
+	if n < lo {
+		v.bad(field, "%d must be at least %d", n, lo)
+	}
+}
+
+// address checks a global unicast address of this router or an RP;
+// missing says what is wrong when there is none.
+func (v *validator) address(field string, a netip.Addr, missing string) {
+	switch {
+	case !a.IsValid():
+		v.bad(field, "%s", missing)
+	case !validSource(a):
+		v.bad(field, "%v is not a global unicast IPv6 address", a)
+	case a.Zone() != "":
+		v.bad(field, "%v has a zone: a global address takes none", a)
+	}
+}
+
+// prefix checks an IPv6 multicast prefix, written without bits beyond its
+// length, and reports whether it is one.
+func (v *validator) prefix(field string, p netip.Prefix) bool {
+	switch {
+	case !p.IsValid() || !p.Addr().Is6() || p.Addr().Is4In6() || p.Bits() < 8 || !p.Addr().IsMulticast():
+		v.bad(field, "%v is not an IPv6 multicast prefix (ff00::/8 or longer)", p)
+	case p.Masked() != p:
+		v.bad(field, "%v has bits set beyond its length: write %v", p, p.Masked())
+	default:
+		return true
+	}
+	return false
+}
+
+// limit writes a limit of whole seconds in seconds ("65535s"), the way
+// the RFCs and the configuration file state them, and others as Go does.
+func limit(d time.Duration) string {
+	if d >= time.Minute && d%time.Second == 0 {
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return d.String()
 }

@@ -137,49 +137,21 @@ func NewWithOptions(c *conf.Config, k Kernel, log *slog.Logger, o Options) (*Dae
 	if o.Rand != nil {
 		d.rand = o.Rand
 	}
-	p, err := pim.New(&d.ids, d.pimConfig(c))
+	pc := d.pimConfig(c)
+	p, err := pim.New(&d.ids, pc)
 	if err != nil {
 		return nil, fmt.Errorf("PIM configuration: %w", err)
 	}
 	d.pim = p
-	d.activityInterval = d.pimConfig(c).ActivityInterval
+	d.activityInterval = pc.ActivityInterval
 	return d, nil
 }
 
+// pimConfig returns the PIM router's configuration that c gives
+// (conf.Engines) with the daemon's randomness.
 func (d *Daemon) pimConfig(c *conf.Config) pim.Config {
-	pc := pim.DefaultConfig()
+	pc := c.Engines(conf.Link{}).PIM
 	pc.Rand = d.rand
-	pc.SSMRange = c.Global.SSMRange
-	pc.MaxRoutes = c.Limits.MaxRoutes
-	pc.MaxNeighbors = c.Limits.MaxNeighborsPerInterface
-	for _, rp := range c.RPs {
-		pc.RPs = append(pc.RPs, pim.StaticRP{Addr: rp.Address, Groups: rp.Groups, Override: rp.Override})
-	}
-	// RP discovery: BSR (RFC 5059) and embedded RP (RFC 3956).
-	if b := c.BSR; b.Candidate {
-		pc.CandidateBSR = &pim.CandidateBSR{Addr: b.Address, Priority: b.Priority, HashMaskLen: b.HashMaskLength}
-	}
-	pc.BootstrapPeriod = c.BSR.Period
-	pc.MaxRPSet = c.BSR.MaxRPSet
-	if r := c.CandidateRP; r.Enable {
-		pc.CandidateRP = &pim.CandidateRP{
-			Addr:     r.Address,
-			Priority: r.Priority,
-			Holdtime: r.Holdtime,
-			Interval: r.Interval,
-			Groups:   r.Groups,
-		}
-	}
-	pc.EmbeddedRP = c.EmbeddedRP.Enable
-	pc.MaxEmbeddedRPGroups = c.EmbeddedRP.MaxGroups
-	pc.SPT = pim.SPTPolicy{Never: c.PIM.SPTSwitch.Never, Rate: c.PIM.SPTSwitch.Rate}
-	pc.KeepalivePeriod = c.PIM.KeepalivePeriod
-	pc.RegisterSuppressionTime = c.PIM.RegisterSuppressionTime
-	pc.RegisterProbeTime = c.PIM.RegisterProbeTime
-	pc.AssertTime = c.PIM.AssertTime
-	// Counters are read often enough for the Keepalive Timer (at least
-	// three reads per period).
-	pc.ActivityInterval = min(pc.ActivityInterval, pc.KeepalivePeriod/3)
 	return pc
 }
 

@@ -5,9 +5,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pim6sd/pim6sd/conf"
 	"github.com/pim6sd/pim6sd/kernel"
 	"github.com/pim6sd/pim6sd/mld"
-	"github.com/pim6sd/pim6sd/pim"
 )
 
 // iface is the daemon's view of one interface.
@@ -192,13 +192,15 @@ func (d *Daemon) addressesChanged(now time.Time, i *iface, wasLL netip.Addr) {
 	}
 }
 
+// link is what the configuration needs to know of the interface.
+func (i *iface) link() conf.Link { return conf.Link{Name: i.name, MTU: i.mtu} }
+
 // reconcile starts or stops MLD and PIM on an interface to match the
 // eligibility rule and the configuration.
 func (d *Daemon) reconcile(now time.Time, i *iface) {
 	eligible := i.eligible()
-	_, runMLD := d.conf.InterfaceMLD(i.name)
-	_, runPIM := d.conf.InterfacePIM(i.name)
-	wantMLD, wantPIM := eligible && runMLD, eligible && runPIM
+	e := d.conf.Engines(i.link())
+	wantMLD, wantPIM := eligible && e.RunMLD, eligible && e.RunPIM
 	if (wantMLD || wantPIM) && !i.hasMIF {
 		mif, err := d.k.AddMIF(i.index)
 		if err != nil {
@@ -245,7 +247,7 @@ func (d *Daemon) stopInterface(now time.Time, i *iface) {
 }
 
 func (d *Daemon) startMLD(now time.Time, i *iface) {
-	cfg, _ := d.conf.InterfaceMLD(i.name)
+	cfg := d.conf.Engines(i.link()).MLD
 	if err := d.k.JoinMLD(i.index); err != nil {
 		d.logMLD.Error("cannot listen for MLD; not running MLD there", "iface", i.name, "err", err)
 		return
@@ -268,29 +270,12 @@ func (d *Daemon) stopMLD(now time.Time, i *iface) {
 	d.logMLD.Info("MLD stopped", "iface", i.name, "ifindex", i.index)
 }
 
-func (d *Daemon) pimIfConfig(i *iface) pim.IfConfig {
-	p, _ := d.conf.InterfacePIM(i.name)
-	c := pim.DefaultIfConfig()
-	c.HelloPeriod = p.HelloPeriod
-	c.HelloHoldtime = p.HelloHoldtime
-	c.TriggeredHelloDelay = p.TriggeredHelloDelay
-	c.DRPriority = p.DRPriority
-	c.PropagationDelay = p.PropagationDelay
-	c.OverrideInterval = p.OverrideInterval
-	c.JoinPrunePeriod = p.JoinPrunePeriod
-	c.JoinPruneHoldtime = p.JoinPruneHoldtime
-	if i.mtu >= 1280 {
-		c.MTU = i.mtu
-	}
-	return c
-}
-
 func (d *Daemon) startPIM(now time.Time, i *iface) {
 	if err := d.k.JoinPIM(i.index); err != nil {
 		d.logPIM.Error("cannot listen for PIM; not running PIM there", "iface", i.name, "err", err)
 		return
 	}
-	acts, err := d.pim.AddInterface(now, i.index, i.name, i.linkLocal, i.globalAddrs(), d.pimIfConfig(i))
+	acts, err := d.pim.AddInterface(now, i.index, i.name, i.linkLocal, i.globalAddrs(), d.conf.Engines(i.link()).PIMInterface)
 	if err != nil {
 		d.logPIM.Error("bad PIM configuration; not running PIM there", "iface", i.name, "err", err)
 		_ = d.k.LeavePIM(i.index)

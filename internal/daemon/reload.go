@@ -30,21 +30,21 @@ func (d *Daemon) ReloadAt(now time.Time, c *conf.Config) conf.Changes {
 	c.Global.Socket = old.Global.Socket
 	c.Global.PIDFile = old.Global.PIDFile
 	d.conf = c
-	acts, err := d.pim.SetConfig(now, d.pimConfig(c))
+	pc := d.pimConfig(c)
+	acts, err := d.pim.SetConfig(now, pc)
 	if err != nil {
 		d.logConf.Error("new PIM router settings refused (RPs, SSM range, timers); the old ones stay", "err", err)
 	}
 	d.pimActions(now, acts)
-	d.activityInterval = d.pimConfig(c).ActivityInterval
+	d.activityInterval = pc.ActivityInterval
 	for _, i := range d.sortedIfs() {
 		before := [2]bool{i.mldOn, i.pimOn}
 		d.reconcile(now, i)
 		after := [2]bool{i.mldOn, i.pimOn}
+		ne := c.Engines(i.link())
 		if i.mldOn && before[0] == after[0] {
-			newCfg, _ := c.InterfaceMLD(i.name)
-			oldCfg, _ := old.InterfaceMLD(i.name)
-			if !reflect.DeepEqual(oldCfg, newCfg) {
-				acts, err := d.mld.SetConfig(now, i.index, newCfg)
+			if oldCfg := old.Engines(i.link()).MLD; !reflect.DeepEqual(oldCfg, ne.MLD) {
+				acts, err := d.mld.SetConfig(now, i.index, ne.MLD)
 				if err != nil {
 					d.logConf.Error("new MLD configuration refused for this interface", "iface", i.name, "err", err)
 				}
@@ -52,7 +52,7 @@ func (d *Daemon) ReloadAt(now time.Time, c *conf.Config) conf.Changes {
 			}
 		}
 		if i.pimOn && before[1] == after[1] {
-			acts, err := d.pim.SetInterfaceConfig(now, i.index, d.pimIfConfig(i))
+			acts, err := d.pim.SetInterfaceConfig(now, i.index, ne.PIMInterface)
 			if err != nil {
 				d.logConf.Error("new PIM configuration refused for this interface", "iface", i.name, "err", err)
 			}

@@ -1,4 +1,4 @@
-package daemon
+package conf
 
 import (
 	"net/netip"
@@ -6,13 +6,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/pim6sd/pim6sd/conf"
 	"github.com/pim6sd/pim6sd/pim"
 )
-
-var cmpAddrs = cmpopts.EquateComparable(netip.Addr{}, netip.Prefix{})
 
 // rpDiscovery is the part of pim.Config that RP discovery sets.
 type rpDiscovery struct {
@@ -37,28 +33,50 @@ func rpDiscoveryOf(pc pim.Config) rpDiscovery {
 	}
 }
 
-// mapPIM is pimConfig on a daemon that has only its randomness.
-func mapPIM(c *conf.Config) pim.Config {
-	d := &Daemon{rand: func() uint32 { return 4 }}
-	return d.pimConfig(c)
+// mapPIM is the PIM router's configuration that Engines builds, with the
+// randomness the daemon adds.
+func mapPIM(c *Config) pim.Config {
+	pc := c.Engines(Link{}).PIM
+	pc.Rand = func() uint32 { return 4 }
+	return pc
 }
 
-// TestPIMConfigDefault checks that the configuration without a file gives
-// the engine's own defaults for RP discovery.
-func TestPIMConfigDefault(t *testing.T) {
-	pc := mapPIM(conf.Default())
+// TestEnginesPIMTimers maps the router-wide [pim] values and [limits],
+// and the counter interval that follows keepalive-period.
+func TestEnginesPIMTimers(t *testing.T) {
+	c := mustParse(t, `
+[global]
+ssm-range = ["ff3e::/32"]
+[pim]
+keepalive-period = "15s"
+register-suppression-time = "40s"
+register-probe-time = "3s"
+assert-time = "100s"
+spt-switch = "64kbps"
+[limits]
+max-routes = 10
+max-neighbors-per-interface = 3
+`)
+	pc := mapPIM(c)
 	if err := pc.Validate(); err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
-	if diff := cmp.Diff(rpDiscoveryOf(pim.DefaultConfig()), rpDiscoveryOf(pc), cmpAddrs); diff != "" {
-		t.Errorf("RP discovery of conf.Default (-pim.DefaultConfig +mapped):\n%s", diff)
+	got := []any{pc.SSMRange, pc.KeepalivePeriod, pc.RegisterSuppressionTime, pc.RegisterProbeTime, pc.AssertTime,
+		pc.SPT, pc.ActivityInterval, pc.MaxRoutes, pc.MaxNeighbors}
+	want := []any{[]netip.Prefix{netip.MustParsePrefix("ff3e::/32")}, 15 * time.Second, 40 * time.Second, 3 * time.Second, 100 * time.Second,
+		pim.SPTPolicy{Rate: 64000}, 5 * time.Second, 10, 3}
+	if diff := cmp.Diff(want, got, cmpNetip); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if d := mapPIM(Default()).ActivityInterval; d != pim.DefaultConfig().ActivityInterval {
+		t.Errorf("default activity interval %v", d)
 	}
 }
 
-// TestPIMConfigExample maps etc/pim6sd.toml: the engine accepts it, and RP
+// TestEnginesPIMExample maps etc/pim6sd.toml: the engine accepts it, and RP
 // discovery is the engine's default with the example's static RP.
-func TestPIMConfigExample(t *testing.T) {
-	c, err := conf.Load("../../etc/pim6sd.toml")
+func TestEnginesPIMExample(t *testing.T) {
+	c, err := Load(examplePath)
 	if err != nil {
 		t.Fatalf("Load:\n%v", err)
 	}
@@ -68,15 +86,15 @@ func TestPIMConfigExample(t *testing.T) {
 	}
 	want := rpDiscoveryOf(pim.DefaultConfig())
 	want.RPs = []pim.StaticRP{{Addr: netip.MustParseAddr("2001:db8::1"), Groups: []netip.Prefix{netip.MustParsePrefix("ff0e::/16")}}}
-	if diff := cmp.Diff(want, rpDiscoveryOf(pc), cmpAddrs); diff != "" {
+	if diff := cmp.Diff(want, rpDiscoveryOf(pc), cmpNetip); diff != "" {
 		t.Errorf("RP discovery of the example (-want +got):\n%s", diff)
 	}
 }
 
-// TestPIMConfigEverything maps a file that enables every RP discovery
+// TestEnginesPIMEverything maps a file that enables every RP discovery
 // feature with values other than the defaults.
-func TestPIMConfigEverything(t *testing.T) {
-	c, err := conf.Parse([]byte(`
+func TestEnginesPIMEverything(t *testing.T) {
+	c, err := Parse([]byte(`
 [bsr]
 candidate = true
 address = "2001:db8::53"
@@ -125,14 +143,14 @@ address = "2001:db8::3"
 		MaxEmbeddedRPGroups: 0,
 		MaxRPSet:            10,
 	}
-	if diff := cmp.Diff(want, rpDiscoveryOf(pc), cmpAddrs); diff != "" {
+	if diff := cmp.Diff(want, rpDiscoveryOf(pc), cmpNetip); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
 
-// TestPIMConfigBounds checks that what conf accepts at the edges of each
+// TestEnginesPIMBounds checks that what conf accepts at the edges of each
 // range, the engine accepts too.
-func TestPIMConfigBounds(t *testing.T) {
+func TestEnginesPIMBounds(t *testing.T) {
 	docs := map[string]string{
 		"lowest": `[bsr]
 candidate = true
@@ -198,7 +216,7 @@ address = "2001:db8::1"
 	docs["255 groups"] = doc + "]\n"
 	for name, doc := range docs {
 		t.Run(name, func(t *testing.T) {
-			c, err := conf.Parse([]byte(doc), name)
+			c, err := Parse([]byte(doc), name)
 			if err != nil {
 				t.Fatalf("Parse:\n%v", err)
 			}
