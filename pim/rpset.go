@@ -134,13 +134,6 @@ func (s *rpSet) next() (int64, bool) {
 	return at, ok
 }
 
-// clear empties the set; it reports whether it held anything.
-func (s *rpSet) clear() bool {
-	had := len(s.ranges) > 0
-	s.ranges, s.pairs = nil, 0
-	return had
-}
-
 // lookup is RP(G) from the RP-set (RFC 7761 section 4.7.2): the longest
 // matching range; of its RPs the lowest priority value; of those the
 // highest hash value Value(G, M, C) with the BSR's hash mask length; of
