@@ -23,6 +23,7 @@ var Pure = map[string][]string{
 	"mld/mldmsg":      {"internal/csum"},
 	"pim/pimmsg":      {"internal/csum"},
 	"mld":             {"internal/csum", "internal/timerq", "mld/mldmsg"},
+	"pim/bsr":         {"internal/timerq", "pim/pimmsg"},
 	"pim":             {"internal/csum", "internal/timerq", "pim/pimmsg"},
 	"mrib":            {"internal/csum", "internal/timerq", "mld/mldmsg", "pim/pimmsg", "mld", "pim"},
 }
