@@ -24,7 +24,7 @@ var Pure = map[string][]string{
 	"pim/pimmsg":      {"internal/csum"},
 	"mld":             {"internal/csum", "internal/timerq", "mld/mldmsg"},
 	"pim/bsr":         {"internal/timerq", "pim/pimmsg"},
-	"pim":             {"internal/csum", "internal/timerq", "pim/pimmsg"},
+	"pim":             {"internal/csum", "internal/timerq", "pim/pimmsg", "pim/bsr"},
 	"mrib":            {"internal/csum", "internal/timerq", "mld/mldmsg", "pim/pimmsg", "mld", "pim"},
 }
 
