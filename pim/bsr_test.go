@@ -1,8 +1,6 @@
 package pim
 
 import (
-	"math/big"
-	"math/rand/v2"
 	"net/netip"
 	"testing"
 	"time"
@@ -73,134 +71,6 @@ func rpOf(t testing.TB, r *Router, g netip.Addr) netip.Addr {
 	t.Helper()
 	a, _ := r.RP(g)
 	return a
-}
-
-// The hash of RFC 7761 4.7.2 computed with unbounded integers, to check
-// that 32-bit wrapping arithmetic gives the same value.
-func refHash(g, c netip.Addr, mask uint8) uint32 {
-	gm := fold32(maskAddr(g.As16(), int(mask)))
-	cd := fold32(c.As16())
-	a := big.NewInt(1103515245)
-	v := new(big.Int).Mul(a, big.NewInt(int64(gm)))
-	v.Add(v, big.NewInt(12345))
-	v.Xor(v, big.NewInt(int64(cd)))
-	v.Mul(v, a)
-	v.Add(v, big.NewInt(12345))
-	v.Mod(v, big.NewInt(1<<31))
-	return uint32(v.Int64())
-}
-
-func randAddr(rng *rand.Rand, prefix byte) netip.Addr {
-	var b [16]byte
-	for i := range b {
-		b[i] = byte(rng.Uint32())
-	}
-	if prefix != 0 {
-		b[0], b[1] = 0xff, prefix
-	}
-	return netip.AddrFrom16(b)
-}
-
-func TestRPHash(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	for range 2000 {
-		g, c := randAddr(rng, 0x0e), randAddr(rng, 0)
-		m := uint8(rng.IntN(129))
-		if got, want := rpHash(g, c, m), refHash(g, c, m); got != want {
-			t.Fatalf("rpHash(%v, %v, %d) = %d, unbounded arithmetic gives %d", g, c, m, got, want)
-		}
-	}
-	// The fold is the XOR of the four words in network order.
-	if got := fold32(addr("0102:0304:1000:0000:0000:0001:ff00:0000").As16()); got != 0x0102_0304^0x1000_0000^0x0000_0001^0xff00_0000 {
-		t.Errorf("fold32 = %#x", got)
-	}
-	// Mask 0: every group has the same hash for one RP.
-	if rpHash(addr("ff0e::1"), rpA, 0) != rpHash(addr("ff05::1:2"), rpA, 0) {
-		t.Error("mask length 0: hashes of two groups differ")
-	}
-}
-
-// Every group of one hash-mask block maps to the same RP, and groups
-// spread over the RPs.
-func TestRPHashBlocksAndSpread(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	rps := []rsRP{{addr: keyOf(rpA)}, {addr: keyOf(rpB)}, {addr: keyOf(rpC)}, {addr: keyOf(addr("2001:db8:aa::9"))}}
-	for _, mask := range []uint8{126, 120, 112, 64} {
-		for range 300 {
-			g := randAddr(rng, 0x0e)
-			want := selectRP(rps, g, mask)
-			for range 8 {
-				// Same first `mask` bits, random rest.
-				o := randAddr(rng, 0x0e).As16()
-				base := maskAddr(g.As16(), int(mask))
-				for i := range base {
-					keep := maskAddr([16]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, int(mask))
-					o[i] = base[i] | o[i]&^keep[i]
-				}
-				if got := selectRP(rps, netip.AddrFrom16(o), mask); got != want {
-					t.Fatalf("mask %d: %v -> %v but %v (same block) -> %v", mask, g, want.addr(), netip.AddrFrom16(o), got.addr())
-				}
-			}
-		}
-	}
-	// The spread. The RFC's function is not uniform when candidates differ
-	// in a few low bits (here ::2 gets about 37% of the groups, the others
-	// 19-25%: every implementation of 4.7.2 shares that), so the bound is
-	// loose for four RPs; two RPs share about evenly.
-	const n = 20000
-	spread := func(rps []rsRP) map[addrKey]int {
-		count := map[addrKey]int{}
-		for range n {
-			count[selectRP(rps, randAddr(rng, 0x0e), 126)]++
-		}
-		return count
-	}
-	count := spread(rps)
-	for _, rp := range rps {
-		if c := count[rp.addr]; c < n*15/100 || c > n*40/100 {
-			t.Errorf("RP %v got %d of %d groups, want 15%% to 40%%", rp.addr.addr(), c, n)
-		}
-	}
-	two := []rsRP{{addr: keyOf(addr("2001:db8:1::1"))}, {addr: keyOf(addr("2001:db8:2::1"))}}
-	count = spread(two)
-	for _, rp := range two {
-		if c := count[rp.addr]; c < n*45/100 || c > n*55/100 {
-			t.Errorf("RP %v got %d of %d groups, want 45%% to 55%%", rp.addr.addr(), c, n)
-		}
-	}
-}
-
-func TestSelectRPOrder(t *testing.T) {
-	g := addr("ff0e::1234")
-	// The lowest priority value wins whatever the hash.
-	rps := []rsRP{{addr: keyOf(rpA), prio: 10}, {addr: keyOf(rpB), prio: 5}, {addr: keyOf(rpC), prio: 200}}
-	if got := selectRP(rps, g, 126); got != keyOf(rpB) {
-		t.Errorf("priority: got %v, want %v", got.addr(), rpB)
-	}
-	// Equal priorities: the highest hash.
-	rps = []rsRP{{addr: keyOf(rpA), prio: 1}, {addr: keyOf(rpB), prio: 1}, {addr: keyOf(rpC), prio: 1}}
-	best := rpA
-	for _, c := range []netip.Addr{rpB, rpC} {
-		if hc, hb := rpHash(g, c, 126), rpHash(g, best, 126); hc > hb || hc == hb && c.Compare(best) > 0 {
-			best = c
-		}
-	}
-	if got := selectRP(rps, g, 126); got != keyOf(best) {
-		t.Errorf("hash: got %v, want %v", got.addr(), best)
-	}
-	// The order of the candidates does not matter.
-	rng := rand.New(rand.NewPCG(5, 6))
-	for range 200 {
-		var cs []rsRP
-		for range 1 + rng.IntN(6) {
-			cs = append(cs, rsRP{addr: keyOf(randAddr(rng, 0)), prio: uint8(rng.IntN(3))})
-		}
-		want := selectRP(cs, g, 126)
-		rng.Shuffle(len(cs), func(i, j int) { cs[i], cs[j] = cs[j], cs[i] })
-		if got := selectRP(cs, g, 126); got != want {
-			t.Fatalf("selection depends on order: %v vs %v", got.addr(), want.addr())
-		}
-	}
 }
 
 func TestEmbeddedRP(t *testing.T) {
@@ -323,79 +193,6 @@ func mustMarshalTo(t testing.TB, src, dst netip.Addr, m pimmsg.Message) []byte {
 	return b
 }
 
-// The non-candidate machine: a less preferred BSR is ignored while the
-// BSR lives, a better one is taken at once.
-func TestBSMPreference(t *testing.T) {
-	r := bsrRouter(t, nil)
-	deliverBSM(t, r, at(3), ifU, nbr3, bsm(bsrB, 100, 1, bsGroup("ff00::/8", bsRP(rpA, 1, 150))), nil)
-	deliverBSM(t, r, at(4), ifU, nbr3, bsm(bsrA, 100, 2, bsGroup("ff00::/8", bsRP(rpB, 1, 150))), nil)
-	if b := r.BSR(at(4)); b.BSR != bsrB {
-		t.Fatalf("a lower address won: %v", b.BSR)
-	}
-	if r.Stats(ifU).Dropped[DropBSMNotPreferred] != 1 {
-		t.Errorf("not-preferred drops: %v", r.Stats(ifU).Dropped)
-	}
-	deliverBSM(t, r, at(5), ifU, nbr3, bsm(bsrA, 101, 3, bsGroup("ff00::/8", bsRP(rpC, 1, 150))), nil)
-	if b := r.BSR(at(5)); b.BSR != bsrA || b.Priority != 101 {
-		t.Fatalf("a higher priority did not win: %+v", b)
-	}
-	// Ranges of the previous BSM that the new one did not carry go when
-	// the next BSM begins; here the same range came with a new RP.
-	if got := rpOf(t, r, addr("ff0e::1")); got != rpC {
-		t.Errorf("RP = %v, want %v", got, rpC)
-	}
-}
-
-// Fragments: a range whose RPs are split over two fragments is used once
-// both are in; a range the previous BSM did not carry goes.
-func TestBSMFragments(t *testing.T) {
-	r := bsrRouter(t, nil)
-	g := bsGroup("ff0e::/16", bsRP(rpA, 1, 150), bsRP(rpB, 1, 150))
-	f1 := bsm(bsrA, 1, 9, pimmsg.BootstrapGroup{Group: g.Group, RPCount: 2, RPs: g.RPs[:1]}, bsGroup("ff05::/16", bsRP(rpC, 1, 150)))
-	f2 := bsm(bsrA, 1, 9, pimmsg.BootstrapGroup{Group: g.Group, RPCount: 2, RPs: g.RPs[1:]})
-	deliverBSM(t, r, at(3), ifU, nbr3, f1, nil)
-	if got := rpOf(t, r, addr("ff0e::1")); got.IsValid() {
-		t.Errorf("RP from half a range: %v", got)
-	}
-	if got := rpOf(t, r, addr("ff05::1")); got != rpC {
-		t.Errorf("complete range of the first fragment: %v", got)
-	}
-	deliverBSM(t, r, at(3.1), ifU, nbr3, f2, nil)
-	b := r.BSR(at(4))
-	var n int
-	for _, e := range b.RPSet {
-		if e.Prefix == netip.MustParsePrefix("ff0e::/16") {
-			n++
-		}
-	}
-	if n != 2 {
-		t.Errorf("ff0e::/16 has %d RPs after both fragments: %+v", n, b.RPSet)
-	}
-	// The next BSMs carry only ff0e::/16: ff05::/16 stays while only one
-	// whole BSM left it out (it may have been a lost fragment), and goes
-	// when a second one begins after another that left it out.
-	deliverBSM(t, r, at(60), ifU, nbr3, bsm(bsrA, 1, 10, g), nil)
-	deliverBSM(t, r, at(120), ifU, nbr3, bsm(bsrA, 1, 11, g), nil)
-	if got := rpOf(t, r, addr("ff05::1")); got != rpC {
-		t.Errorf("ff05::/16 dropped after one BSM without it: %v", got)
-	}
-	deliverBSM(t, r, at(125), ifU, nbr3, bsm(bsrA, 1, 12, g, bsGroup("ff05::/16", bsRP(rpC, 1, 150))), nil)
-	deliverBSM(t, r, at(130), ifU, nbr3, bsm(bsrA, 1, 13, g), nil)
-	deliverBSM(t, r, at(135), ifU, nbr3, bsm(bsrA, 1, 14, g), nil)
-	if got := rpOf(t, r, addr("ff05::1")); got != rpC {
-		t.Errorf("ff05::/16 dropped after one BSM without it (again): %v", got)
-	}
-	deliverBSM(t, r, at(140), ifU, nbr3, bsm(bsrA, 1, 15, g), nil)
-	if got := rpOf(t, r, addr("ff05::1")); got.IsValid() {
-		t.Errorf("ff05::/16 still mapped to %v after two whole BSMs without it", got)
-	}
-	// A range sent with no RP goes at once.
-	deliverBSM(t, r, at(141), ifU, nbr3, bsm(bsrA, 1, 16, pimmsg.BootstrapGroup{Group: g.Group}), nil)
-	if got := rpOf(t, r, addr("ff0e::1")); got.IsValid() {
-		t.Errorf("ff0e::/16 still mapped to %v after a BSM with RP count 0", got)
-	}
-}
-
 // A Candidate-BSR alone becomes the BSR after its start-up wait (10 s
 // hold-off + 5 s rand_override, from tR) and sends its BSM every
 // BS_Period; as a Candidate-RP it is in its own set.
@@ -437,121 +234,49 @@ func TestCandidateBSRElected(t *testing.T) {
 	_ = acts
 }
 
-// Candidate-RP-Advertisements at the BSR: a new RP makes a BSM at once;
-// holdtime 0 removes it and its range goes out empty.
-func TestBSRCandidateRPs(t *testing.T) {
-	r := bsrRouter(t, func(c *Config) {
+// The zone's refusals and receipts land in the Router's counters: on the
+// interface of the message, or on the router for the RP-set's limit.
+func TestBSRCounters(t *testing.T) {
+	r := bsrRouter(t, func(c *Config) { c.MaxRPSet = 1 })
+	deliverBSM(t, r, at(3), ifU, nbr3, bsm(bsrB, 100, 1, bsGroup("ff00::/8", bsRP(rpA, 1, 150))), nil)
+	acts := deliverBSM(t, r, at(4), ifU, nbr3, bsm(bsrA, 100, 2, bsGroup("ff00::/8", bsRP(rpB, 1, 150))), nil)
+	if got := r.Stats(ifU); got.Dropped[DropBSMNotPreferred] != 1 || got.Received[RecvBootstrap] != 2 {
+		t.Errorf("counters after a less preferred BSM: %+v", got)
+	}
+	if _, fw := sent[*pimmsg.Bootstrap](acts); len(fw) != 0 {
+		t.Errorf("a less preferred BSM was forwarded: %v", fw)
+	}
+	// The RP-set's limit: counted on the router, with one LimitHit.
+	acts = deliverBSM(t, r, at(5), ifU, nbr3, bsm(bsrB, 100, 3, bsGroup("ff00::/8", bsRP(rpA, 1, 150), bsRP(rpB, 1, 150))), nil)
+	var hit bool
+	for _, a := range acts {
+		if l, ok := a.(LimitHit); ok && l == (LimitHit{Kind: LimitRPSet, Limit: 1}) {
+			hit = true
+		}
+	}
+	if got := r.Stats(0); !hit || got.Dropped[DropRPSetLimit] != 1 || got.LimitHits[LimitRPSet] != 1 {
+		t.Errorf("RP-set limit: LimitHit %v, router counters %+v", hit, got)
+	}
+	// A C-RP-Adv at a router that is not the BSR, on a PIM interface and
+	// on another one.
+	adv := &pimmsg.CandidateRPAdvertisement{RP: rpA, Priority: 1, Holdtime: 150}
+	r.Receive(at(6), ifU, rpA, selfG, mustMarshalTo(t, rpA, selfG, adv))
+	r.Receive(at(6), 9, rpA, selfG, mustMarshalTo(t, rpA, selfG, adv))
+	if r.Stats(ifU).Dropped[DropNotBSR] != 1 || r.Stats(0).Dropped[DropNotBSR] != 1 {
+		t.Errorf("C-RP-Adv at a non-BSR: %v, router %v", r.Stats(ifU).Dropped, r.Stats(0).Dropped)
+	}
+	// At the BSR it is received.
+	r = bsrRouter(t, func(c *Config) {
 		c.CandidateBSR = &CandidateBSR{Addr: selfG, Priority: 10, HashMaskLen: 126}
 	})
-	runUntil(r, at(2.5), at(130))
-	adv := func(now time.Time, rp netip.Addr, prio uint8, ht uint16, groups ...string) []Action {
-		m := &pimmsg.CandidateRPAdvertisement{RP: rp, Priority: prio, Holdtime: ht}
-		for _, g := range groups {
-			p := netip.MustParsePrefix(g)
-			m.Groups = append(m.Groups, pimmsg.Group{Addr: p.Addr(), MaskLen: uint8(p.Bits())})
-		}
-		return r.Receive(now, ifU, rpA, selfG, mustMarshalTo(t, rpA, selfG, m))
+	runUntil(r, at(2.5), at(20))
+	r.Receive(at(21), ifU, rpA, selfG, mustMarshalTo(t, rpA, selfG, adv))
+	if got := r.Stats(ifU); got.Received[RecvCRPAdv] != 1 || len(got.Dropped) != 0 {
+		t.Errorf("C-RP-Adv at the BSR: %+v", got)
 	}
-	adv(at(131), rpA, 1, 150, "ff0e::/16")
-	_, ms := sent[*pimmsg.Bootstrap](runActs(r, at(131), at(131)))
-	if len(ms) != 3 || len(ms[0].Groups) != 1 || ms[0].Groups[0].RPs[0].Addr != rpA {
-		t.Fatalf("triggered BSM: %+v", ms)
-	}
+	runUntil(r, at(21), at(21)) // the BSM it triggers
 	if got := rpOf(t, r, gA); got != rpA {
 		t.Errorf("RP(G) at the BSR: %v", got)
-	}
-	// A second new RP within a second: the BSM waits for the gap.
-	adv(at(131.2), rpB, 1, 150)
-	if _, ms := sent[*pimmsg.Bootstrap](runActs(r, at(131.2), at(131.2))); len(ms) != 0 {
-		t.Errorf("BSM sooner than a second after the last")
-	}
-	acts := runActs(r, at(131.2), at(132.5))
-	if _, ms := sent[*pimmsg.Bootstrap](acts); len(ms) != 3 || len(ms[0].Groups) != 2 {
-		t.Fatalf("BSM after the gap: %+v", ms)
-	}
-	// rpA withdraws: ff0e::/16 is advertised with no RP.
-	adv(at(140), rpA, 1, 0, "ff0e::/16")
-	acts = runActs(r, at(140), at(141.5))
-	_, ms = sent[*pimmsg.Bootstrap](acts)
-	if len(ms) != 3 {
-		t.Fatalf("BSM after withdrawal: %+v", ms)
-	}
-	var empty bool
-	for _, g := range ms[0].Groups {
-		if g.Group.Addr == addr("ff0e::") && g.RPCount == 0 {
-			empty = true
-		}
-	}
-	if !empty {
-		t.Errorf("ff0e::/16 not advertised empty: %+v", ms[0].Groups)
-	}
-	if got := rpOf(t, r, gA); got != rpB {
-		t.Errorf("RP(G) after withdrawal: %v, want %v (ff00::/8)", got, rpB)
-	}
-	// rpB's holdtime runs out.
-	runUntil(r, at(141.5), at(290))
-	if got := rpOf(t, r, gA); got.IsValid() {
-		t.Errorf("RP(G) after the holdtime: %v", got)
-	}
-	// Not the BSR: C-RP-Adv dropped.
-	r2 := bsrRouter(t, nil)
-	r2.Receive(at(3), ifU, rpA, selfG, mustMarshalTo(t, rpA, selfG, &pimmsg.CandidateRPAdvertisement{RP: rpA, Priority: 1, Holdtime: 150}))
-	if r2.Stats(ifU).Dropped[DropNotBSR] != 1 {
-		t.Errorf("C-RP-Adv at a non-BSR: %v", r2.Stats(ifU).Dropped)
-	}
-}
-
-// The Candidate-BSR machine against other candidates.
-func TestCandidateBSRMachine(t *testing.T) {
-	mk := func() *Router {
-		return bsrRouter(t, func(c *Config) {
-			c.CandidateBSR = &CandidateBSR{Addr: selfG, Priority: 10, HashMaskLen: 126}
-		})
-	}
-	// A better BSR: Candidate; its loss: Pending after BS_Timeout, then
-	// Elected after rand_override.
-	r := mk()
-	deliverBSM(t, r, at(3), ifU, nbr3, bsm(bsrA, 20, 1, bsGroup("ff00::/8", bsRP(rpA, 1, 150))), nil)
-	if b := r.BSR(at(3)); b.State != BSRCandidate || b.BSR != bsrA {
-		t.Fatalf("after a better BSM: %+v", b)
-	}
-	runUntil(r, at(3), at(133.5))
-	b := r.BSR(at(133.5))
-	if b.State != BSRPending {
-		t.Fatalf("after BS_Timeout: %+v", b)
-	}
-	// rand_override: 5 + 2*log2(1+20-10) + 2 - addr/2^127 s.
-	// Pending since 133 s: 0.5 s of it gone.
-	if b.Timeout < 13*time.Second || b.Timeout > 13400*time.Millisecond {
-		t.Errorf("rand_override left = %v, want 5+6.92+1.75-0.5 s", b.Timeout)
-	}
-	runUntil(r, at(133.5), at(150))
-	if b := r.BSR(at(150)); b.State != BSRElected {
-		t.Fatalf("after rand_override: %+v", b)
-	}
-	// The new BSR starts from the learned set.
-	if got := rpOf(t, r, gA); got != rpA {
-		t.Errorf("RP(G) at the new BSR: %v", got)
-	}
-	// A worse BSM at the elected BSR: it answers with its own BSM at once.
-	acts := deliverBSM(t, r, at(151), ifU, nbr3, bsm(bsrB, 5, 2), nil)
-	if _, ms := sent[*pimmsg.Bootstrap](acts); len(ms) != 3 || ms[0].BSR != selfG {
-		t.Errorf("answer to a worse BSR: %+v", ms)
-	}
-	// A better one: Candidate again.
-	deliverBSM(t, r, at(152), ifU, nbr3, bsm(bsrB, 50, 3), nil)
-	if b := r.BSR(at(152)); b.State != BSRCandidate || b.BSR != bsrB {
-		t.Errorf("after a better BSM at the BSR: %+v", b)
-	}
-	// A worse BSR heard by a pending candidate is ignored but forwarded:
-	// it is still the others' BSR until we take over.
-	r = mk()
-	acts = deliverBSM(t, r, at(3), ifU, nbr3, bsm(bsrA, 1, 1, bsGroup("ff00::/8", bsRP(rpA, 1, 150))), nil)
-	if b := r.BSR(at(3)); b.State != BSRPending || b.BSR.IsValid() || len(b.RPSet) != 0 {
-		t.Errorf("pending after a worse BSM: %+v", b)
-	}
-	if ss, ms := sent[*pimmsg.Bootstrap](acts); len(ms) != 2 || ss[0].IfIndex != ifD || ss[1].IfIndex != ifX || ms[0].BSR != bsrA {
-		t.Errorf("a pending candidate forwarded %+v", ss)
 	}
 }
 
@@ -739,31 +464,6 @@ func runActs(r *Router, from, until time.Time) []Action {
 		out = append(out, routes(nil).answer(r, d, acts)...)
 	})
 	return out
-}
-
-// rand_override between Candidate-BSRs of equal priority (RFC 5059
-// 3.1.1): 5 s + log2(bestAddr - myAddr)/64 s. The addresses differ in
-// their last bits only (one /64): the difference must be taken before
-// the addresses are rounded to floats, or the term vanishes and both
-// candidates wait the same 5 s.
-func TestRandOverrideEqualPriority(t *testing.T) {
-	r := bsrRouter(t, func(c *Config) {
-		c.CandidateBSR = &CandidateBSR{Addr: selfG, Priority: 100, HashMaskLen: 126} // 2001:db8:ff::5
-	})
-	for _, c := range []struct {
-		best string
-		want time.Duration
-	}{
-		{"2001:db8:ff::6", 5 * time.Second},                          // log2(1) = 0
-		{"2001:db8:ff::105", 5*time.Second + 125*time.Millisecond},   // log2(256)/64
-		{"2001:db8:ff:0:1::5", 5*time.Second + 750*time.Millisecond}, // log2(2^48)/64
-		{"2001:db8:ff::4", 5 * time.Second},                          // we are the best
-	} {
-		got := r.randOverride(100, keyOf(addr(c.best)))
-		if d := got - c.want; d < -time.Millisecond || d > time.Millisecond {
-			t.Errorf("rand_override against %s: %v, want %v", c.best, got, c.want)
-		}
-	}
 }
 
 // A Register to our Candidate-RP address for a group the BSR's set gives

@@ -1,10 +1,12 @@
 // Package pim is the PIM-SM engine of pim6sd: RFC 7761 (PIM-SM, revised)
 // for IPv6, with Source-Specific Multicast (RFC 4607 and RFC 7761 section
-// 4.8) and any-source multicast through static RPs: neighbors, Hello, DR
-// election, the LAN Prune Delay, the (*,G), (S,G) and (S,G,rpt) Join/Prune
-// machines, Register and Register-Stop, the switch to the shortest-path
-// tree, and Assert. BSR (RFC 5059) and Embedded-RP (RFC 3956) come later
-// and will feed the RP mapping (rp.go). Wire formats are in pim/pimmsg.
+// 4.8) and any-source multicast: neighbors, Hello, DR election, the LAN
+// Prune Delay, the (*,G), (S,G) and (S,G,rpt) Join/Prune machines,
+// Register and Register-Stop, the switch to the shortest-path tree, and
+// Assert. RPs come from static mappings, from the Bootstrap Router
+// mechanism (RFC 5059) and from the group address (Embedded-RP, RFC 3956);
+// rp.go weighs them. Wire formats are in pim/pimmsg; the BSR machine of
+// RFC 5059 is package pim/bsr, which the Router owns and feeds (bsr.go).
 //
 // # Shape
 //
@@ -12,23 +14,28 @@
 // processor (see the project's architecture guide): every method takes
 // `now` and returns the Actions the caller carries out:
 //
-//   - SendPIM: a message to send: Hello, Join/Prune and Assert multicast
-//     on an interface; Register and Register-Stop unicast (IfIndex 0);
+//   - SendPIM: a message to send: Hello, Join/Prune, Assert and Bootstrap
+//     multicast on an interface (a Bootstrap also unicast to a new
+//     neighbor there); Register, Register-Stop and
+//     Candidate-RP-Advertisement unicast (IfIndex 0);
 //   - WatchRPF / UnwatchRPF: ask for (or stop asking for) the unicast route
-//     to a source or an RP; the daemon answers with SetRPF now and on every
-//     change;
+//     to a source, an RP or the BSR; the daemon answers with SetRPFs now
+//     and on every change (SetRPF is the form for one address);
 //   - Route: the desired kernel forwarding of an (S,G) changed (RegisterIf
 //     is the register MIF);
 //   - WatchActivity / UnwatchActivity: read (or stop reading) the counters
 //     of an installed entry every Config.ActivityInterval (DataActivity);
-//   - NeighborChange, DRChange, LimitHit: events worth a log line.
+//   - NeighborChange, DRChange, LimitHit, BSRChange, RPChange,
+//     StarGChange: events worth a log line.
 //
 // Inputs are Receive (PIM messages, unicast ones from any interface),
-// SetListeners (local receivers, from MLD's ListenerUpdate), SetRPF,
+// SetListeners (local receivers, from MLD's ListenerUpdate), SetRPFs,
 // SetLocalAddresses (I_am_RP), the data plane's upcalls and counters
 // (NoCache, WrongIIF, WholePacket, DataActivity), interface, address and
 // configuration changes (SetConfig), and Expire for timers. The Router
-// owns one timerq.Queue; the daemon calls Expire at NextDeadline.
+// owns one timerq.Queue, and its BSR zone another on the same ID
+// allocator; Expire fires both in one order (deadline, then ID) and the
+// daemon calls it at NextDeadline.
 // Randomness (Generation IDs, Hello delays, Join Timer jitter, the
 // Register-Stop Timer) comes from Config.Rand, so that a simulation is
 // deterministic.
@@ -44,9 +51,16 @@
 //   - 4.3 (hello.go, neighbor.go, dr.go, lanprune.go): Hello and neighbor
 //     liveness, Generation IDs, Address Lists, DR election, the LAN Prune
 //     Delay with the T bit of IfConfig.TrackingSupport.
-//   - 4.7 (rp.go): RP(G) from static mappings (longest prefix, then the
-//     highest RP address); I_am_RP(G) from SetLocalAddresses. SSM groups
-//     have no RP.
+//   - 4.7 (rp.go): RP(G) from Embedded-RP, static mappings with Override,
+//     the BSR's RP-set, then the other static mappings (longest prefix,
+//     then the highest RP address); I_am_RP(G) from SetLocalAddresses. SSM
+//     groups have no RP. A change of RP(G) moves the group's state.
+//   - RFC 5059 (bsr.go, package bsr): the BSR election, Bootstrap messages
+//     (their RPF check, forwarding, and the unicast BSM to new neighbors
+//     here; the rest in the zone), the RP-set with the hash function of
+//     4.7.2, Candidate-RP-Advertisements.
+//   - RFC 3956 (embeddedrp.go): the RP address embedded in a group of
+//     ff70::/12, for at most Config.MaxEmbeddedRPGroups groups at once.
 //   - 4.1.2-4.1.5 (group.go, starg.go, sg.go, sgrpt.go, olist.go): the
 //     (*,G), (S,G) and (S,G,rpt) state and the macros: immediate_olist,
 //     inherited_olist(S,G,rpt), inherited_olist(S,G), joins, prunes,

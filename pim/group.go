@@ -61,11 +61,11 @@ func (r *Router) setGroupRP(g *group, rp addrKey, has bool) {
 		} else {
 			r.nEmbedded--
 			if r.nEmbedded < r.cfg.MaxEmbeddedRPGroups {
-				if r.bsr.embLimitHit {
+				if r.embLimitHit {
 					// Groups refused an RP may have one now.
 					r.rpDirty = true
 				}
-				r.bsr.embLimitHit = false
+				r.embLimitHit = false
 			}
 		}
 	}

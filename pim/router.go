@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pim6sd/pim6sd/internal/timerq"
+	"github.com/pim6sd/pim6sd/pim/bsr"
 )
 
 // Router is the PIM-SM engine of every PIM interface of the daemon. It is
@@ -43,9 +44,10 @@ type Router struct {
 	epoch    time.Time
 	hasEpoch bool
 	closed   bool
-	// routeLimitHit: a LimitHit for routes was emitted and the count is
-	// still at the limit.
+	// routeLimitHit, embLimitHit: a LimitHit for routes (for Embedded-RP
+	// groups) was emitted and the count is still at the limit.
 	routeLimitHit bool
+	embLimitHit   bool
 
 	// Per-event state: actions so far, entries whose state changed (their
 	// machines and route are brought up to date when the event ends),
@@ -70,10 +72,14 @@ func New(ids *timerq.IDs, cfg Config) (*Router, error) {
 		return nil, err
 	}
 	cfg = cloneConfig(cfg)
+	if ids == nil {
+		ids = new(timerq.IDs) // one allocator for the zone's timers and ours
+	}
 	return &Router{
 		cfg:         cfg,
 		rps:         newRPMap(cfg.RPs, false),
 		rpsOverride: newRPMap(cfg.RPs, true),
+		bsr:         bsrZone{zone: bsr.New(ids, bsrConfig(&cfg))},
 		q:           timerq.New[timerRef](ids),
 		ifaces:      make(map[int]*iface),
 		sgs:         make(map[sgKey]*sgEntry),
@@ -97,8 +103,8 @@ func (r *Router) abs(ns int64) time.Time { return r.epoch.Add(time.Duration(ns))
 func (r *Router) begin(now time.Time) int64 {
 	r.ev++
 	n := r.rel(now)
-	if !r.bsr.started && !r.closed {
-		r.startBSR(n)
+	if !r.closed {
+		r.applyBSR(r.bsr.zone.Start(now), &r.stats, "")
 	}
 	return n
 }
@@ -301,9 +307,9 @@ func (r *Router) Shutdown(now time.Time) []Action {
 	if r.closed {
 		return nil
 	}
-	n := r.begin(now)
+	r.begin(now)
 	// A Candidate-RP says goodbye to the BSR (RFC 5059 3.2).
-	r.advertiseCRP(n, r.cfg.CandidateRP, 0)
+	r.applyBSR(r.bsr.zone.Shutdown(now), &r.stats, "")
 	for _, i := range r.Interfaces() {
 		ifc := r.ifaces[i]
 		r.sendHelloHoldtime(ifc, ifc.self, 0)
@@ -330,13 +336,21 @@ func (r *Router) Receive(now time.Time, ifindex int, src, dst netip.Addr, data [
 	return r.finish(n)
 }
 
-// Expire fires every timer due at now.
+// Expire fires every timer due at now, the BSR zone's among ours in the
+// order of one queue (deadline, then ID).
 func (r *Router) Expire(now time.Time) []Action {
 	if r.closed {
 		return nil
 	}
 	n := r.begin(now)
 	for {
+		zat, zid, zok := r.bsr.zone.Next()
+		if zok && !zat.After(now) {
+			if id, at, ok := r.q.Peek(); !ok || timerq.Earlier(zat, zid, at, id) {
+				r.applyBSR(r.bsr.zone.Fire(now), &r.stats, "")
+				continue
+			}
+		}
 		id, ref, ok := r.q.Pop(now)
 		if !ok {
 			break
@@ -353,7 +367,11 @@ func (r *Router) NextDeadline() (time.Time, bool) {
 	if r.closed {
 		return time.Time{}, false
 	}
-	return r.q.Next()
+	at, ok := r.q.Next()
+	if zat, _, zok := r.bsr.zone.Next(); zok && (!ok || zat.Before(at)) {
+		return zat, true
+	}
+	return at, ok
 }
 
 // timerKind says what a queued timer is for.
@@ -376,10 +394,6 @@ const (
 	timerAssert                                // Assert Timer AT(S,G,I) (4.6.1)
 	timerStarAssert                            // Assert Timer AT(*,G,I) (4.6.2)
 	timerDataIdle                              // a cache entry's idle timer (cache.go)
-	timerBootstrap                             // Bootstrap Timer (RFC 5059 3.1)
-	timerRPSet                                 // the earliest RP-set expiry (rpset.go)
-	timerCRPAdv                                // our Candidate-RP-Advertisement (RFC 5059 3.2)
-	timerCRPExpiry                             // the earliest Candidate-RP expiry at the BSR
 )
 
 // timerRef is the value of a queued timer.
@@ -474,32 +488,6 @@ func (r *Router) fire(now int64, id timerq.ID, ref timerRef) {
 			as.at = 0
 			r.assertTimerExpired(asHost{star: st}, as, now)
 		}
-	case timerBootstrap:
-		if r.bsr.bst == id {
-			r.bsr.bst = 0
-			r.bootstrapTimerExpired(now)
-		}
-	case timerRPSet:
-		if r.bsr.setTimer == id {
-			r.bsr.setTimer = 0
-			if r.bsr.set.expire(now) {
-				r.rpDirty = true
-			}
-			r.resetSetTimer()
-		}
-	case timerCRPAdv:
-		if r.bsr.adv == id {
-			r.bsr.adv = 0
-			if cp := r.cfg.CandidateRP; cp != nil {
-				r.advertiseCRP(now, cp, seconds(cp.Holdtime))
-				r.setAdvTimer(now + int64(cp.Interval))
-			}
-		}
-	case timerCRPExpiry:
-		if r.bsr.crpTimer == id {
-			r.bsr.crpTimer = 0
-			r.crpsExpired(now)
-		}
 	default:
 		r.fireSG(now, id, ref)
 	}
@@ -583,7 +571,25 @@ func (r *Router) randBelow(d time.Duration) time.Duration {
 	return time.Duration(hi<<32 | lo>>32)
 }
 
-// Timers lists the engine's pending timers in deadline order, for the
-// report's CallOut queue. Lazy timers (Expiry, Neighbor Liveness, Join)
-// may show an earlier deadline than their true one (see Snapshot).
-func (r *Router) Timers() []timerq.Pending { return r.q.All() }
+// Timers lists the engine's pending timers in deadline order (then by ID),
+// the BSR zone's among them, for the report's CallOut queue. Lazy timers
+// (Expiry, Neighbor Liveness, Join) may show an earlier deadline than their
+// true one (see Snapshot).
+func (r *Router) Timers() []timerq.Pending {
+	out := r.q.All()
+	zt := r.bsr.zone.Timers()
+	if len(zt) == 0 {
+		return out
+	}
+	out = append(out, zt...)
+	slices.SortFunc(out, func(a, b timerq.Pending) int {
+		switch {
+		case timerq.Earlier(a.At, a.ID, b.At, b.ID):
+			return -1
+		case timerq.Earlier(b.At, b.ID, a.At, a.ID):
+			return 1
+		}
+		return 0
+	})
+	return out
+}

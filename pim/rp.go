@@ -14,7 +14,7 @@ import (
 //     embedded address overrides other mappings); at most
 //     MaxEmbeddedRPGroups groups at once;
 //  2. the static mappings with Override;
-//  3. the RP-set of the BSR (RFC 5059; rpset.go);
+//  3. the RP-set of the BSR (RFC 5059; package bsr, bsr.go);
 //  4. the other static mappings.
 //
 // Everything else asks RP(G) through rpFor.
@@ -156,8 +156,8 @@ func (r *Router) rpLookup(g netip.Addr) (addrKey, string, bool) {
 	if a, ok := r.rpsOverride.lookup(g); ok {
 		return keyOf(a), OriginStaticOverride, true
 	}
-	if k, ok := r.bsr.set.lookup(g, r.bsr.hashMask); ok {
-		return k, OriginBSR, true
+	if a, ok := r.bsr.zone.Lookup(g); ok {
+		return keyOf(a), OriginBSR, true
 	}
 	if a, ok := r.rps.lookup(g); ok {
 		return keyOf(a), OriginStatic, true
@@ -178,8 +178,8 @@ func (r *Router) rpFor(g netip.Addr) (addrKey, bool) {
 	}
 	if r.nEmbedded >= r.cfg.MaxEmbeddedRPGroups {
 		r.stats.drop(DropEmbeddedRPLimit)
-		if !r.bsr.embLimitHit {
-			r.bsr.embLimitHit = true
+		if !r.embLimitHit {
+			r.embLimitHit = true
 			r.stats.limitHit(LimitEmbeddedRP)
 			r.emit(LimitHit{Kind: LimitEmbeddedRP, Limit: r.cfg.MaxEmbeddedRPGroups})
 		}

@@ -8,7 +8,7 @@ import (
 // SetConfig applies a new router configuration (a reload); an invalid one
 // is refused whole and the old one stays. What changes:
 //
-//   - Candidacies (Candidate-BSR, Candidate-RP): see bsrConfigChanged.
+//   - Candidacies (Candidate-BSR, Candidate-RP): see bsr.Zone.SetConfig.
 //   - RP mappings (static, Embedded-RP): every group whose RP(G) changed
 //     moves. Its (*,G) state
 //     follows the new RP (RFC 7761 4.5.4, "RPF'(*,G) changes not due to an
@@ -36,11 +36,10 @@ func (r *Router) SetConfig(now time.Time, cfg Config) ([]Action, error) {
 		return nil, err
 	}
 	n := r.begin(now)
-	old := r.cfg
 	r.cfg = cloneConfig(cfg)
 	r.rps = newRPMap(r.cfg.RPs, false)
 	r.rpsOverride = newRPMap(r.cfg.RPs, true)
-	r.bsrConfigChanged(n, old)
+	r.applyBSR(r.bsr.zone.SetConfig(now, bsrConfig(&r.cfg)), &r.stats, "")
 	keys := make([]addrKey, 0, len(r.groups))
 	for k := range r.groups {
 		keys = append(keys, k)

@@ -23,7 +23,8 @@ var Pure = map[string][]string{
 	"mld/mldmsg":      {"internal/csum"},
 	"pim/pimmsg":      {"internal/csum"},
 	"mld":             {"internal/csum", "internal/timerq", "mld/mldmsg"},
-	"pim":             {"internal/csum", "internal/timerq", "pim/pimmsg"},
+	"pim/bsr":         {"internal/timerq", "pim/pimmsg"},
+	"pim":             {"internal/csum", "internal/timerq", "pim/pimmsg", "pim/bsr"},
 	"mrib":            {"internal/csum", "internal/timerq", "mld/mldmsg", "pim/pimmsg", "mld", "pim"},
 }
 

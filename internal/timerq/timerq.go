@@ -150,6 +150,23 @@ func (q *Queue[V]) Next() (time.Time, bool) {
 	return q.abs(q.items[0].at), true
 }
 
+// Peek returns the earliest timer's ID and deadline, leaving it queued.
+// An owner of several queues that share one IDs fires their timers in the
+// order one queue would (see Earlier): the one whose Peek is earliest
+// first.
+func (q *Queue[V]) Peek() (ID, time.Time, bool) {
+	if len(q.items) == 0 {
+		return 0, time.Time{}, false
+	}
+	return q.items[0].id, q.abs(q.items[0].at), true
+}
+
+// Earlier reports whether timer a (deadline aAt) comes before timer b in
+// the order of a queue: the earlier deadline first, then the lower ID.
+func Earlier(aAt time.Time, a ID, bAt time.Time, b ID) bool {
+	return aAt.Before(bAt) || aAt.Equal(bAt) && a < b
+}
+
 // Pop removes and returns the earliest timer whose deadline is not after
 // now. Its ID is released: the caller must clear the ID it stored.
 func (q *Queue[V]) Pop(now time.Time) (ID, V, bool) {

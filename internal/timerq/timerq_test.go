@@ -2,6 +2,7 @@ package timerq
 
 import (
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -142,5 +143,52 @@ func BenchmarkSetReset(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		k := i % len(ids)
 		q.Set(&ids[k], at(float64((i*7)%1000)), k)
+	}
+}
+
+// Two queues that share IDs, popped by Peek and Earlier, fire in the
+// order of one queue holding every timer.
+func TestPeekMergesQueues(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var ids IDs
+	one := New[int](new(IDs))
+	qs := [2]*Queue[int]{New[int](&ids), New[int](&ids)}
+	var oneIDs, twoIDs []ID
+	for i := range 200 {
+		d := at(float64(r.IntN(20)))
+		var a, b ID
+		one.Set(&a, d, i)
+		qs[r.IntN(2)].Set(&b, d, i)
+		oneIDs, twoIDs = append(oneIDs, a), append(twoIDs, b)
+	}
+	if !slices.Equal(oneIDs, twoIDs) {
+		t.Fatal("shared IDs differ from one queue's")
+	}
+	for {
+		wid, wv, wok := one.Pop(at(15))
+		pick := -1
+		var bestID ID
+		var bestAt time.Time
+		for i, q := range qs {
+			if id, d, ok := q.Peek(); ok && !d.After(at(15)) && (pick < 0 || Earlier(d, id, bestAt, bestID)) {
+				pick, bestID, bestAt = i, id, d
+			}
+		}
+		if !wok {
+			if pick >= 0 {
+				t.Fatalf("merged queues fire timer %d after one queue ran out", bestID)
+			}
+			break
+		}
+		if pick < 0 {
+			t.Fatalf("merged queues have nothing where one queue fires %d", wid)
+		}
+		id, v, _ := qs[pick].Pop(at(15))
+		if id != wid || v != wv {
+			t.Fatalf("merged queues fire %d (%d), one queue %d (%d)", id, v, wid, wv)
+		}
+	}
+	if _, _, ok := New[int](nil).Peek(); ok {
+		t.Error("Peek of an empty queue")
 	}
 }

@@ -1,4 +1,4 @@
-package pim
+package bsr
 
 import (
 	"net/netip"
@@ -8,14 +8,15 @@ import (
 
 // The RP-set (RFC 5059): the group ranges and their candidate RPs learned
 // from the elected BSR's Bootstrap messages (or, at the BSR, built from
-// the Candidate-RP-Advertisements), each RP expiring with its holdtime.
+// the Candidate-RP-Advertisements), each RP expiring with its holdtime,
+// and RP(G) from it (RFC 7761 section 4.7.2).
 
 // rsRP is one candidate RP of a range.
 type rsRP struct {
-	addr     addrKey
+	addr     netip.Addr
 	prio     uint8
 	holdtime uint16 // seconds, as advertised
-	expires  int64  // engine time
+	expires  int64  // zone time
 }
 
 // rsRange is one group range with its RPs, sorted by address.
@@ -57,7 +58,7 @@ func (s *rpSet) find(p netip.Prefix) *rsRange {
 // reports whether the RPs or priorities changed (holdtimes and expiries do
 // not change the mapping).
 func (s *rpSet) put(p netip.Prefix, rps []rsRP, tag uint16) bool {
-	slices.SortFunc(rps, func(a, b rsRP) int { return a.addr.compare(b.addr) })
+	slices.SortFunc(rps, func(a, b rsRP) int { return a.addr.Compare(b.addr) })
 	rps = slices.CompactFunc(rps, func(a, b rsRP) bool { return a.addr == b.addr })
 	i, ok := slices.BinarySearchFunc(s.ranges, &rsRange{prefix: p}, rangeOrder)
 	if !ok {
@@ -134,44 +135,37 @@ func (s *rpSet) next() (int64, bool) {
 	return at, ok
 }
 
-// clear empties the set; it reports whether it held anything.
-func (s *rpSet) clear() bool {
-	had := len(s.ranges) > 0
-	s.ranges, s.pairs = nil, 0
-	return had
-}
-
 // lookup is RP(G) from the RP-set (RFC 7761 section 4.7.2): the longest
 // matching range; of its RPs the lowest priority value; of those the
 // highest hash value Value(G, M, C) with the BSR's hash mask length; of
 // those the highest address.
-func (s *rpSet) lookup(g netip.Addr, hashMask uint8) (addrKey, bool) {
+func (s *rpSet) lookup(g netip.Addr, hashMask uint8) (netip.Addr, bool) {
 	for _, rg := range s.ranges {
 		if !rg.prefix.Contains(g) {
 			continue
 		}
 		return selectRP(rg.rps, g, hashMask), true
 	}
-	return addrKey{}, false
+	return netip.Addr{}, false
 }
 
 // selectRP applies steps 2 to 5 of RFC 7761 section 4.7.2 to the RPs of
 // one range (not empty).
-func selectRP(rps []rsRP, g netip.Addr, hashMask uint8) addrKey {
+func selectRP(rps []rsRP, g netip.Addr, hashMask uint8) netip.Addr {
 	best := rps[0]
-	bestHash := rpHash(g, best.addr.addr(), hashMask)
+	bestHash := rpHash(g, best.addr, hashMask)
 	for _, c := range rps[1:] {
 		switch {
 		case c.prio > best.prio:
 			continue
 		case c.prio == best.prio:
-			h := rpHash(g, c.addr.addr(), hashMask)
-			if h < bestHash || h == bestHash && c.addr.compare(best.addr) < 0 {
+			h := rpHash(g, c.addr, hashMask)
+			if h < bestHash || h == bestHash && c.addr.Compare(best.addr) < 0 {
 				continue
 			}
 			best, bestHash = c, h
 		default:
-			best, bestHash = c, rpHash(g, c.addr.addr(), hashMask)
+			best, bestHash = c, rpHash(g, c.addr, hashMask)
 		}
 	}
 	return best.addr
@@ -194,7 +188,7 @@ func (s *rpSet) entries(now int64) []RPSetEntry {
 		for _, rp := range rg.rps {
 			out = append(out, RPSetEntry{
 				Prefix:   rg.prefix,
-				RP:       rp.addr.addr(),
+				RP:       rp.addr,
 				Priority: rp.prio,
 				Holdtime: time.Duration(rp.holdtime) * time.Second,
 				Left:     left(rp.expires, now),
