@@ -8,8 +8,8 @@ import (
 )
 
 // receive checks a received PIM message and hands it on. ifc is nil for a
-// unicast message (Register, Register-Stop) that came in on an interface
-// without PIM. Every refused message is counted under one reason
+// unicast message (Register, Register-Stop, Candidate-RP-Advertisement)
+// that came in on an interface without PIM. Every refused message is counted under one reason
 // (Stats.Dropped, on the router for a nil ifc):
 //
 //   - the checksum (RFC 7761 section 4.9; pimmsg.VerifyChecksum, which
@@ -96,8 +96,10 @@ func (r *Router) receive(ifc *iface, now int64, src, dst netip.Addr, data []byte
 	}
 }
 
-// isUnicastType reports whether data is a Register or Register-Stop: the
-// messages that may arrive on any interface.
+// isUnicastType reports whether data is a Register, Register-Stop or
+// Candidate-RP-Advertisement: the messages unicast to one of our addresses,
+// which may arrive on any interface, PIM or not. This is the one rule for
+// interfaces without PIM; the daemon hands every message to Receive.
 func isUnicastType(data []byte) bool {
 	if len(data) == 0 || data[0]>>4 != pimmsg.Version {
 		return false

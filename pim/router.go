@@ -323,9 +323,10 @@ func (r *Router) Shutdown(now time.Time) []Action {
 // Receive processes one PIM message received on the interface from src to
 // dst; data is the PIM message from its first byte. See receive.
 //
-// Registers and Register-Stops are unicast: they may come in on any
-// interface, PIM or not (counted on the router, Stats(0), when not). Other
-// messages on an interface without PIM are ignored.
+// Registers, Register-Stops and Candidate-RP-Advertisements are unicast:
+// they may come in on any interface, PIM or not (counted on the router,
+// Stats(0), when not). Other messages on an interface without PIM are
+// ignored (isUnicastType).
 func (r *Router) Receive(now time.Time, ifindex int, src, dst netip.Addr, data []byte) []Action {
 	ifc := r.ifaces[ifindex]
 	if ifc == nil && !isUnicastType(data) || r.closed {

@@ -14,25 +14,11 @@ import (
 )
 
 func (d *Daemon) receivePIM(now time.Time, in PIMInput) {
-	i := d.ifs[in.Info.IfIndex]
-	if i == nil {
-		return
-	}
-	// Registers and Register-Stops are unicast to one of our addresses and
-	// may arrive on any interface (an RP address often lives on lo); every
-	// other PIM message counts only on a PIM interface.
-	if !i.pimOn && !isRegisterType(in.Data) {
-		return
-	}
-	d.pimActions(now, d.pim.Receive(now, i.index, in.Info.Src, in.Info.Dst, in.Data))
-}
-
-func isRegisterType(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	t := pimmsg.Type(b[0] & 0x0f)
-	return b[0]>>4 == pimmsg.Version && (t == pimmsg.TypeRegister || t == pimmsg.TypeRegisterStop)
+	// The engine alone decides what a message on an interface without PIM
+	// may do (pim.Router.Receive: the unicast Register, Register-Stop and
+	// Candidate-RP-Advertisement count, nothing else), so every message
+	// the socket read goes to it.
+	d.pimActions(now, d.pim.Receive(now, in.Info.IfIndex, in.Info.Src, in.Info.Dst, in.Data))
 }
 
 // pimActions carries out what the PIM engine asked for. The WatchRPF
