@@ -79,6 +79,25 @@ func (t *Table) DelMIF(ifindex int) []Op {
 	return t.syncAll()
 }
 
+// MIF returns the MIF of interface ifindex (the register MIF for the
+// engine's RegisterIf), if it has one. The table is the one record of
+// which interface is which MIF: the daemon and the views ask it.
+func (t *Table) MIF(ifindex int) (uint16, bool) {
+	m, ok := t.mif[ifindex]
+	return m, ok
+}
+
+// IfIndex returns the interface whose MIF is mif: what an upcall's MIF
+// stands for.
+func (t *Table) IfIndex(mif uint16) (int, bool) {
+	for i, m := range t.mif {
+		if m == mif {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
 // Applied reports the result of an operation Set/SetMIF/DelMIF returned.
 // On success the table records it as installed; on failure what is
 // installed is unknown for a set (it is forgotten, so the next change

@@ -108,3 +108,25 @@ func TestResyncReinstallsEverything(t *testing.T) {
 		t.Fatalf("installed before the resync ops were applied: %+v", got)
 	}
 }
+
+// TestMIFRecord: the table answers which interface is which MIF both
+// ways (the daemon maps upcalls back with IfIndex), and forgets a MIF that
+// was deleted.
+func TestMIFRecord(t *testing.T) {
+	tb := New()
+	apply(tb, tb.SetMIF(7, 0))
+	apply(tb, tb.SetMIF(-1, 3)) // the engine's register interface
+	if m, ok := tb.MIF(7); !ok || m != 0 {
+		t.Errorf("MIF(7) = %d, %v; want 0, true", m, ok)
+	}
+	if i, ok := tb.IfIndex(3); !ok || i != -1 {
+		t.Errorf("IfIndex(3) = %d, %v; want -1, true", i, ok)
+	}
+	apply(tb, tb.DelMIF(7))
+	if _, ok := tb.MIF(7); ok {
+		t.Error("MIF(7) after DelMIF: still recorded")
+	}
+	if _, ok := tb.IfIndex(0); ok {
+		t.Error("IfIndex(0) after DelMIF: still recorded")
+	}
+}

@@ -38,10 +38,8 @@ type Daemon struct {
 	pim  *pim.Router
 	mrib *mrib.Table
 
-	ifs       map[int]*iface
-	local     []netip.Addr // every global address of the router, sorted
-	regMIF    kernel.MIF
-	hasRegMIF bool
+	ifs   map[int]*iface
+	local []netip.Addr // every global address of the router, sorted
 
 	// The (S,G) entries whose counters PIM wants (WatchActivity), polled
 	// every activityInterval.

@@ -23,10 +23,10 @@ type iface struct {
 	llBits    int // prefix length of the link-local address
 	globals   []netip.Prefix
 
-	hasMIF bool
-	mif    kernel.MIF
-	mldOn  bool
-	pimOn  bool
+	// Whether the interface has a MIF, and which, is the MRIB's record
+	// (Daemon.mifOf).
+	mldOn bool
+	pimOn bool
 }
 
 // eligible is the rule for running MLD and PIM on an interface at all: up,
@@ -201,13 +201,12 @@ func (d *Daemon) reconcile(now time.Time, i *iface) {
 	eligible := i.eligible()
 	e := d.conf.Engines(i.link())
 	wantMLD, wantPIM := eligible && e.RunMLD, eligible && e.RunPIM
-	if (wantMLD || wantPIM) && !i.hasMIF {
+	if _, has := d.mifOf(i.index); (wantMLD || wantPIM) && !has {
 		mif, err := d.k.AddMIF(i.index)
 		if err != nil {
 			d.logKernel.Error("cannot add a multicast interface; not running MLD or PIM there", "iface", i.name, "err", err)
 			return
 		}
-		i.hasMIF, i.mif = true, mif
 		d.applyMRIB(d.mrib.SetMIF(i.index, uint16(mif)))
 	}
 	if wantMLD && !i.mldOn {
@@ -220,15 +219,35 @@ func (d *Daemon) reconcile(now time.Time, i *iface) {
 	} else if !wantPIM && i.pimOn {
 		d.stopPIM(now, i)
 	}
-	if !i.mldOn && !i.pimOn && i.hasMIF {
+	if !i.mldOn && !i.pimOn {
 		d.dropMIF(i)
 	}
 }
 
+// mifOf is the MIF of interface ifindex (pim.RegisterIf: the register
+// MIF), as the MRIB records it: the one record of which interface is
+// which MIF.
+func (d *Daemon) mifOf(ifindex int) (kernel.MIF, bool) {
+	m, ok := d.mrib.MIF(ifindex)
+	return kernel.MIF(m), ok
+}
+
+// mifNumber is the interface's MIF for logs, -1 for none.
+func (d *Daemon) mifNumber(ifindex int) int {
+	if m, ok := d.mifOf(ifindex); ok {
+		return int(m)
+	}
+	return -1
+}
+
+// dropMIF removes the interface's MIF, if it has one.
 func (d *Daemon) dropMIF(i *iface) {
+	mif, ok := d.mifOf(i.index)
+	if !ok {
+		return
+	}
 	// May fail when the link is gone: the kernel removed the MIF itself.
-	_ = d.k.DelMIF(i.mif)
-	i.hasMIF = false
+	_ = d.k.DelMIF(mif)
 	d.applyMRIB(d.mrib.DelMIF(i.index))
 }
 
@@ -241,9 +260,7 @@ func (d *Daemon) stopInterface(now time.Time, i *iface) {
 	if i.pimOn {
 		d.stopPIM(now, i)
 	}
-	if i.hasMIF {
-		d.dropMIF(i)
-	}
+	d.dropMIF(i)
 }
 
 func (d *Daemon) startMLD(now time.Time, i *iface) {
@@ -259,7 +276,7 @@ func (d *Daemon) startMLD(now time.Time, i *iface) {
 		return
 	}
 	i.mldOn = true
-	d.logMLD.Info("MLD started", "iface", i.name, "ifindex", i.index, "mif", int(i.mif), "address", i.linkLocal)
+	d.logMLD.Info("MLD started", "iface", i.name, "ifindex", i.index, "mif", d.mifNumber(i.index), "address", i.linkLocal)
 	d.mldActions(now, acts)
 }
 
@@ -282,7 +299,7 @@ func (d *Daemon) startPIM(now time.Time, i *iface) {
 		return
 	}
 	i.pimOn = true
-	d.logPIM.Info("PIM started", "iface", i.name, "ifindex", i.index, "mif", int(i.mif), "address", i.linkLocal)
+	d.logPIM.Info("PIM started", "iface", i.name, "ifindex", i.index, "mif", d.mifNumber(i.index), "address", i.linkLocal)
 	d.pimActions(now, acts)
 	// PIM forgets an interface's listeners when it is removed and MLD only
 	// reports changes: give it what MLD knows.

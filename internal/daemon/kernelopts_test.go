@@ -12,6 +12,7 @@ import (
 
 	"github.com/pim6sd/pim6sd/conf"
 	"github.com/pim6sd/pim6sd/kernel"
+	"github.com/pim6sd/pim6sd/pim"
 )
 
 // noPIMSMKernel answers MRT6_PIM and the register MIF as a kernel built
@@ -40,7 +41,7 @@ func TestRunsWithoutPIMSMKernelOption(t *testing.T) {
 	go func() { done <- d.Run(ctx, nil) }()
 	// The loop answers: it started and keeps running.
 	var hasReg bool
-	if err := d.Do(func() { hasReg = d.hasRegMIF }); err != nil {
+	if err := d.Do(func() { _, hasReg = d.mifOf(pim.RegisterIf) }); err != nil {
 		t.Fatalf("the daemon is not running: %v", err)
 	}
 	cancel()

@@ -53,6 +53,5 @@ func (d *Daemon) setupRegister() {
 	if regErr != nil {
 		return
 	}
-	d.regMIF, d.hasRegMIF = mif, true
 	d.applyMRIB(d.mrib.SetMIF(pim.RegisterIf, uint16(mif)))
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/pim6sd/pim6sd/kernel"
-	"github.com/pim6sd/pim6sd/pim"
 )
 
 // The multicast routing upcalls: NOCACHE for a packet of an (S,G) without
@@ -15,16 +14,9 @@ import (
 // to the PIM engine with the interface its MIF stands for.
 
 // ifindexOfMIF maps a MIF of an upcall back to what the engine calls it.
+// The register MIF is recorded under pim.RegisterIf.
 func (d *Daemon) ifindexOfMIF(m kernel.MIF) (int, bool) {
-	if d.hasRegMIF && m == d.regMIF {
-		return pim.RegisterIf, true
-	}
-	for _, i := range d.ifs {
-		if i.hasMIF && i.mif == m {
-			return i.index, true
-		}
-	}
-	return 0, false
+	return d.mrib.IfIndex(uint16(m))
 }
 
 func (d *Daemon) upcall(now time.Time, u kernel.Upcall) {

@@ -56,8 +56,6 @@ func (d *Daemon) viewState(now time.Time) *view.State {
 		PIM:           d.pim,
 		MRIB:          d.mrib,
 		PIMConfig:     d.pimConfig(d.conf),
-		Register:      d.regMIF,
-		HasRegister:   d.hasRegMIF,
 		Local:         d.local,
 		RPF:           d.rpf,
 		Listener: func(ifindex int, group netip.Addr) (mld.ListenerUpdate, bool) {
@@ -71,7 +69,7 @@ func (d *Daemon) viewState(now time.Time) *view.State {
 		mldCfg, _ := d.conf.InterfaceMLD(i.name)
 		vi := view.Interface{
 			Index: i.index, Name: i.name, Up: i.up, MTU: i.mtu, Globals: i.globals,
-			MIF: i.mif, HasMIF: i.hasMIF, MLD: i.mldOn, PIM: i.pimOn, MLDConfig: mldCfg,
+			MLD: i.mldOn, PIM: i.pimOn, MLDConfig: mldCfg,
 		}
 		if i.linkLocal.IsValid() {
 			vi.LinkLocal = netip.PrefixFrom(i.linkLocal, i.llBits)

@@ -254,7 +254,7 @@ func (x *explainer) rpf(target string, addr netip.Addr) ctl.ExplainRPF {
 		// A first-hop router: no Join goes upstream; the flow enters from
 		// the source's link, which needs a MIF.
 		x.srcConnected = true
-		if i == nil || !i.HasMIF {
+		if _, has := x.st.mif(kr.LinkIndex); i == nil || !has {
 			x.step(ctl.SectionUpstream, ctl.CheckRPFInterface, ctl.VerdictProblem, r.Interface, "%s is not a multicast interface of pim6sd (MLD and PIM off, or not eligible): packets from the source cannot be forwarded", r.Interface)
 			return r
 		}
@@ -331,10 +331,11 @@ func (x *explainer) downstream() []string {
 	var out []string
 	for k := range x.st.Interfaces {
 		i := &x.st.Interfaces[k]
-		if !i.HasMIF {
+		mif, has := x.st.mif(i.Index)
+		if !has {
 			continue
 		}
-		ei := x.iface(i, olist)
+		ei := x.iface(i, mif, olist)
 		x.e.Interfaces = append(x.e.Interfaces, ei)
 		if ei.Forwards {
 			out = append(out, ei.Name)
@@ -343,8 +344,8 @@ func (x *explainer) downstream() []string {
 	return out
 }
 
-func (x *explainer) iface(i *Interface, olist []int) ctl.ExplainInterface {
-	ei := ctl.ExplainInterface{Name: i.Name, MIF: int(i.MIF)}
+func (x *explainer) iface(i *Interface, mif kernel.MIF, olist []int) ctl.ExplainInterface {
+	ei := ctl.ExplainInterface{Name: i.Name, MIF: int(mif)}
 	pif := x.pimIfs[i.Index]
 	if pif != nil {
 		ei.PIM, ei.DR, ei.DRSelf = true, pif.DR, pif.DRSelf
@@ -604,12 +605,12 @@ func orNone(s []string) string {
 
 // mifName names a MIF.
 func (x *explainer) mifName(m uint16) string {
-	if x.st.HasRegister && kernel.MIF(m) == x.st.Register {
-		return "pim6reg"
-	}
-	for _, i := range x.st.Interfaces {
-		if i.HasMIF && uint16(i.MIF) == m {
-			return i.Name
+	if ifindex, ok := x.st.MRIB.IfIndex(m); ok {
+		if ifindex == pim.RegisterIf {
+			return "pim6reg"
+		}
+		if name := x.st.name(ifindex); name != "" {
+			return name
 		}
 	}
 	return fmt.Sprintf("mif%d", m)
@@ -617,13 +618,11 @@ func (x *explainer) mifName(m uint16) string {
 
 // mifOf is the MIF of an interface the engines name.
 func (x *explainer) mifOf(ifindex int) (uint16, bool) {
-	if ifindex == pim.RegisterIf {
-		return uint16(x.st.Register), x.st.HasRegister
+	if ifindex != pim.RegisterIf && x.st.iface(ifindex) == nil {
+		return 0, false
 	}
-	if i := x.st.iface(ifindex); i != nil && i.HasMIF {
-		return uint16(i.MIF), true
-	}
-	return 0, false
+	m, ok := x.st.mif(ifindex)
+	return uint16(m), ok
 }
 
 // kernelSteps compare the kernel's entries of the flow with what the daemon

@@ -50,14 +50,16 @@ func Snapshot(st *State) *ctl.Snapshot {
 
 	var ifs []*Interface
 	for k := range st.Interfaces {
-		if i := &st.Interfaces[k]; i.HasMIF {
+		i := &st.Interfaces[k]
+		if m, ok := st.mif(i.Index); ok {
 			ifs = append(ifs, i)
-			mifOf[i.Index] = int(i.MIF)
+			mifOf[i.Index] = int(m)
 		}
 	}
-	slices.SortFunc(ifs, func(a, b *Interface) int { return int(a.MIF) - int(b.MIF) })
+	slices.SortFunc(ifs, func(a, b *Interface) int { return mifOf[a.Index] - mifOf[b.Index] })
 	for _, i := range ifs {
-		ci := ctl.Interface{MIF: int(i.MIF), Name: i.Name, IfIndex: i.Index, Down: !i.Up, NoListener: !i.MLD, MTU: i.MTU}
+		mif := mifOf[i.Index]
+		ci := ctl.Interface{MIF: mif, Name: i.Name, IfIndex: i.Index, Down: !i.Up, NoListener: !i.MLD, MTU: i.MTU}
 		if i.LinkLocal.IsValid() {
 			ci.Addresses = append(ci.Addresses, ctl.Address{Prefix: i.LinkLocal, ScopeID: i.Index})
 		}
@@ -75,8 +77,8 @@ func Snapshot(st *State) *ctl.Snapshot {
 			default:
 				ci.MLDVersions, ci.MLDVersion = []int{1, 2}, 2
 			}
-			s.Queriers = append(s.Queriers, querierOf(m, int(i.MIF), now))
-			s.Groups = append(s.Groups, groupsOf(m, int(i.MIF))...)
+			s.Queriers = append(s.Queriers, querierOf(m, mif, now))
+			s.Groups = append(s.Groups, groupsOf(m, mif)...)
 			ms := st.MLD.Stats(i.Index)
 			s.Counters["mld/"+i.Name] = mergeCounters(ms.Received, ms.Dropped, ms.Sent)
 		}
@@ -94,7 +96,7 @@ func Snapshot(st *State) *ctl.Snapshot {
 				if n.Address == p.DR {
 					ci.DRPriority = n.DRPriority
 				}
-				s.Neighbors = append(s.Neighbors, neighborOf(n, int(i.MIF), i.Name, now))
+				s.Neighbors = append(s.Neighbors, neighborOf(n, mif, i.Name, now))
 			}
 			if p.DRSelf {
 				prio := p.Config.DRPriority
@@ -108,9 +110,9 @@ func Snapshot(st *State) *ctl.Snapshot {
 	if len(st.Upcalls) > 0 {
 		s.Counters["kernel"] = maps.Clone(st.Upcalls)
 	}
-	if st.HasRegister {
-		mifOf[pim.RegisterIf] = int(st.Register)
-		reg := ctl.Interface{MIF: int(st.Register), Name: "pim6reg", Register: true, NoListener: true, MLDVersions: []int{1}}
+	if regMIF, ok := st.mif(pim.RegisterIf); ok {
+		mifOf[pim.RegisterIf] = int(regMIF)
+		reg := ctl.Interface{MIF: int(regMIF), Name: "pim6reg", Register: true, NoListener: true, MLDVersions: []int{1}}
 		// As the original did, show the register MIF with the address of
 		// the first interface (the source of our Registers' link).
 		if len(ifs) > 0 && ifs[0].LinkLocal.IsValid() {

@@ -37,11 +37,13 @@ func TestSnapshotInterfacesRPsAndLimits(t *testing.T) {
 	mldCfg := mld.DefaultConfig()
 	mldCfg.MaxGroups = 7
 	st.Interfaces = []Interface{
-		{Index: 2, Name: "eth1", Up: true, MTU: 1500, LinkLocal: ll1, MIF: 0, HasMIF: true},
-		{Index: 3, Name: "eth0", Up: true, MTU: 1500, LinkLocal: ll0, MIF: 1, HasMIF: true, MLD: true, MLDConfig: mldCfg},
+		{Index: 2, Name: "eth1", Up: true, MTU: 1500, LinkLocal: ll1},
+		{Index: 3, Name: "eth0", Up: true, MTU: 1500, LinkLocal: ll0, MLD: true, MLDConfig: mldCfg},
 		{Index: 4, Name: "dummy0"}, // no MIF: not shown
 	}
-	st.Register, st.HasRegister = 2, true
+	st.MRIB.SetMIF(2, 0)
+	st.MRIB.SetMIF(3, 1)
+	st.MRIB.SetMIF(pim.RegisterIf, 2)
 	st.RPF = map[netip.Addr]pim.RPF{rpWatched: {Valid: true, IfIndex: 2, NextHop: netip.MustParseAddr("fe80::8")}}
 	st.Upcalls = map[string]uint64{"upcall/nocache": 3}
 	if _, err := st.MLD.AddInterface(now, 3, "eth0", ll0.Addr(), mldCfg); err != nil {

@@ -36,9 +36,6 @@ type State struct {
 
 	// Interfaces are the interfaces the loop knows, sorted by index.
 	Interfaces []Interface
-	// Register is the register MIF, when HasRegister.
-	Register    kernel.MIF
-	HasRegister bool
 	// Local is every global address of the router, sorted.
 	Local []netip.Addr
 	// RPF holds the last answer of each RPF lookup PIM watches.
@@ -65,9 +62,6 @@ type Interface struct {
 	// (not valid: none).
 	LinkLocal netip.Prefix
 	Globals   []netip.Prefix
-	// MIF is the interface's multicast interface, when HasMIF.
-	MIF    kernel.MIF
-	HasMIF bool
 	// MLD and PIM say whether the engines run on the interface.
 	// MLDConfig is its MLD configuration (its limits are shown).
 	MLD, PIM  bool
@@ -92,6 +86,17 @@ func (s *State) iface(i int) *Interface {
 		}
 	}
 	return s.byIndex[i]
+}
+
+// mif is the MIF of interface ifindex (pim.RegisterIf: the register MIF)
+// as the MRIB records it: which interface is which MIF is the MRIB's
+// record alone.
+func (s *State) mif(ifindex int) (kernel.MIF, bool) {
+	if s.MRIB == nil {
+		return 0, false
+	}
+	m, ok := s.MRIB.MIF(ifindex)
+	return kernel.MIF(m), ok
 }
 
 // name is the name of interface i, "" when the loop does not know it.
