@@ -2,6 +2,7 @@ package pim
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -19,6 +20,40 @@ type RPF struct {
 	// Metric and Preference are the route's, kept for Assert (4.6).
 	Metric     uint32
 	Preference uint32
+}
+
+// Canonical is the answer as the engine keeps it: the next hop without a
+// zone (the interface names the link), and the zero RPF for no route.
+// Two answers that are Canonically equal are the same route to PIM.
+func (f RPF) Canonical() RPF {
+	f.NextHop = f.NextHop.WithZone("")
+	if !f.Valid || f.IfIndex <= 0 {
+		return RPF{}
+	}
+	return f
+}
+
+// RPFOf returns the route the engine holds for a watched address (the last
+// SetRPF answer, Canonical), and false when the address is not watched or
+// not answered yet. The engine is the one record of these answers: the
+// daemon asks it which looked-up routes changed.
+func (r *Router) RPFOf(addr netip.Addr) (RPF, bool) {
+	s := r.sources[keyOf(addr.WithZone(""))]
+	if s == nil || !s.known {
+		return RPF{}, false
+	}
+	return s.rpf, true
+}
+
+// WatchedRPF returns every address whose route the engine watches
+// (WatchRPF not yet ended by UnwatchRPF), sorted.
+func (r *Router) WatchedRPF() []netip.Addr {
+	out := make([]netip.Addr, 0, len(r.sources))
+	for k := range r.sources {
+		out = append(out, k.addr())
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return out
 }
 
 // SetRPF gives the route to addr, the source of some entries: the answer to
@@ -51,11 +86,7 @@ func (r *Router) SetRPFs(now time.Time, us []RPFUpdate) []Action {
 		if s == nil {
 			continue
 		}
-		rpf := u.RPF
-		rpf.NextHop = rpf.NextHop.WithZone("")
-		if !rpf.Valid || rpf.IfIndex <= 0 {
-			rpf = RPF{}
-		}
+		rpf := u.RPF.Canonical()
 		if s.known && s.rpf == rpf {
 			continue
 		}

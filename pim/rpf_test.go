@@ -1,8 +1,12 @@
 package pim
 
 import (
-	"github.com/pim6sd/pim6sd/pim/pimmsg"
+	"net/netip"
 	"testing"
+	"time"
+
+	"github.com/pim6sd/pim6sd/internal/timerq"
+	"github.com/pim6sd/pim6sd/pim/pimmsg"
 )
 
 // TestSetRPF: routes for unwatched addresses are ignored, repeats change
@@ -30,5 +34,58 @@ func TestSetRPF(t *testing.T) {
 	})
 	if n := countSends(acts, pimmsg.TypeJoinPrune); n != 1 {
 		t.Errorf("%d Join/Prune messages for one batch, want 1: %v", n, render(acts))
+	}
+}
+
+// TestRPFRecord: the engine is the record of the routes it watches. An
+// address is watched from WatchRPF until UnwatchRPF, RPFOf gives the last
+// answer in Canonical form (no zone; any answer without a route is the
+// zero RPF), and an answer Canonically equal to the held one changes
+// nothing.
+func TestRPFRecord(t *testing.T) {
+	now := time.Unix(1000, 0)
+	var ids timerq.IDs
+	cfg := DefaultConfig()
+	cfg.Rand = func() uint32 { return 1 }
+	rp := netip.MustParseAddr("2001:db8:ff::1")
+	cfg.RPs = []StaticRP{{Addr: rp, Groups: []netip.Prefix{netip.MustParsePrefix("ff0e::/16")}}}
+	r, err := New(&ids, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.AddInterface(now, 3, "eth0", netip.MustParseAddr("fe80::1"), nil, DefaultIfConfig()); err != nil {
+		t.Fatal(err)
+	}
+	g := netip.MustParseAddr("ff0e::1")
+	r.SetListeners(now, ListenerInput{IfIndex: 3, Group: g, Exclude: true})
+	if w := r.WatchedRPF(); len(w) != 1 || w[0] != rp {
+		t.Fatalf("WatchedRPF = %v, want [%v]", w, rp)
+	}
+	if _, ok := r.RPFOf(rp); ok {
+		t.Fatal("RPFOf before any answer: ok")
+	}
+	r.SetRPF(now, rp, RPF{Valid: true, IfIndex: 3, NextHop: netip.MustParseAddr("fe80::9%eth0")})
+	want := RPF{Valid: true, IfIndex: 3, NextHop: netip.MustParseAddr("fe80::9")}
+	if got, ok := r.RPFOf(rp); !ok || got != want {
+		t.Fatalf("RPFOf = %+v, %v; want %+v", got, ok, want)
+	}
+	if acts := r.SetRPF(now, rp, RPF{Valid: true, IfIndex: 3, NextHop: netip.MustParseAddr("fe80::9%eth0")}); len(acts) != 0 {
+		t.Errorf("the same route again gave %v", acts)
+	}
+	if (RPF{IfIndex: 3, NextHop: want.NextHop}).Canonical() != (RPF{}) {
+		t.Error("an answer that is not Valid is not the zero RPF")
+	}
+	acts := r.SetListeners(now, ListenerInput{IfIndex: 3, Group: g})
+	var unwatched bool
+	for _, a := range acts {
+		if u, ok := a.(UnwatchRPF); ok && u.Addr == rp {
+			unwatched = true
+		}
+	}
+	if !unwatched || len(r.WatchedRPF()) != 0 {
+		t.Errorf("after the last listener left: UnwatchRPF %v, still watched %v", unwatched, r.WatchedRPF())
+	}
+	if _, ok := r.RPFOf(rp); ok {
+		t.Error("RPFOf after UnwatchRPF: ok")
 	}
 }

@@ -48,7 +48,6 @@ type Daemon struct {
 	nextPoll         time.Time
 
 	listeners map[listenerKey]mld.ListenerUpdate
-	rpf       map[netip.Addr]pim.RPF // watched addresses and their last answer
 	// upcalls counts the kernel's upcalls by type ("upcall/nocache"...),
 	// shown as the snapshot's "kernel" counters.
 	upcalls map[string]uint64
@@ -114,7 +113,6 @@ func NewWithOptions(c *conf.Config, k Kernel, log *slog.Logger, o Options) (*Dae
 		now:       time.Now,
 		ifs:       make(map[int]*iface),
 		listeners: make(map[listenerKey]mld.ListenerUpdate),
-		rpf:       make(map[netip.Addr]pim.RPF),
 		activity:  make(map[mrib.SG]struct{}),
 		mrib:      mrib.New(),
 		in:        make(chan Input, 1024),

@@ -32,11 +32,10 @@ func (d *Daemon) pimActions(now time.Time, acts []pim.Action) {
 		case pim.SendPIM:
 			d.sendPIM(a)
 		case pim.WatchRPF:
-			rpf := d.lookupRPF(a.Addr)
-			d.rpf[a.Addr] = rpf
-			watch = append(watch, pim.RPFUpdate{Addr: a.Addr, RPF: rpf})
+			watch = append(watch, pim.RPFUpdate{Addr: a.Addr, RPF: d.lookupRPF(a.Addr)})
 		case pim.UnwatchRPF:
-			delete(d.rpf, a.Addr)
+			// The engine keeps the watched addresses and their answers
+			// (pim.Router.WatchedRPF, RPFOf): nothing to forget here.
 		case pim.Route:
 			d.applyMRIB(d.mrib.Set(mrib.Route{SG: mrib.SG{Source: a.Source, Group: a.Group}, IIF: a.IIF, OIFs: a.OIFs}))
 		case pim.WatchActivity:
@@ -171,20 +170,13 @@ func preference(proto int) uint32 {
 // or address change and tells PIM what moved. Carrier loss moves no route
 // event, so link and address events also get here.
 func (d *Daemon) refreshRPF(now time.Time) {
-	if len(d.rpf) == 0 {
-		return
-	}
-	addrs := make([]netip.Addr, 0, len(d.rpf))
-	for addr := range d.rpf {
-		addrs = append(addrs, addr)
-	}
-	slices.SortFunc(addrs, netip.Addr.Compare)
 	var changed []pim.RPFUpdate
-	for _, addr := range addrs {
-		if rpf := d.lookupRPF(addr); rpf != d.rpf[addr] {
-			d.rpf[addr] = rpf
-			changed = append(changed, pim.RPFUpdate{Addr: addr, RPF: rpf})
+	for _, addr := range d.pim.WatchedRPF() {
+		rpf := d.lookupRPF(addr)
+		if cur, ok := d.pim.RPFOf(addr); ok && cur == rpf.Canonical() {
+			continue
 		}
+		changed = append(changed, pim.RPFUpdate{Addr: addr, RPF: rpf})
 	}
 	if len(changed) > 0 {
 		for _, c := range changed {

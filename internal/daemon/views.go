@@ -57,7 +57,6 @@ func (d *Daemon) viewState(now time.Time) *view.State {
 		MRIB:          d.mrib,
 		PIMConfig:     d.pimConfig(d.conf),
 		Local:         d.local,
-		RPF:           d.rpf,
 		Listener: func(ifindex int, group netip.Addr) (mld.ListenerUpdate, bool) {
 			l, ok := d.listeners[listenerKey{ifindex, group}]
 			return l, ok

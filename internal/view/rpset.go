@@ -39,7 +39,7 @@ func rpSetOf(st *State, ps pim.State, b pim.BSRInfo) ctl.RPSet {
 		}
 		c := ctl.RP{Address: addr, Origin: origin, Myself: slices.Contains(st.Local, addr)}
 		if !c.Myself {
-			r, ok := st.RPF[addr]
+			r, ok := st.PIM.RPFOf(addr)
 			if !ok {
 				r = lookupRPF(st.Kernel, addr)
 			}

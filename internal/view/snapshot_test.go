@@ -44,11 +44,21 @@ func TestSnapshotInterfacesRPsAndLimits(t *testing.T) {
 	st.MRIB.SetMIF(2, 0)
 	st.MRIB.SetMIF(3, 1)
 	st.MRIB.SetMIF(pim.RegisterIf, 2)
-	st.RPF = map[netip.Addr]pim.RPF{rpWatched: {Valid: true, IfIndex: 2, NextHop: netip.MustParseAddr("fe80::8")}}
 	st.Upcalls = map[string]uint64{"upcall/nocache": 3}
 	if _, err := st.MLD.AddInterface(now, 3, "eth0", ll0.Addr(), mldCfg); err != nil {
 		t.Fatal(err)
 	}
+	// A listener of ff0e::1 on eth0 makes PIM watch the route to
+	// rpWatched; the engine's answer (not the kernel's fe80::bad) is what
+	// the snapshot shows.
+	if _, err := st.PIM.AddInterface(now, 3, "eth0", ll0.Addr(), nil, pim.DefaultIfConfig()); err != nil {
+		t.Fatal(err)
+	}
+	st.PIM.SetListeners(now, pim.ListenerInput{IfIndex: 3, Group: netip.MustParseAddr("ff0e::1"), Exclude: true})
+	if w := st.PIM.WatchedRPF(); len(w) != 1 || w[0] != rpWatched {
+		t.Fatalf("PIM watches %v, want [%v]", w, rpWatched)
+	}
+	st.PIM.SetRPF(now, rpWatched, pim.RPF{Valid: true, IfIndex: 2, NextHop: netip.MustParseAddr("fe80::8")})
 
 	s := Snapshot(st)
 

@@ -38,8 +38,6 @@ type State struct {
 	Interfaces []Interface
 	// Local is every global address of the router, sorted.
 	Local []netip.Addr
-	// RPF holds the last answer of each RPF lookup PIM watches.
-	RPF map[netip.Addr]pim.RPF
 	// Listener is the MLD listener state of a group on an interface, as
 	// the loop gave it to PIM (nil: none anywhere).
 	Listener func(ifindex int, group netip.Addr) (mld.ListenerUpdate, bool)
