@@ -2,6 +2,7 @@ package pim
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -97,6 +98,32 @@ func (r *Router) WrongIIF(now time.Time, ifindex int, src, grp netip.Addr) []Act
 	}
 	return r.finish(n)
 }
+
+// WatchedActivity returns the entries whose counters the engine wants
+// (each WatchActivity not yet ended by UnwatchActivity), sorted by group
+// and then source: the engine is their one record, and the daemon polls
+// what it lists every Config.ActivityInterval.
+func (r *Router) WatchedActivity() []WatchActivity {
+	if r.nWatching == 0 {
+		return nil
+	}
+	out := make([]WatchActivity, 0, r.nWatching)
+	for _, sg := range r.sgs {
+		if sg.x != nil && sg.x.watching {
+			out = append(out, WatchActivity{Source: sg.key.s.addr(), Group: sg.key.g.addr()})
+		}
+	}
+	slices.SortFunc(out, func(a, b WatchActivity) int {
+		if c := a.Group.Compare(b.Group); c != 0 {
+			return c
+		}
+		return a.Source.Compare(b.Source)
+	})
+	return out
+}
+
+// WatchingActivity reports whether any entry is under WatchActivity.
+func (r *Router) WatchingActivity() bool { return r.nWatching > 0 }
 
 // DataActivity gives the kernel's counters of the (src, grp) entry
 // (packets and bytes since it was installed, wrong-interface arrivals

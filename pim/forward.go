@@ -103,6 +103,11 @@ func (r *Router) updateRoute(sg *sgEntry) {
 	x := sg.ext()
 	x.watching = watch
 	if watch {
+		r.nWatching++
+	} else {
+		r.nWatching--
+	}
+	if watch {
 		r.emit(WatchActivity{Source: sg.key.s.addr(), Group: sg.key.g.addr()})
 	} else {
 		x.counted = false

@@ -503,6 +503,26 @@ func (f *fuzzer) check(acts []Action, expired, registers bool) {
 			t.Fatalf("deadline %v not after now %v after Expire", d, f.now)
 		}
 	}
+	// The engine's own records of what it watches agree with the actions
+	// it emitted: the daemon relies on them (WatchedRPF, WatchedActivity).
+	if got := f.r.WatchedRPF(); len(got) != len(f.watched) || !slices.IsSortedFunc(got, netip.Addr.Compare) {
+		t.Fatalf("WatchedRPF %v, actions say %v", got, f.watched)
+	} else {
+		for _, a := range got {
+			if !f.watched[a] {
+				t.Fatalf("WatchedRPF has %v, never watched", a)
+			}
+		}
+	}
+	if got := f.r.WatchedActivity(); len(got) != len(f.counting) || f.r.WatchingActivity() != (len(f.counting) > 0) {
+		t.Fatalf("WatchedActivity %v, actions say %v", got, f.counting)
+	} else {
+		for _, w := range got {
+			if !f.counting[[2]netip.Addr{w.Source, w.Group}] {
+				t.Fatalf("WatchedActivity has %v, never watched", w)
+			}
+		}
+	}
 	st := f.r.Snapshot(f.now)
 	if n := len(st.Routes) + len(st.StarG); n > fuzzMaxRoutes {
 		t.Fatalf("%d entries", n)

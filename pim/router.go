@@ -28,6 +28,7 @@ type Router struct {
 	q         *timerq.Queue[timerRef]
 	ifaces    map[int]*iface
 	sgs       map[sgKey]*sgEntry
+	nWatching int // entries under WatchActivity (WatchedActivity)
 	groups    map[addrKey]*group
 	nStars    int // (*,G) entries
 	// nAsserts counts the Assert machines out of NoInfo, so that a lost

@@ -1,50 +1,38 @@
 package daemon
 
 import (
-	"slices"
 	"time"
-
-	"github.com/pim6sd/pim6sd/mrib"
 )
 
 // The (S,G) entries' kernel counters, polled for the PIM engine: they are
 // how it learns that data still flows (the Keepalive Timer) and at what
-// rate (the SPT switch). It names the entries it wants with
-// WatchActivity.
+// rate (the SPT switch). The engine names the entries it wants with
+// WatchActivity and is the one record of them (pim.Router.WatchedActivity);
+// the loop keeps only its polling clock.
 
 // pollActivity reads the counters of the entries PIM watches and reports
-// them, every ActivityInterval.
+// them, every ActivityInterval while it watches any.
 func (d *Daemon) pollActivity(now time.Time) {
-	if len(d.activity) == 0 || now.Before(d.nextPoll) {
+	if !d.polling || now.Before(d.nextPoll) {
 		return
 	}
-	sgs := make([]mrib.SG, 0, len(d.activity))
-	for sg := range d.activity {
-		sgs = append(sgs, sg)
-	}
-	slices.SortFunc(sgs, func(a, b mrib.SG) int {
-		if c := a.Group.Compare(b.Group); c != 0 {
-			return c
-		}
-		return a.Source.Compare(b.Source)
-	})
-	for _, sg := range sgs {
-		c, err := d.k.SGCount(sg.Source, sg.Group)
+	for _, w := range d.pim.WatchedActivity() {
+		c, err := d.k.SGCount(w.Source, w.Group)
 		if err != nil {
 			continue // not installed (yet or any more)
 		}
-		d.pimActions(now, d.pim.DataActivity(now, sg.Source, sg.Group, c.Packets, c.Bytes))
+		d.pimActions(now, d.pim.DataActivity(now, w.Source, w.Group, c.Packets, c.Bytes))
 	}
+	d.polling = d.pim.WatchingActivity()
 	d.nextPoll = now.Add(d.activityInterval)
 }
 
-func (d *Daemon) watchActivity(now time.Time, sg mrib.SG, on bool) {
-	if !on {
-		delete(d.activity, sg)
-		return
-	}
-	if len(d.activity) == 0 {
+// watchActivity starts the polling clock, if it is not running, for an
+// entry the engine began to watch: its first reading comes at most
+// ActivityInterval later.
+func (d *Daemon) watchActivity(now time.Time) {
+	if !d.polling {
+		d.polling = true
 		d.nextPoll = now.Add(d.activityInterval)
 	}
-	d.activity[sg] = struct{}{}
 }

@@ -41,9 +41,10 @@ type Daemon struct {
 	ifs   map[int]*iface
 	local []netip.Addr // every global address of the router, sorted
 
-	// The (S,G) entries whose counters PIM wants (WatchActivity), polled
-	// every activityInterval.
-	activity         map[mrib.SG]struct{}
+	// The polling clock of the counters of the (S,G) entries PIM watches
+	// (activity.go): running while it watches any, next reading at
+	// nextPoll, every activityInterval.
+	polling          bool
 	activityInterval time.Duration
 	nextPoll         time.Time
 
@@ -113,7 +114,6 @@ func NewWithOptions(c *conf.Config, k Kernel, log *slog.Logger, o Options) (*Dae
 		now:       time.Now,
 		ifs:       make(map[int]*iface),
 		listeners: make(map[listenerKey]mld.ListenerUpdate),
-		activity:  make(map[mrib.SG]struct{}),
 		mrib:      mrib.New(),
 		in:        make(chan Input, 1024),
 		calls:     make(chan func()),
@@ -249,7 +249,7 @@ func (d *Daemon) NextDeadline() (time.Time, bool) {
 	if p, pok := d.pim.NextDeadline(); pok && (!ok || p.Before(next)) {
 		next, ok = p, true
 	}
-	if len(d.activity) > 0 && (!ok || d.nextPoll.Before(next)) {
+	if d.polling && (!ok || d.nextPoll.Before(next)) {
 		next, ok = d.nextPoll, true
 	}
 	return next, ok

@@ -39,9 +39,10 @@ func (d *Daemon) pimActions(now time.Time, acts []pim.Action) {
 		case pim.Route:
 			d.applyMRIB(d.mrib.Set(mrib.Route{SG: mrib.SG{Source: a.Source, Group: a.Group}, IIF: a.IIF, OIFs: a.OIFs}))
 		case pim.WatchActivity:
-			d.watchActivity(now, mrib.SG{Source: a.Source, Group: a.Group}, true)
+			d.watchActivity(now)
 		case pim.UnwatchActivity:
-			d.watchActivity(now, mrib.SG{Source: a.Source, Group: a.Group}, false)
+			// The engine no longer lists the entry (WatchedActivity); the
+			// polling clock stops at the first poll that finds none.
 		case pim.NeighborChange:
 			if a.Up {
 				d.logPIM.Info("PIM neighbor up", "iface", d.name(a.IfIndex), "neighbor", a.Neighbor, "event", a.Reason)
