@@ -153,6 +153,27 @@ func (f *fuzzer) check(acts []Action, expired bool) {
 			}
 		}
 	}
+	// The engine's record of listeners (Listener, Listeners) is what its
+	// ListenerUpdates said last: the daemon keeps no copy.
+	var want []ListenerUpdate
+	for _, u := range f.model {
+		if u.Mode == Exclude || len(u.Sources) > 0 {
+			want = append(want, u)
+		}
+	}
+	slices.SortFunc(want, func(a, b ListenerUpdate) int { return a.Group.Compare(b.Group) })
+	got := f.r.Listeners(ifx)
+	if len(got) != len(want) {
+		t.Fatalf("Listeners %+v, updates say %+v", got, want)
+	}
+	for i := range got {
+		if got[i].IfIndex != want[i].IfIndex || got[i].Group != want[i].Group || got[i].Mode != want[i].Mode || !slices.Equal(got[i].Sources, want[i].Sources) {
+			t.Fatalf("Listeners %+v, updates say %+v", got, want)
+		}
+		if one, ok := f.r.Listener(ifx, got[i].Group); !ok || one.Mode != got[i].Mode || !slices.Equal(one.Sources, got[i].Sources) {
+			t.Fatalf("Listener(%v) = %+v, %v; Listeners says %+v", got[i].Group, one, ok, got[i])
+		}
+	}
 	if len(st.Groups) > f.cfg.MaxGroups {
 		t.Fatalf("%d groups, limit %d", len(st.Groups), f.cfg.MaxGroups)
 	}

@@ -48,7 +48,6 @@ type Daemon struct {
 	activityInterval time.Duration
 	nextPoll         time.Time
 
-	listeners map[listenerKey]mld.ListenerUpdate
 	// upcalls counts the kernel's upcalls by type ("upcall/nocache"...),
 	// shown as the snapshot's "kernel" counters.
 	upcalls map[string]uint64
@@ -64,11 +63,6 @@ type Daemon struct {
 
 	// The other subsystems' loggers (internal/logging).
 	logMLD, logPIM, logBSR, logKernel, logConf *slog.Logger
-}
-
-type listenerKey struct {
-	ifindex int
-	group   netip.Addr
 }
 
 // cryptoRand is the engines' randomness: Generation IDs must not be
@@ -108,16 +102,15 @@ func New(c *conf.Config, k Kernel, log *slog.Logger) (*Daemon, error) {
 // NewWithOptions is New with Options.
 func NewWithOptions(c *conf.Config, k Kernel, log *slog.Logger, o Options) (*Daemon, error) {
 	d := &Daemon{
-		conf:      c,
-		log:       log,
-		k:         k,
-		now:       time.Now,
-		ifs:       make(map[int]*iface),
-		listeners: make(map[listenerKey]mld.ListenerUpdate),
-		mrib:      mrib.New(),
-		in:        make(chan Input, 1024),
-		calls:     make(chan func()),
-		stopped:   make(chan struct{}),
+		conf:    c,
+		log:     log,
+		k:       k,
+		now:     time.Now,
+		ifs:     make(map[int]*iface),
+		mrib:    mrib.New(),
+		in:      make(chan Input, 1024),
+		calls:   make(chan func()),
+		stopped: make(chan struct{}),
 	}
 	d.mld = mld.New(&d.ids)
 	d.rand = cryptoRand

@@ -7,7 +7,6 @@ import (
 
 	"github.com/pim6sd/pim6sd/conf"
 	"github.com/pim6sd/pim6sd/kernel"
-	"github.com/pim6sd/pim6sd/mld"
 )
 
 // iface is the daemon's view of one interface.
@@ -303,14 +302,7 @@ func (d *Daemon) startPIM(now time.Time, i *iface) {
 	d.pimActions(now, acts)
 	// PIM forgets an interface's listeners when it is removed and MLD only
 	// reports changes: give it what MLD knows.
-	var mine []mld.ListenerUpdate
-	for k, l := range d.listeners {
-		if k.ifindex == i.index {
-			mine = append(mine, l)
-		}
-	}
-	slices.SortFunc(mine, func(a, b mld.ListenerUpdate) int { return a.Group.Compare(b.Group) })
-	for _, l := range mine {
+	for _, l := range d.mld.Listeners(i.index) {
 		d.pimActions(now, d.pim.SetListeners(now, listenerInput(l)))
 	}
 }

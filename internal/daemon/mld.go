@@ -42,12 +42,6 @@ func (d *Daemon) mldActions(now time.Time, acts []mld.Action) {
 				d.logMLD.Debug("MLD query sent", "iface", i.name, "dst", a.Dst, "bytes", len(b))
 			}
 		case mld.ListenerUpdate:
-			key := listenerKey{a.IfIndex, a.Group}
-			if a.Mode == mld.Include && len(a.Sources) == 0 {
-				delete(d.listeners, key)
-			} else {
-				d.listeners[key] = a
-			}
 			d.logMLD.Debug("listeners changed", "iface", d.name(a.IfIndex), "group", a.Group, "mode", a.Mode, "sources", a.Sources)
 			if i := d.ifs[a.IfIndex]; i != nil && i.pimOn {
 				d.pimActions(now, d.pim.SetListeners(now, listenerInput(a)))
@@ -85,8 +79,8 @@ func (d *Daemon) MLDState() ([]mld.InterfaceState, error) {
 func (d *Daemon) Listeners() ([]mld.ListenerUpdate, error) {
 	var out []mld.ListenerUpdate
 	err := d.Do(func() {
-		for _, l := range d.listeners {
-			out = append(out, l)
+		for _, i := range d.sortedIfs() {
+			out = append(out, d.mld.Listeners(i.index)...)
 		}
 	})
 	return out, err

@@ -7,7 +7,6 @@ import (
 
 	"github.com/pim6sd/pim6sd/internal/ctl"
 	"github.com/pim6sd/pim6sd/internal/view"
-	"github.com/pim6sd/pim6sd/mld"
 )
 
 // The control socket's queries are views (package view) of the loop's
@@ -57,12 +56,8 @@ func (d *Daemon) viewState(now time.Time) *view.State {
 		MRIB:          d.mrib,
 		PIMConfig:     d.pimConfig(d.conf),
 		Local:         d.local,
-		Listener: func(ifindex int, group netip.Addr) (mld.ListenerUpdate, bool) {
-			l, ok := d.listeners[listenerKey{ifindex, group}]
-			return l, ok
-		},
-		Upcalls: d.upcalls,
-		Kernel:  d.k,
+		Upcalls:       d.upcalls,
+		Kernel:        d.k,
 	}
 	for _, i := range d.sortedIfs() {
 		mldCfg, _ := d.conf.InterfaceMLD(i.name)

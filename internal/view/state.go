@@ -38,9 +38,6 @@ type State struct {
 	Interfaces []Interface
 	// Local is every global address of the router, sorted.
 	Local []netip.Addr
-	// Listener is the MLD listener state of a group on an interface, as
-	// the loop gave it to PIM (nil: none anywhere).
-	Listener func(ifindex int, group netip.Addr) (mld.ListenerUpdate, bool)
 	// Upcalls counts the kernel's upcalls by type ("upcall/nocache"...).
 	Upcalls map[string]uint64
 
@@ -105,10 +102,11 @@ func (s *State) name(i int) string {
 	return ""
 }
 
-// listener is s.Listener, none when it is nil.
+// listener is the MLD listener state of a group on an interface: the
+// MLD engine is its one record.
 func (s *State) listener(ifindex int, group netip.Addr) (mld.ListenerUpdate, bool) {
-	if s.Listener == nil {
+	if s.MLD == nil {
 		return mld.ListenerUpdate{}, false
 	}
-	return s.Listener(ifindex, group)
+	return s.MLD.Listener(ifindex, group)
 }
