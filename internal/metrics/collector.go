@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pim6sd/pim6sd/internal/ctl"
-	"github.com/pim6sd/pim6sd/kernel"
 )
 
 // SnapshotFunc takes one snapshot of the daemon (daemon.Daemon.Snapshot:
@@ -26,6 +25,13 @@ const (
 	// DefaultTimeout bounds the wait for the snapshot.
 	DefaultTimeout = 5 * time.Second
 )
+
+// maxMIFs is the kernel's limit on multicast interfaces (MAXMIFS of
+// linux/mroute6.h, kernel.MaxMIFs). It is stated again here so that the
+// metrics, a view of snapshots, do not depend on the kernel package and
+// through it on sockets and netlink; TestMaxMIFsIsTheKernels keeps the two
+// equal.
+const maxMIFs = 32
 
 // Options configure a Collector.
 type Options struct {
@@ -240,7 +246,7 @@ func exportInterfaces(s *ctl.Snapshot, ch chan<- prometheus.Metric) {
 		f.a.emit(ch, f.d, prometheus.GaugeValue)
 	}
 	ch <- gauge(descMIFs, float64(len(s.Interfaces)))
-	ch <- gauge(descMIFsMax, kernel.MaxMIFs)
+	ch <- gauge(descMIFsMax, maxMIFs)
 }
 
 // routeKinds maps the snapshot's route kinds to label values.
