@@ -116,6 +116,35 @@ func CheckFile(fset *token.FileSet, f *ast.File, dir string) []Violation {
 	return out
 }
 
+// CheckPure checks every package of Pure under root. A listed package that
+// is missing or has no non-test Go files is itself a violation: a rule over
+// a path that was moved or misspelt would otherwise pass by checking
+// nothing.
+func CheckPure(root string) ([]Violation, error) {
+	dirs := make([]string, 0, len(Pure))
+	for d := range Pure {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	var out []Violation
+	for _, dir := range dirs {
+		vs, found, err := CheckDir(root, dir)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		if !found {
+			out = append(out, missing(dir))
+		}
+		out = append(out, vs...)
+	}
+	return out, nil
+}
+
+// missing is the violation of a listed package that has no Go files.
+func missing(dir string) Violation {
+	return Violation{token.Position{Filename: dir}, "listed in internal/archtest but missing or without non-test Go files"}
+}
+
 // CheckDir parses the non-test Go files of dir under root and checks them.
 // It reports whether the directory holds any Go files.
 func CheckDir(root, dir string) ([]Violation, bool, error) {
