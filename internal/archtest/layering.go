@@ -20,12 +20,13 @@ const Module = "github.com/pim6sd/pim6sd"
 var Pure = map[string][]string{
 	"internal/csum":   nil,
 	"internal/timerq": nil,
+	"internal/engine": nil,
 	"mld/mldmsg":      {"internal/csum"},
 	"pim/pimmsg":      {"internal/csum"},
-	"mld":             {"internal/csum", "internal/timerq", "mld/mldmsg"},
+	"mld":             {"internal/csum", "internal/timerq", "internal/engine", "mld/mldmsg"},
 	"pim/bsr":         {"internal/timerq", "pim/pimmsg"},
-	"pim":             {"internal/csum", "internal/timerq", "pim/pimmsg", "pim/bsr"},
-	"mrib":            {"internal/csum", "internal/timerq", "mld/mldmsg", "pim/pimmsg", "mld", "pim"},
+	"pim":             {"internal/csum", "internal/timerq", "internal/engine", "pim/pimmsg", "pim/bsr"},
+	"mrib":            {"internal/csum", "internal/timerq", "internal/engine", "mld/mldmsg", "pim/pimmsg", "mld", "pim"},
 }
 
 // forbiddenImports are standard or external packages a pure package may not
