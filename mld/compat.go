@@ -113,5 +113,5 @@ func validListenerGroup(g netip.Addr) bool {
 	if !g.Is6() || g.Is4In6() || !g.IsMulticast() || g == allNodes {
 		return false
 	}
-	return keyOf(g).scope() >= 2
+	return keyOf(g).Scope() >= 2
 }

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/pim6sd/pim6sd/internal/engine"
 	"github.com/pim6sd/pim6sd/mld/mldmsg"
 )
 
@@ -81,16 +82,9 @@ const maxCount = 255
 const maxV1Delay = 0xffff * time.Millisecond
 
 // DefaultSSMRange returns ff30::/32 .. ff3f::/32, the SSM range FF3x::/32 of
-// RFC 4607 section 1 for every scope x.
-func DefaultSSMRange() []netip.Prefix {
-	out := make([]netip.Prefix, 16)
-	for x := range out {
-		var a [16]byte
-		a[0], a[1] = 0xff, 0x30|byte(x)
-		out[x] = netip.PrefixFrom(netip.AddrFrom16(a), 32)
-	}
-	return out
-}
+// RFC 4607 section 1 for every scope x (engine.DefaultSSMRange, kept here
+// for the packages that configure MLD).
+func DefaultSSMRange() []netip.Prefix { return engine.DefaultSSMRange() }
 
 // DefaultConfig returns the defaults of RFC 3810 section 9 (the derived
 // values derived, see Derive), both versions, the SSM range of RFC 4607,
@@ -248,14 +242,7 @@ func (e *FieldError) Error() string {
 }
 
 // isSSM reports whether g is in the configured SSM range.
-func (c *Config) isSSM(g netip.Addr) bool {
-	for _, p := range c.SSMRange {
-		if p.Contains(g) {
-			return true
-		}
-	}
-	return false
-}
+func (c *Config) isSSM(g netip.Addr) bool { return engine.IsSSM(c.SSMRange, g) }
 
 // lastListenerQueryTime is LLQT (9.10): LLQI times LLQC.
 func (c *Config) lastListenerQueryTime() time.Duration {

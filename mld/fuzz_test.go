@@ -139,7 +139,7 @@ func (f *fuzzer) check(acts []Action, expired bool) {
 	for _, a := range acts {
 		switch a := a.(type) {
 		case ListenerUpdate:
-			if keyOf(a.Group).scope() < 3 {
+			if keyOf(a.Group).Scope() < 3 {
 				t.Fatalf("update for link-scope group %v", a.Group)
 			}
 			old := f.model[a.Group]
@@ -253,17 +253,17 @@ func (f *fuzzer) check(acts []Action, expired bool) {
 	for _, g := range f.r.ifaces[ifx].groups {
 		if g.filter != 0 {
 			if w, _ := f.r.q.When(g.filter); w.After(f.r.abs(g.filterAt)) {
-				t.Fatalf("%v: Filter Timer queued after its deadline", g.addr.addr())
+				t.Fatalf("%v: Filter Timer queued after its deadline", g.addr.Addr())
 			}
 		}
 		for k, s := range g.sources {
 			if s.id != 0 {
 				if w, _ := f.r.q.When(s.id); w.After(f.r.abs(s.at)) {
-					t.Fatalf("%v %v: source timer queued after its deadline", g.addr.addr(), k.addr())
+					t.Fatalf("%v %v: source timer queued after its deadline", g.addr.Addr(), k.Addr())
 				}
 			}
 			if s.mark {
-				t.Fatalf("%v %v: mark left set", g.addr.addr(), k.addr())
+				t.Fatalf("%v %v: mark left set", g.addr.Addr(), k.Addr())
 			}
 		}
 	}

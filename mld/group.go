@@ -1,40 +1,18 @@
 package mld
 
 import (
-	"cmp"
-	"encoding/binary"
 	"net/netip"
 	"slices"
 
+	"github.com/pim6sd/pim6sd/internal/engine"
 	"github.com/pim6sd/pim6sd/internal/timerq"
 )
 
-// key is an IPv6 address (no zone) as two big-endian words: a compact map key
-// without pointers, so maps of them cost the garbage collector nothing, and
-// it sorts like netip.Addr.
-type key struct{ hi, lo uint64 }
+// key is the engines' address key (engine.Key): a compact map key that
+// sorts like netip.Addr.
+type key = engine.Key
 
-func keyOf(a netip.Addr) key {
-	b := a.As16()
-	return key{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
-}
-
-func (k key) addr() netip.Addr {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], k.hi)
-	binary.BigEndian.PutUint64(b[8:], k.lo)
-	return netip.AddrFrom16(b)
-}
-
-func (k key) compare(o key) int {
-	if c := cmp.Compare(k.hi, o.hi); c != 0 {
-		return c
-	}
-	return cmp.Compare(k.lo, o.lo)
-}
-
-// scope is the scope field of a multicast address (RFC 4291 section 2.7).
-func (k key) scope() uint8 { return uint8(k.hi>>48) & 0x0f }
+func keyOf(a netip.Addr) key { return engine.KeyOf(a) }
 
 // source is one source of a multicast address record (RFC 3810 section
 // 7.2.1). In INCLUDE mode every source has a running timer; in EXCLUDE mode
@@ -98,15 +76,15 @@ type touched struct {
 // touch captures the forwarding view of g before its first change in this
 // event; every mutation that can change the view calls it first.
 func (r *Router) touch(g *group) {
-	if g.touchEv == r.ev {
+	if g.touchEv == r.frame.Event() {
 		return
 	}
-	g.touchEv = r.ev
+	g.touchEv = r.frame.Event()
 	t := touched{g: g, mode: g.mode, off: len(r.oldView)}
 	if g.routable {
 		r.oldView = g.appendView(r.oldView)
 		t.n = len(r.oldView) - t.off
-		slices.SortFunc(r.oldView[t.off:], key.compare)
+		slices.SortFunc(r.oldView[t.off:], key.Compare)
 	}
 	r.touched = append(r.touched, t)
 }
@@ -114,7 +92,7 @@ func (r *Router) touch(g *group) {
 // newGroup creates the record for a new multicast address, in INCLUDE mode
 // with no sources; the caller has checked MaxGroups.
 func (r *Router) newGroup(ifc *iface, k key) *group {
-	g := &group{ifc: ifc, addr: k, routable: k.scope() >= 3}
+	g := &group{ifc: ifc, addr: k, routable: k.Scope() >= 3}
 	ifc.groups[k] = g
 	r.touch(g)
 	return g
@@ -173,7 +151,7 @@ func (r *Router) admitSource(g *group) bool {
 	if !g.srcLimitHit {
 		g.srcLimitHit = true
 		g.ifc.stats.limitHit(LimitSources)
-		r.emit(LimitHit{IfIndex: g.ifc.index, Group: g.addr.addr(), Kind: LimitSources, Limit: g.ifc.cfg.MaxSources})
+		r.emit(LimitHit{IfIndex: g.ifc.index, Group: g.addr.Addr(), Kind: LimitSources, Limit: g.ifc.cfg.MaxSources})
 	}
 	return false
 }

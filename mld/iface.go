@@ -313,7 +313,7 @@ func (r *Router) SetConfig(now time.Time, ifindex int, cfg Config) ([]Action, er
 		ifc.olderQuerierAddr = netip.Addr{}
 	}
 	for _, g := range ifc.groups {
-		ssm := cfg.isSSM(g.addr.addr())
+		ssm := cfg.isSSM(g.addr.Addr())
 		if cfg.Version&V1 == 0 || ssm {
 			r.q.Stop(&g.compat)
 		}

@@ -49,12 +49,12 @@ func (r *Router) listenerOf(g *group) (ListenerUpdate, bool) {
 		return ListenerUpdate{}, false
 	}
 	view := g.appendView(nil)
-	slices.SortFunc(view, key.compare)
-	u := ListenerUpdate{IfIndex: g.ifc.index, Group: g.addr.addr(), Mode: g.mode}
+	slices.SortFunc(view, key.Compare)
+	u := ListenerUpdate{IfIndex: g.ifc.index, Group: g.addr.Addr(), Mode: g.mode}
 	if len(view) > 0 {
 		u.Sources = make([]netip.Addr, len(view))
 		for i, k := range view {
-			u.Sources[i] = k.addr()
+			u.Sources[i] = k.Addr()
 		}
 	}
 	return u, true

@@ -68,7 +68,7 @@ func (r *Router) sendSpecific(g *group, now int64) {
 		return
 	}
 	llqt := ifc.llqt()
-	ma := g.addr.addr()
+	ma := g.addr.Addr()
 	sentMA := false
 	if g.rexmitGroup > 0 {
 		g.rexmitGroup--
@@ -83,9 +83,9 @@ func (r *Router) sendSpecific(g *group, now int64) {
 			continue
 		}
 		if s.id != 0 && s.at-now > llqt {
-			withS = append(withS, k.addr())
+			withS = append(withS, k.Addr())
 		} else {
-			withoutS = append(withoutS, k.addr())
+			withoutS = append(withoutS, k.Addr())
 		}
 		s.rexmit--
 		more = more || s.rexmit > 0

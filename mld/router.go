@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pim6sd/pim6sd/internal/engine"
 	"github.com/pim6sd/pim6sd/internal/timerq"
 )
 
@@ -26,13 +27,10 @@ type Router struct {
 	q      *timerq.Queue[timerRef]
 	ifaces map[int]*iface
 
-	epoch    time.Time
-	hasEpoch bool
-
-	// Per-event state: the actions so far and the groups whose forwarding
-	// view may have changed, with their views from before the event.
-	ev      uint64
-	acts    []Action
+	// Engine time and the actions of the event so far; then the groups
+	// whose forwarding view may have changed in the event, with their
+	// views from before it.
+	frame   engine.Frame[Action]
 	touched []touched
 	oldView []key
 	newView []key
@@ -44,24 +42,15 @@ func New(ids *timerq.IDs) *Router {
 	return &Router{q: timerq.New[timerRef](ids), ifaces: make(map[int]*iface)}
 }
 
-// Times inside the engine are nanoseconds since the first `now` it saw:
-// int64 deadlines keep the per-source state small.
-func (r *Router) rel(t time.Time) int64 {
-	if !r.hasEpoch {
-		r.epoch, r.hasEpoch = t, true
-	}
-	return int64(t.Sub(r.epoch))
-}
-
-func (r *Router) abs(ns int64) time.Time { return r.epoch.Add(time.Duration(ns)) }
+// Times inside the engine are nanoseconds since the first `now` it saw
+// (engine.Frame): int64 deadlines keep the per-source state small.
+func (r *Router) rel(t time.Time) int64  { return r.frame.Rel(t) }
+func (r *Router) abs(ns int64) time.Time { return r.frame.Abs(ns) }
 
 // begin starts an event and returns `now` in engine time.
-func (r *Router) begin(now time.Time) int64 {
-	r.ev++
-	return r.rel(now)
-}
+func (r *Router) begin(now time.Time) int64 { return r.frame.Begin(now) }
 
-func (r *Router) emit(a Action) { r.acts = append(r.acts, a) }
+func (r *Router) emit(a Action) { r.frame.Emit(a) }
 
 // maxScratch is the most per-event scratch capacity kept between events.
 const maxScratch = 1 << 16
@@ -83,16 +72,16 @@ func (r *Router) finish() []Action {
 			continue
 		}
 		r.newView = g.appendView(r.newView[:0])
-		slices.SortFunc(r.newView, key.compare)
+		slices.SortFunc(r.newView, key.Compare)
 		old := r.oldView[t.off : t.off+t.n]
 		if t.mode == g.mode && slices.Equal(old, r.newView) {
 			continue
 		}
-		u := ListenerUpdate{IfIndex: g.ifc.index, Group: g.addr.addr(), Mode: g.mode}
+		u := ListenerUpdate{IfIndex: g.ifc.index, Group: g.addr.Addr(), Mode: g.mode}
 		if len(r.newView) > 0 {
 			u.Sources = make([]netip.Addr, len(r.newView))
 			for i, k := range r.newView {
-				u.Sources[i] = k.addr()
+				u.Sources[i] = k.Addr()
 			}
 		}
 		updates = append(updates, u)
@@ -104,16 +93,14 @@ func (r *Router) finish() []Action {
 		return a.Group.Compare(b.Group)
 	})
 	for _, u := range updates {
-		r.acts = append(r.acts, u)
+		r.emit(u)
 	}
 	clear(r.touched) // drop the group pointers
 	r.touched, r.oldView = r.touched[:0], r.oldView[:0]
 	if cap(r.oldView) > maxScratch { // after a big event, such as RemoveInterface
 		r.touched, r.oldView, r.newView = nil, nil, nil
 	}
-	acts := r.acts
-	r.acts = nil
-	return acts
+	return r.frame.Take()
 }
 
 // AddInterface starts MLD on an interface whose link-local address is self.

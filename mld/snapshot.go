@@ -105,7 +105,7 @@ func (r *Router) Snapshot(now time.Time) []InterfaceState {
 		}
 		for _, g := range ifc.groups {
 			gs := GroupState{
-				Group:       g.addr.addr(),
+				Group:       g.addr.Addr(),
 				Mode:        g.mode,
 				Routed:      g.routable,
 				Compat:      g.compatMode(),
@@ -119,7 +119,7 @@ func (r *Router) Snapshot(now time.Time) []InterfaceState {
 				gs.CompatTimerLeft = queued(g.compat)
 			}
 			for k, s := range g.sources {
-				ss := SourceState{Source: k.addr(), QueriesLeft: int(s.rexmit)}
+				ss := SourceState{Source: k.Addr(), QueriesLeft: int(s.rexmit)}
 				if s.id != 0 {
 					ss.Timer, ss.Left = s.id, left(s.at)
 				}
