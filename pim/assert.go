@@ -101,7 +101,7 @@ func (a assertMetric) better(b assertMetric) bool {
 	if a.metric != b.metric {
 		return a.metric < b.metric
 	}
-	return a.addr.compare(b.addr) > 0
+	return a.addr.Compare(b.addr) > 0
 }
 
 // infiniteMetric is infinite_assert_metric().
@@ -510,14 +510,14 @@ func (r *Router) sendAssert(h asHost, i int32, m assertMetric, src addrKey) {
 	}
 	a := &pimmsg.Assert{RPT: m.rpt, MetricPreference: m.pref, Metric: m.metric}
 	if h.star != nil {
-		a.Group = pimmsg.Group{Addr: h.star.grp.key.addr(), MaskLen: 128}
+		a.Group = pimmsg.Group{Addr: h.star.grp.key.Addr(), MaskLen: 128}
 		a.Source = netip.IPv6Unspecified()
 		if src != (addrKey{}) {
-			a.Source = src.addr()
+			a.Source = src.Addr()
 		}
 	} else {
-		a.Group = pimmsg.Group{Addr: h.sg.key.g.addr(), MaskLen: 128}
-		a.Source = h.sg.key.s.addr()
+		a.Group = pimmsg.Group{Addr: h.sg.key.g.Addr(), MaskLen: 128}
+		a.Source = h.sg.key.s.Addr()
 	}
 	kind := SentAssert
 	if m.isCancel() {

@@ -337,9 +337,9 @@ func (r *Router) BSR(now time.Time) BSRInfo {
 			emb = append(emb, k)
 		}
 	}
-	slices.SortFunc(emb, addrKey.compare)
+	slices.SortFunc(emb, addrKey.Compare)
 	for _, k := range emb {
-		info.Embedded = append(info.Embedded, RPSetEntry{Prefix: netip.PrefixFrom(k.addr(), 128), RP: r.groups[k].rp.addr()})
+		info.Embedded = append(info.Embedded, RPSetEntry{Prefix: netip.PrefixFrom(k.Addr(), 128), RP: r.groups[k].rp.Addr()})
 	}
 	return info
 }

@@ -110,7 +110,7 @@ func (r *Router) WatchedActivity() []WatchActivity {
 	out := make([]WatchActivity, 0, r.nWatching)
 	for _, sg := range r.sgs {
 		if sg.x != nil && sg.x.watching {
-			out = append(out, WatchActivity{Source: sg.key.s.addr(), Group: sg.key.g.addr()})
+			out = append(out, WatchActivity{Source: sg.key.s.Addr(), Group: sg.key.g.Addr()})
 		}
 	}
 	slices.SortFunc(out, func(a, b WatchActivity) int {

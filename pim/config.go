@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/pim6sd/pim6sd/internal/engine"
 )
 
 // Config is the router-wide setting of the PIM engine.
@@ -150,16 +152,9 @@ func (p SPTPolicy) String() string {
 }
 
 // DefaultSSMRange returns ff30::/32 .. ff3f::/32, the SSM range FF3x::/32 of
-// RFC 4607 section 1 for every scope x.
-func DefaultSSMRange() []netip.Prefix {
-	out := make([]netip.Prefix, 16)
-	for x := range out {
-		var a [16]byte
-		a[0], a[1] = 0xff, 0x30|byte(x)
-		out[x] = netip.PrefixFrom(netip.AddrFrom16(a), 32)
-	}
-	return out
-}
+// RFC 4607 section 1 for every scope x (engine.DefaultSSMRange, kept here
+// for the packages that configure PIM).
+func DefaultSSMRange() []netip.Prefix { return engine.DefaultSSMRange() }
 
 // DefaultConfig returns the default router configuration, without Rand
 // (which the caller must supply): the SSM range of RFC 4607, no RP, the
@@ -317,14 +312,8 @@ func (c Config) Validate() error {
 	return errors.Join(v.errs...)
 }
 
-func (c *Config) isSSM(g netip.Addr) bool {
-	for _, p := range c.SSMRange {
-		if p.Contains(g) {
-			return true
-		}
-	}
-	return false
-}
+// isSSM reports whether g is in the configured SSM range.
+func (c *Config) isSSM(g netip.Addr) bool { return engine.IsSSM(c.SSMRange, g) }
 
 // IfConfig is the PIM setting of one interface. Names and defaults are
 // those of RFC 7761 section 4.11 (timer values) and 4.3 (Hello options).

@@ -87,7 +87,7 @@ func (r *Router) updateRoute(sg *sgEntry) {
 	iif, oifs := r.desiredRoute(sg)
 	if iif != sg.iif || !slices.Equal(oifs, sg.oifs) {
 		sg.iif, sg.oifs = iif, slices.Clone(oifs)
-		rt := Route{Source: sg.key.s.addr(), Group: sg.key.g.addr(), IIF: int(iif)}
+		rt := Route{Source: sg.key.s.Addr(), Group: sg.key.g.Addr(), IIF: int(iif)}
 		if len(oifs) > 0 {
 			rt.OIFs = make([]int, len(oifs))
 			for i, o := range oifs {
@@ -108,9 +108,9 @@ func (r *Router) updateRoute(sg *sgEntry) {
 		r.nWatching--
 	}
 	if watch {
-		r.emit(WatchActivity{Source: sg.key.s.addr(), Group: sg.key.g.addr()})
+		r.emit(WatchActivity{Source: sg.key.s.Addr(), Group: sg.key.g.Addr()})
 	} else {
 		x.counted = false
-		r.emit(UnwatchActivity{Source: sg.key.s.addr(), Group: sg.key.g.addr()})
+		r.emit(UnwatchActivity{Source: sg.key.s.Addr(), Group: sg.key.g.Addr()})
 	}
 }

@@ -627,10 +627,10 @@ func (f *fuzzer) check(acts []Action, expired, registers bool) {
 	// The BSR's address is watched too (the current BSR's, or one whose
 	// BSM waits for its route), and only while it has such a use.
 	if z := &f.r.bsr; z.src != nil {
-		watched[z.src.key.addr()] = true
+		watched[z.src.key.Addr()] = true
 		b, has := z.zone.BSR()
 		if len(z.held) == 0 && (!has || keyOf(b) != z.src.key || z.zone.State() == BSRElected) {
-			t.Fatalf("BSR watch on %v: held %d, BSR %v %v state %v", z.src.key.addr(), len(z.held), b, has, z.zone.State())
+			t.Fatalf("BSR watch on %v: held %d, BSR %v %v state %v", z.src.key.Addr(), len(z.held), b, has, z.zone.State())
 		}
 	}
 	if !maps.Equal(watched, f.watched) {

@@ -23,7 +23,7 @@ func (r *Router) acquireGroup(gk addrKey) *group {
 	if g := r.groups[gk]; g != nil {
 		return g
 	}
-	ga := gk.addr()
+	ga := gk.Addr()
 	g := &group{key: gk, ssm: r.cfg.isSSM(ga)}
 	r.groups[gk] = g
 	if rp, ok := r.rpFor(ga); ok {
@@ -50,7 +50,7 @@ func (r *Router) setGroupRP(g *group, rp addrKey, has bool) {
 	g.rp, g.hasRP = rp, has
 	emb := false
 	if has && r.cfg.EmbeddedRP {
-		if a, ok := EmbeddedRP(g.key.addr()); ok && keyOf(a) == rp {
+		if a, ok := EmbeddedRP(g.key.Addr()); ok && keyOf(a) == rp {
 			emb = true
 		}
 	}
@@ -105,7 +105,7 @@ func (r *Router) acquireSource(k addrKey) *source {
 	if s == nil {
 		s = &source{key: k}
 		r.sources[k] = s
-		r.emit(WatchRPF{Addr: k.addr()})
+		r.emit(WatchRPF{Addr: k.Addr()})
 	}
 	return s
 }

@@ -74,7 +74,7 @@ func (ifc *iface) sortedNeighbors() []*neighbor {
 	for _, n := range ifc.neighbors {
 		out = append(out, n)
 	}
-	slices.SortFunc(out, func(a, b *neighbor) int { return a.key.compare(b.key) })
+	slices.SortFunc(out, func(a, b *neighbor) int { return a.key.Compare(b.key) })
 	return out
 }
 

@@ -301,13 +301,13 @@ func (a jpItem) compareDest(b jpItem) int {
 	if c := cmp.Compare(a.ifindex, b.ifindex); c != 0 {
 		return c
 	}
-	return a.nbr.compare(b.nbr)
+	return a.nbr.Compare(b.nbr)
 }
 
 // compareEntry orders the entries of one destination: by group, kind and
 // source; a group's (*,G) entries are one entry whatever RP they name.
 func (a jpItem) compareEntry(b jpItem) int {
-	if c := a.g.compare(b.g); c != 0 {
+	if c := a.g.Compare(b.g); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(passOf(a.kind), passOf(b.kind)); c != 0 {
@@ -316,7 +316,7 @@ func (a jpItem) compareEntry(b jpItem) int {
 	if a.kind == jpStarG {
 		return 0
 	}
-	return a.s.compare(b.s)
+	return a.s.Compare(b.s)
 }
 
 // flushJoinPrune sends what the event queued: one Join/Prune message per
@@ -386,7 +386,7 @@ func (r *Router) sendJoinPrune(items []jpItem, now int64) {
 	if !ifc.helloSent {
 		r.sendHello(ifc, now)
 	}
-	jp := &pimmsg.JoinPrune{UpstreamNeighbor: items[0].nbr.addr(), Holdtime: seconds(ifc.cfg.JoinPruneHoldtime)}
+	jp := &pimmsg.JoinPrune{UpstreamNeighbor: items[0].nbr.Addr(), Holdtime: seconds(ifc.cfg.JoinPruneHoldtime)}
 	// One backing array for every source: joins and prunes of a group are
 	// sub-slices of it.
 	srcs := make([]pimmsg.Source, len(items))
@@ -405,7 +405,7 @@ func (r *Router) sendJoinPrune(items []jpItem, now int64) {
 		}
 		a, b := 0, nj
 		for _, it := range items[i:j] {
-			s := pimmsg.Source{Addr: it.s.addr(), MaskLen: 128, Sparse: true,
+			s := pimmsg.Source{Addr: it.s.Addr(), MaskLen: 128, Sparse: true,
 				WildCard: it.kind == jpStarG, RPT: it.kind != jpSG}
 			if it.join {
 				run[a] = s
@@ -425,7 +425,7 @@ func (r *Router) sendJoinPrune(items []jpItem, now int64) {
 			copy(prunes, prunes[1:])
 			prunes[len(prunes)-1] = first
 		}
-		grp := pimmsg.JoinPruneGroup{Group: pimmsg.Group{Addr: g.addr(), MaskLen: 128}}
+		grp := pimmsg.JoinPruneGroup{Group: pimmsg.Group{Addr: g.Addr(), MaskLen: 128}}
 		if nj > 0 {
 			grp.Joins = run[:nj:nj]
 		}

@@ -1,44 +1,26 @@
 package pim
 
 import (
-	"cmp"
-	"encoding/binary"
 	"net/netip"
+
+	"github.com/pim6sd/pim6sd/internal/engine"
 )
 
-// addrKey is an IPv6 address (no zone) as two big-endian words: a compact
-// map key without pointers, so that maps of them cost the garbage collector
-// nothing, and it sorts like netip.Addr.
-type addrKey struct{ hi, lo uint64 }
+// addrKey is the engines' address key (engine.Key): a compact map key that
+// sorts like netip.Addr.
+type addrKey = engine.Key
 
-func keyOf(a netip.Addr) addrKey {
-	b := a.As16()
-	return addrKey{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
-}
-
-func (k addrKey) addr() netip.Addr {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], k.hi)
-	binary.BigEndian.PutUint64(b[8:], k.lo)
-	return netip.AddrFrom16(b)
-}
-
-func (k addrKey) compare(o addrKey) int {
-	if c := cmp.Compare(k.hi, o.hi); c != 0 {
-		return c
-	}
-	return cmp.Compare(k.lo, o.lo)
-}
+func keyOf(a netip.Addr) addrKey { return engine.KeyOf(a) }
 
 // sgKey names an (S,G) entry. The group comes first so that entries sort
 // as routing tables list them: by group, then by source.
 type sgKey struct{ g, s addrKey }
 
 func (k sgKey) compare(o sgKey) int {
-	if c := k.g.compare(o.g); c != 0 {
+	if c := k.g.Compare(o.g); c != 0 {
 		return c
 	}
-	return k.s.compare(o.s)
+	return k.s.Compare(o.s)
 }
 
 // isLinkLocal6 reports whether a is an IPv6 link-local unicast address (not

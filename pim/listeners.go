@@ -70,7 +70,7 @@ func (r *Router) setListeners(ifc *iface, u ListenerInput) {
 			}
 			want.sources = append(want.sources, keyOf(s))
 		}
-		slices.SortFunc(want.sources, addrKey.compare)
+		slices.SortFunc(want.sources, addrKey.Compare)
 		want.sources = slices.Compact(want.sources)
 	}
 	gk := keyOf(g)
@@ -137,7 +137,7 @@ func diffSorted(old, next []addrKey, gone, added func(addrKey)) {
 		case b == len(next):
 			c = -1
 		default:
-			c = old[a].compare(next[b])
+			c = old[a].Compare(next[b])
 		}
 		switch {
 		case c < 0:

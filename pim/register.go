@@ -139,7 +139,7 @@ func nullRegisterHeader(k sgKey) []byte {
 	b[0] = 0x60
 	b[6] = 59 // No Next Header
 	b[7] = 255
-	s, g := k.s.addr().As16(), k.g.addr().As16()
+	s, g := k.s.Addr().As16(), k.g.Addr().As16()
 	copy(b[8:], s[:])
 	copy(b[24:], g[:])
 	return b
@@ -149,7 +149,7 @@ func nullRegisterHeader(k sgKey) []byte {
 // address of the interface S is on (the one whose /64 holds S first),
 // else the lowest of the router's addresses.
 func (r *Router) registerSource(sg *sgEntry) (netip.Addr, bool) {
-	s := sg.key.s.addr()
+	s := sg.key.s.Addr()
 	if ifc := r.ifaces[int(sg.rpfInterface())]; ifc != nil && len(ifc.globals) > 0 {
 		for _, a := range ifc.globals {
 			if p, err := a.Prefix(64); err == nil && p.Contains(s) {
@@ -159,7 +159,7 @@ func (r *Router) registerSource(sg *sgEntry) (netip.Addr, bool) {
 		return ifc.globals[0], true
 	}
 	if len(r.local) > 0 {
-		return r.local[0].addr(), true
+		return r.local[0].Addr(), true
 	}
 	return netip.Addr{}, false
 }
@@ -171,7 +171,7 @@ func (r *Router) sendRegister(sg *sgEntry, m *pimmsg.Register) bool {
 		r.stats.drop(DropNoAddress)
 		return false
 	}
-	r.emit(SendPIM{Src: src, Dst: sg.grp.rp.addr(), Msg: m})
+	r.emit(SendPIM{Src: src, Dst: sg.grp.rp.Addr(), Msg: m})
 	if m.Null {
 		r.stats.sentMsg(SentNullRegister)
 	} else {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pim6sd/pim6sd/internal/engine"
 	"github.com/pim6sd/pim6sd/internal/timerq"
 	"github.com/pim6sd/pim6sd/pim/bsr"
 )
@@ -42,19 +43,17 @@ type Router struct {
 	regStops map[regStopKey]int64
 	regTAT   int64
 
-	epoch    time.Time
-	hasEpoch bool
-	closed   bool
+	closed bool
 	// routeLimitHit, embLimitHit: a LimitHit for routes (for Embedded-RP
 	// groups) was emitted and the count is still at the limit.
 	routeLimitHit bool
 	embLimitHit   bool
 
-	// Per-event state: actions so far, entries whose state changed (their
-	// machines and route are brought up to date when the event ends),
-	// Join/Prune entries to send, sources that may be unused.
-	ev           uint64
-	acts         []Action
+	// Per-event state: engine time and the actions so far, entries whose
+	// state changed (their machines and route are brought up to date when
+	// the event ends), Join/Prune entries to send, sources that may be
+	// unused.
+	frame        engine.Frame[Action]
 	touched      []*sgEntry
 	touchedStars []*starEntry
 	jps          []jpItem
@@ -90,27 +89,21 @@ func New(ids *timerq.IDs, cfg Config) (*Router, error) {
 	}, nil
 }
 
-// Times inside the engine are nanoseconds since the first `now` it saw.
-func (r *Router) rel(t time.Time) int64 {
-	if !r.hasEpoch {
-		r.epoch, r.hasEpoch = t, true
-	}
-	return int64(t.Sub(r.epoch))
-}
-
-func (r *Router) abs(ns int64) time.Time { return r.epoch.Add(time.Duration(ns)) }
+// Times inside the engine are nanoseconds since the first `now` it saw
+// (engine.Frame).
+func (r *Router) rel(t time.Time) int64  { return r.frame.Rel(t) }
+func (r *Router) abs(ns int64) time.Time { return r.frame.Abs(ns) }
 
 // begin starts an event and returns `now` in engine time.
 func (r *Router) begin(now time.Time) int64 {
-	r.ev++
-	n := r.rel(now)
+	n := r.frame.Begin(now)
 	if !r.closed {
 		r.applyBSR(r.bsr.zone.Start(now), &r.stats, "")
 	}
 	return n
 }
 
-func (r *Router) emit(a Action) { r.acts = append(r.acts, a) }
+func (r *Router) emit(a Action) { r.frame.Emit(a) }
 
 // maxScratch is the most per-event scratch capacity kept between events.
 const maxScratch = 1 << 14
@@ -133,7 +126,7 @@ func (r *Router) finish(now int64) []Action {
 		r.rpDirty = false
 		r.remapGroups()
 	}
-	slices.SortFunc(r.touchedStars, func(a, b *starEntry) int { return a.grp.key.compare(b.grp.key) })
+	slices.SortFunc(r.touchedStars, func(a, b *starEntry) int { return a.grp.key.Compare(b.grp.key) })
 	for i := 0; i < len(r.touchedStars); i++ {
 		r.updateStarAsserts(r.touchedStars[i])
 	}
@@ -163,17 +156,17 @@ func (r *Router) finish(now int64) []Action {
 			r.deleteStar(st)
 		} else if !st.announced {
 			st.announced = true
-			r.emit(StarGChange{Group: st.grp.key.addr(), Added: true})
+			r.emit(StarGChange{Group: st.grp.key.Addr(), Added: true})
 		}
 	}
-	slices.SortFunc(r.unwatch, addrKey.compare)
+	slices.SortFunc(r.unwatch, addrKey.Compare)
 	for i, k := range r.unwatch {
 		if i > 0 && r.unwatch[i-1] == k {
 			continue
 		}
 		if s := r.sources[k]; s != nil && s.unused() {
 			delete(r.sources, k)
-			r.emit(UnwatchRPF{Addr: k.addr()})
+			r.emit(UnwatchRPF{Addr: k.Addr()})
 		}
 	}
 	if r.routeLimitHit && len(r.sgs)+r.nStars < r.cfg.MaxRoutes {
@@ -188,17 +181,15 @@ func (r *Router) finish(now int64) []Action {
 	if cap(r.touchedStars) > maxScratch {
 		r.touchedStars = nil
 	}
-	acts := r.acts
-	r.acts = nil
-	return acts
+	return r.frame.Take()
 }
 
 // touch marks an entry whose inputs changed in this event.
 func (r *Router) touch(sg *sgEntry) {
-	if sg.touchEv == r.ev {
+	if sg.touchEv == r.frame.Event() {
 		return
 	}
-	sg.touchEv = r.ev
+	sg.touchEv = r.frame.Event()
 	r.touched = append(r.touched, sg)
 }
 
@@ -316,9 +307,7 @@ func (r *Router) Shutdown(now time.Time) []Action {
 		r.sendHelloHoldtime(ifc, ifc.self, 0)
 	}
 	r.closed = true
-	acts := r.acts
-	r.acts = nil
-	return acts
+	return r.frame.Take()
 }
 
 // Receive processes one PIM message received on the interface from src to

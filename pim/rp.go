@@ -72,13 +72,13 @@ func (r *Router) RP(g netip.Addr) (netip.Addr, bool) {
 		if !grp.hasRP {
 			return netip.Addr{}, false
 		}
-		return grp.rp.addr(), true
+		return grp.rp.Addr(), true
 	}
 	k, _, ok := r.rpLookup(g)
 	if !ok {
 		return netip.Addr{}, false
 	}
-	return k.addr(), true
+	return k.Addr(), true
 }
 
 // Where RP(G) comes from, as RPOrigin and RPChange say it.
@@ -134,9 +134,9 @@ func (StarGChange) action() {}
 
 // noteRPChange emits RPChange for g after setGroupRP changed its RP.
 func (r *Router) noteRPChange(g *group) {
-	ev := RPChange{Group: g.key.addr()}
+	ev := RPChange{Group: g.key.Addr()}
 	if g.hasRP {
-		ev.RP = g.rp.addr()
+		ev.RP = g.rp.Addr()
 		ev.Origin = r.originOf(ev.Group, g.rp)
 	}
 	r.emit(ev)
@@ -195,10 +195,10 @@ func (r *Router) remapGroups() {
 	for k := range r.groups {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, addrKey.compare)
+	slices.SortFunc(keys, addrKey.Compare)
 	for _, k := range keys {
 		g := r.groups[k]
-		rp, ok := r.rpFor(k.addr())
+		rp, ok := r.rpFor(k.Addr())
 		if ok != g.hasRP || rp != g.rp {
 			r.setGroupRP(g, rp, ok)
 			r.touchGroup(g)
@@ -224,7 +224,7 @@ func (r *Router) SetLocalAddresses(now time.Time, addrs []netip.Addr) []Action {
 			next = append(next, keyOf(a))
 		}
 	}
-	slices.SortFunc(next, addrKey.compare)
+	slices.SortFunc(next, addrKey.Compare)
 	next = slices.Compact(next)
 	if slices.Equal(next, r.local) {
 		return nil
@@ -241,7 +241,7 @@ func (r *Router) SetLocalAddresses(now time.Time, addrs []netip.Addr) []Action {
 
 // isLocal reports whether a is one of the router's own addresses.
 func (r *Router) isLocal(a addrKey) bool {
-	_, ok := slices.BinarySearchFunc(r.local, a, addrKey.compare)
+	_, ok := slices.BinarySearchFunc(r.local, a, addrKey.Compare)
 	return ok
 }
 
@@ -282,7 +282,7 @@ func (r *Router) rpMRIBNbr(g *group) upstreamNbr {
 	}
 	nh := s.rpf.NextHop
 	if !nh.IsValid() {
-		nh = g.rp.addr()
+		nh = g.rp.Addr()
 	}
 	nb := ifc.nbrFor(nh)
 	if nb == nil {

@@ -50,7 +50,7 @@ func (r *Router) RPFOf(addr netip.Addr) (RPF, bool) {
 func (r *Router) WatchedRPF() []netip.Addr {
 	out := make([]netip.Addr, 0, len(r.sources))
 	for k := range r.sources {
-		out = append(out, k.addr())
+		out = append(out, k.Addr())
 	}
 	slices.SortFunc(out, netip.Addr.Compare)
 	return out

@@ -138,6 +138,6 @@ func (r *Router) sendRegisterStop(now int64, to, from netip.Addr, k sgKey) {
 	}
 	r.regStops[rk] = now
 	r.emit(SendPIM{Src: from, Dst: to, Msg: &pimmsg.RegisterStop{
-		Group: pimmsg.Group{Addr: k.g.addr(), MaskLen: 128}, Source: k.s.addr()}})
+		Group: pimmsg.Group{Addr: k.g.Addr(), MaskLen: 128}, Source: k.s.Addr()}})
 	r.stats.sentMsg(SentRegisterStop)
 }

@@ -44,10 +44,10 @@ func (r *Router) SetConfig(now time.Time, cfg Config) ([]Action, error) {
 	for k := range r.groups {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, addrKey.compare)
+	slices.SortFunc(keys, addrKey.Compare)
 	for _, k := range keys {
 		g := r.groups[k]
-		ga := k.addr()
+		ga := k.Addr()
 		if ssm := r.cfg.isSSM(ga); ssm != g.ssm {
 			g.ssm = ssm
 			if ssm {
@@ -61,13 +61,13 @@ func (r *Router) SetConfig(now time.Time, cfg Config) ([]Action, error) {
 		ifc := r.ifaces[i]
 		var gone []addrKey
 		for gk, ls := range ifc.listeners {
-			if ls.exclude && r.cfg.isSSM(gk.addr()) {
+			if ls.exclude && r.cfg.isSSM(gk.Addr()) {
 				gone = append(gone, gk)
 			}
 		}
-		slices.SortFunc(gone, addrKey.compare)
+		slices.SortFunc(gone, addrKey.Compare)
 		for _, gk := range gone {
-			r.setListeners(ifc, ListenerInput{IfIndex: i, Group: gk.addr()})
+			r.setListeners(ifc, ListenerInput{IfIndex: i, Group: gk.Addr()})
 		}
 	}
 	return r.finish(n), nil

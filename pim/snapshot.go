@@ -235,7 +235,7 @@ func (r *Router) Snapshot(now time.Time) State {
 			groups = append(groups, g)
 		}
 	}
-	slices.SortFunc(groups, func(a, b *group) int { return a.key.compare(b.key) })
+	slices.SortFunc(groups, func(a, b *group) int { return a.key.Compare(b.key) })
 	for _, g := range groups {
 		st.StarG = append(st.StarG, r.starState(g.star, now, n))
 	}
@@ -270,7 +270,7 @@ func (r *Router) assertInfos(l []assertState, now time.Time) []AssertInfo {
 		ai := AssertInfo{IfIndex: int(as.ifindex), State: as.state, RPT: as.winner.rpt,
 			Preference: as.winner.pref, Metric: as.winner.metric, Timer: as.at, Left: r.q.Remaining(as.at, now)}
 		if as.winner.addr != (addrKey{}) {
-			ai.Winner = as.winner.addr.addr()
+			ai.Winner = as.winner.addr.Addr()
 		}
 		out = append(out, ai)
 	}
@@ -288,7 +288,7 @@ func ints(l []int32) []int {
 func (r *Router) starState(st *starEntry, now time.Time, n int64) StarGState {
 	g := st.grp
 	ss := StarGState{
-		Group:       g.key.addr(),
+		Group:       g.key.Addr(),
 		IAmRP:       r.iAmRP(g),
 		Upstream:    st.state,
 		JoinDesired: r.joinDesiredStar(st),
@@ -298,14 +298,14 @@ func (r *Router) starState(st *starEntry, now time.Time, n int64) StarGState {
 		Flags:       []string{"WC"},
 	}
 	if g.hasRP {
-		ss.RP = g.rp.addr()
+		ss.RP = g.rp.Addr()
 		if s := g.rpSrc; s != nil {
 			ss.RPF, ss.RPFKnown = s.rpf, s.known
 		}
 		ss.Flags = append(ss.Flags, "RP")
 	}
 	if up := r.rpfPrimeStar(g); up.ifindex != 0 {
-		ss.RPFNeighbor, ss.RPFNeighborIf = up.addr.addr(), int(up.ifindex)
+		ss.RPFNeighbor, ss.RPFNeighborIf = up.addr.Addr(), int(up.ifindex)
 	}
 	if st.jt.running() {
 		ss.JoinTimerLeft = left(st.jt.at, n)
@@ -365,9 +365,9 @@ func (r *Router) ifaceState(ifc *iface, now time.Time, n int64) InterfaceState {
 		is.Neighbors = append(is.Neighbors, ns)
 	}
 	for g, set := range ifc.listeners {
-		ls := ListenerState{Group: g.addr(), Exclude: set.exclude}
+		ls := ListenerState{Group: g.Addr(), Exclude: set.exclude}
 		for _, s := range set.sources {
-			ls.Sources = append(ls.Sources, s.addr())
+			ls.Sources = append(ls.Sources, s.Addr())
 		}
 		is.Listeners = append(is.Listeners, ls)
 	}
@@ -377,8 +377,8 @@ func (r *Router) ifaceState(ifc *iface, now time.Time, n int64) InterfaceState {
 
 func (r *Router) routeState(sg *sgEntry, now time.Time, n int64) RouteState {
 	rs := RouteState{
-		Source:      sg.key.s.addr(),
-		Group:       sg.key.g.addr(),
+		Source:      sg.key.s.Addr(),
+		Group:       sg.key.g.Addr(),
 		RPF:         sg.src.rpf,
 		RPFKnown:    sg.src.known,
 		Upstream:    sg.state,
@@ -387,7 +387,7 @@ func (r *Router) routeState(sg *sgEntry, now time.Time, n int64) RouteState {
 		IIF:         int(sg.iif),
 	}
 	if up := r.rpfPrime(sg); up.ifindex != 0 {
-		rs.RPFNeighbor, rs.RPFNeighborIf = up.addr.addr(), int(up.ifindex)
+		rs.RPFNeighbor, rs.RPFNeighborIf = up.addr.Addr(), int(up.ifindex)
 	}
 	if sg.jt.running() {
 		rs.JoinTimerLeft = left(sg.jt.at, n)
@@ -398,7 +398,7 @@ func (r *Router) routeState(sg *sgEntry, now time.Time, n int64) RouteState {
 	g := sg.grp
 	rs.SSM = g.ssm
 	if g.hasRP {
-		rs.RP = g.rp.addr()
+		rs.RP = g.rp.Addr()
 	}
 	rs.SPTBit = sg.sptBit()
 	rs.HasSGState = len(sg.down) > 0 || len(sg.local) > 0 || sg.state == Joined
@@ -423,7 +423,7 @@ func (r *Router) routeState(sg *sgEntry, now time.Time, n int64) RouteState {
 		}
 		rs.RPT, rs.OverrideTimer, rs.OverrideLeft = x.rpt, x.ot, r.q.Remaining(x.ot, now)
 		if x.rptUp.ifindex != 0 && x.rpt != RPTNotJoined {
-			rs.RPTNeighbor, rs.RPTNeighborIf = x.rptUp.addr.addr(), int(x.rptUp.ifindex)
+			rs.RPTNeighbor, rs.RPTNeighborIf = x.rptUp.addr.Addr(), int(x.rptUp.ifindex)
 		}
 		for _, d := range x.rptDown {
 			ds := RPTDownstreamState{IfIndex: int(d.ifindex), State: d.state, ExpiryTimer: d.et.id, Forever: d.forever,

@@ -71,7 +71,7 @@ func (r *Router) getStar(gk addrKey, ifc *iface) *starEntry {
 // deleteStar forgets an idle (*,G) entry.
 func (r *Router) deleteStar(st *starEntry) {
 	if st.announced {
-		r.emit(StarGChange{Group: st.grp.key.addr()})
+		r.emit(StarGChange{Group: st.grp.key.Addr()})
 	}
 	st.deleted = true
 	st.grp.star = nil
@@ -82,10 +82,10 @@ func (r *Router) deleteStar(st *starEntry) {
 // touchStar marks a (*,G) entry whose inputs changed, and the group's
 // (S,G) entries, whose inherited olists follow it.
 func (r *Router) touchStar(st *starEntry) {
-	if st.touchEv == r.ev {
+	if st.touchEv == r.frame.Event() {
 		return
 	}
-	st.touchEv = r.ev
+	st.touchEv = r.frame.Event()
 	r.touchedStars = append(r.touchedStars, st)
 	for _, sg := range st.grp.sgs {
 		r.touch(sg)

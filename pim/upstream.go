@@ -204,7 +204,7 @@ func (r *Router) rpfNeighborRestarted(nb *neighbor, now int64) {
 			}
 		}
 	}
-	slices.SortFunc(stars, func(a, b *starEntry) int { return a.grp.key.compare(b.grp.key) })
+	slices.SortFunc(stars, func(a, b *starEntry) int { return a.grp.key.Compare(b.grp.key) })
 	for _, st := range stars {
 		r.lowerJoinTimer(&st.upstream, ifc, now, r.starJTRef(st))
 	}
