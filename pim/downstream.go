@@ -110,9 +110,6 @@ func (h dsHost) downstreamOf(i int32) *downstream {
 	return nil
 }
 
-// downstream returns the (S,G) state of interface i, nil in NoInfo.
-func (sg *sgEntry) downstream(i int32) *downstream { return dsHost{sg: sg}.downstreamOf(i) }
-
 func (sg *sgEntry) findDownstream(i int32) (int, bool) { return findDownstream(sg.down, i) }
 
 // addDownstream inserts interface i in NoInfo (the caller moves it on).

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"strings"
 )
 
@@ -178,11 +177,6 @@ func (s *Set) Levels() []SubsystemLevel {
 		out = append(out, SubsystemLevel{name, s.levels[name].Level()})
 	}
 	return out
-}
-
-// Known says whether name is a subsystem (or All).
-func Known(name string) bool {
-	return name == All || slices.Contains(Subsystems, name)
 }
 
 // levelHandler lets through what its subsystem's level allows.
