@@ -202,14 +202,6 @@ var short = strings.NewReplacer("2001:db8::", "S", "ff3e::", "G")
 
 func nm(a netip.Addr) string { return short.Replace(a.String()) }
 
-func nms(as []netip.Addr) string {
-	var out []string
-	for _, a := range as {
-		out = append(out, nm(a))
-	}
-	return strings.Join(out, " ")
-}
-
 // jpSources renders Join/Prune sources: (*,G) as *RP, (S,G,rpt) as
 // rpt:S, (S,G) as S.
 func jpSources(ss []pimmsg.Source) string {

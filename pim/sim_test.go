@@ -365,8 +365,6 @@ func (rt *simRouter) oifs(src, g netip.Addr) []int {
 	return nil
 }
 
-func (rt *simRouter) iif(src, g netip.Addr) int { return rt.mfc[[2]netip.Addr{src, g}].IIF }
-
 // since returns the trace lines at or after time t0.
 func (s *sim) since(t0 float64, prefixes ...string) []string {
 	var out []string

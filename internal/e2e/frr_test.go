@@ -141,8 +141,3 @@ func (f *frr) vtyJSON(cmd string, v any) error {
 	}
 	return nil
 }
-
-func (f *frr) log(d string) string {
-	b, _ := os.ReadFile(filepath.Join(f.root, "var/log/pim6sd-interop", f.name, d+".log"))
-	return string(b)
-}

@@ -3,8 +3,6 @@ package e2e
 import (
 	"fmt"
 	"net"
-	"net/netip"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -167,17 +165,3 @@ func (s *sender) send(t *testing.T, payload string) {
 		t.Fatal(err)
 	}
 }
-
-// sendUntil sends numbered datagrams every interval until stop returns
-// true, and returns how many it sent.
-func (s *sender) sendUntil(t *testing.T, prefix string, interval time.Duration, stop func() bool) int {
-	n := 0
-	for !stop() {
-		s.send(t, fmt.Sprintf("%s-%d", prefix, n))
-		n++
-		time.Sleep(interval)
-	}
-	return n
-}
-
-func addrOf(s string) netip.Addr { return netip.MustParseAddr(strings.Split(s, "/")[0]) }
