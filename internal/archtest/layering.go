@@ -24,7 +24,7 @@ var Pure = map[string][]string{
 	"mld/mldmsg":      {"internal/csum"},
 	"pim/pimmsg":      {"internal/csum"},
 	"mld":             {"internal/csum", "internal/timerq", "internal/engine", "mld/mldmsg"},
-	"pim/bsr":         {"internal/timerq", "pim/pimmsg"},
+	"pim/bsr":         {"internal/timerq", "internal/engine", "pim/pimmsg"},
 	"pim":             {"internal/csum", "internal/timerq", "internal/engine", "pim/pimmsg", "pim/bsr"},
 	"mrib":            {"internal/csum", "internal/timerq", "internal/engine", "mld/mldmsg", "pim/pimmsg", "mld", "pim"},
 }

@@ -1,13 +1,13 @@
 package bsr
 
 import (
-	"encoding/binary"
 	"math"
 	"math/bits"
 	"net/netip"
 	"slices"
 	"time"
 
+	"github.com/pim6sd/pim6sd/internal/engine"
 	"github.com/pim6sd/pim6sd/pim/pimmsg"
 )
 
@@ -329,16 +329,10 @@ func (z *Zone) randOverride(prio uint8, addr netip.Addr) time.Duration {
 	return max(bsRandOverrideMin, time.Duration(d*float64(time.Second)))
 }
 
-// words is an IPv6 address as two big-endian 64-bit words.
-func words(a netip.Addr) (hi, lo uint64) {
-	b := a.As16()
-	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
-}
-
 // addrFloat is an address as a (rounded) number.
 func addrFloat(a netip.Addr) float64 {
-	hi, lo := words(a)
-	return float64(hi)*math.Exp2(64) + float64(lo)
+	k := engine.KeyOf(a)
+	return float64(k.Hi)*math.Exp2(64) + float64(k.Lo)
 }
 
 // addrDiff is a - b (a >= b) as a number. The subtraction is done on the
@@ -348,10 +342,9 @@ func addrFloat(a netip.Addr) float64 {
 // log2(bestAddr - myAddr)/64 term of rand_override and give candidates of
 // equal priority the same delay.
 func addrDiff(a, b netip.Addr) float64 {
-	ahi, alo := words(a)
-	bhi, blo := words(b)
-	lo, borrow := bits.Sub64(alo, blo, 0)
-	hi, _ := bits.Sub64(ahi, bhi, borrow)
+	ka, kb := engine.KeyOf(a), engine.KeyOf(b)
+	lo, borrow := bits.Sub64(ka.Lo, kb.Lo, 0)
+	hi, _ := bits.Sub64(ka.Hi, kb.Hi, borrow)
 	return float64(hi)*math.Exp2(64) + float64(lo)
 }
 

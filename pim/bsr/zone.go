@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pim6sd/pim6sd/internal/engine"
 	"github.com/pim6sd/pim6sd/internal/timerq"
 	"github.com/pim6sd/pim6sd/pim/pimmsg"
 )
@@ -75,11 +76,9 @@ const (
 // Zone is the BSR machine of one scope zone. It is not safe for concurrent
 // use: one owner feeds it.
 type Zone struct {
-	cfg      Config
-	q        *timerq.Queue[timerKind]
-	epoch    time.Time
-	hasEpoch bool
-	out      []Output
+	cfg   Config
+	q     *timerq.Queue[timerKind]
+	frame engine.Frame[Output] // zone time and the input's outputs so far
 	// dirty: RP(G) may have changed in this input (RPSetChanged).
 	dirty bool
 
@@ -147,15 +146,10 @@ func cloneConfig(c Config) Config {
 	return c
 }
 
-// Times inside the zone are nanoseconds since the first `now` it saw.
-func (z *Zone) rel(t time.Time) int64 {
-	if !z.hasEpoch {
-		z.epoch, z.hasEpoch = t, true
-	}
-	return int64(t.Sub(z.epoch))
-}
-
-func (z *Zone) abs(ns int64) time.Time { return z.epoch.Add(time.Duration(ns)) }
+// Times inside the zone are nanoseconds since the first `now` it saw
+// (engine.Frame).
+func (z *Zone) rel(t time.Time) int64  { return z.frame.Rel(t) }
+func (z *Zone) abs(ns int64) time.Time { return z.frame.Abs(ns) }
 
 // left is the time from now to the zone time `at`, at least 0.
 func left(at, now int64) time.Duration { return time.Duration(max(at-now, 0)) }
@@ -167,7 +161,7 @@ func (z *Zone) begin(now time.Time) int64 {
 	return n
 }
 
-func (z *Zone) emit(o Output) { z.out = append(z.out, o) }
+func (z *Zone) emit(o Output) { z.frame.Emit(o) }
 
 // end ends an input and returns its outputs.
 func (z *Zone) end() []Output {
@@ -175,9 +169,7 @@ func (z *Zone) end() []Output {
 		z.dirty = false
 		z.emit(RPSetChanged{})
 	}
-	out := z.out
-	z.out = nil
-	return out
+	return z.frame.Take()
 }
 
 // Start starts the election machine at now, if no input has yet: a
