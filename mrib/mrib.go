@@ -116,14 +116,6 @@ func (t *Table) Applied(op Op, err error) {
 	}
 }
 
-// Resync returns the operations that would make the kernel match the
-// desired state again, assuming nothing is installed (after the kernel
-// lost its state, e.g. a MIF it removed on its own).
-func (t *Table) Resync() []Op {
-	clear(t.installed)
-	return t.syncAll()
-}
-
 func (t *Table) syncAll() []Op {
 	keys := make([]SG, 0, len(t.desired)+len(t.installed))
 	for k := range t.desired {

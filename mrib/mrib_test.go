@@ -92,23 +92,6 @@ func TestRemoveAndFailures(t *testing.T) {
 	}
 }
 
-func TestResyncReinstallsEverything(t *testing.T) {
-	tb := New()
-	apply(tb, tb.SetMIF(2, 0))
-	apply(tb, tb.SetMIF(3, 1))
-	g2 := netip.MustParseAddr("ff3e::2")
-	apply(tb, tb.Set(Route{SG: sg, IIF: 2, OIFs: []int{3}}))
-	apply(tb, tb.Set(Route{SG: SG{s1, g2}, IIF: 2, OIFs: []int{3}}))
-	ops := tb.Resync()
-	if len(ops) != 2 || ops[0].SG.Group != g2 || ops[1].SG.Group != g1 {
-		t.Fatalf("resync ops (sorted by group): %+v", ops)
-	}
-	got := tb.Installed()
-	if len(got) != 0 {
-		t.Fatalf("installed before the resync ops were applied: %+v", got)
-	}
-}
-
 // TestMIFRecord: the table answers which interface is which MIF both
 // ways (the daemon maps upcalls back with IfIndex), and forgets a MIF that
 // was deleted.
