@@ -2,12 +2,10 @@ package conf
 
 import (
 	"errors"
+	"github.com/pim6sd/pim6sd/internal/engine"
 	"maps"
 	"strconv"
 	"strings"
-
-	"github.com/pim6sd/pim6sd/mld"
-	"github.com/pim6sd/pim6sd/pim"
 )
 
 // The engines own the rules of their settings (mld.Config.Validate,
@@ -106,13 +104,10 @@ func problems(err error) []problem {
 	}
 	out := make([]problem, 0, len(errs))
 	for _, e := range errs {
-		var me *mld.FieldError
-		var pe *pim.FieldError
+		var fe *engine.FieldError // pim's and mld's FieldError
 		switch {
-		case errors.As(e, &me):
-			out = append(out, problem{me.Field, me.Refs(), me.Message})
-		case errors.As(e, &pe):
-			out = append(out, problem{pe.Field, pe.Refs(), pe.Message})
+		case errors.As(e, &fe):
+			out = append(out, problem{fe.Field, fe.Refs(), fe.Message})
 		default:
 			// Not a field's: shown as the engine says it.
 			text := e.Error()

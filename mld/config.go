@@ -126,7 +126,7 @@ func (c Config) Derive() Config {
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(field string, format string, args ...any) {
-		errs = append(errs, &FieldError{Field: field, format: format, args: args})
+		errs = append(errs, engine.NewFieldError("mld", field, format, args...))
 	}
 	if c.Version != V1 && c.Version != V2 && c.Version != Both {
 		bad("Version", "%d is not MLDv1 (1), MLDv2 (2) or both (3)", uint8(c.Version))
@@ -188,58 +188,12 @@ func (c Config) checkDelay(bad func(field, format string, args ...any), field st
 	}
 }
 
-// FieldError is a value of a configuration that the engine refuses: which
-// field, and why. Validate returns every one it finds, joined with
-// errors.Join; a caller that shows them in its own terms (conf: a TOML key
-// and line) takes Field, Refs and Message apart instead of reading the
-// text of Error.
-type FieldError struct {
-	// Field is the value's Go path in the configuration validated, with
-	// indices: "QueryInterval", "SSMRange[2]".
-	Field string
-	// format and args make the message; an argument of type fieldRef
-	// names another field (see Message).
-	format string
-	args   []any
-}
+// FieldError is a value the engine refuses (engine.FieldError): Validate
+// returns them joined, and callers take them apart with errors.As.
+type FieldError = engine.FieldError
 
-// fieldRef is another field that a FieldError's message names, such as
-// the Query Interval a response delay must stay under: a Go path like
-// FieldError.Field.
-type fieldRef string
-
-// Refs returns the other fields the message names (Go paths): the values
-// the rule compared Field with, in the order the message names them.
-func (e *FieldError) Refs() []string {
-	var out []string
-	for _, a := range e.args {
-		if r, ok := a.(fieldRef); ok {
-			out = append(out, string(r))
-		}
-	}
-	return out
-}
-
-// Message says what is wrong, beginning with the value. It names each
-// field of Refs as name returns it, or by its Go path when name is nil.
-func (e *FieldError) Message(name func(field string) string) string {
-	args := make([]any, len(e.args))
-	for i, a := range e.args {
-		if r, ok := a.(fieldRef); ok {
-			a = string(r)
-			if name != nil {
-				a = name(string(r))
-			}
-		}
-		args[i] = a
-	}
-	return fmt.Sprintf(e.format, args...)
-}
-
-// Error returns "mld: Field: message".
-func (e *FieldError) Error() string {
-	return "mld: " + e.Field + ": " + e.Message(nil)
-}
+// fieldRef names another field in a FieldError's message.
+type fieldRef = engine.FieldRef
 
 // isSSM reports whether g is in the configured SSM range.
 func (c *Config) isSSM(g netip.Addr) bool { return engine.IsSSM(c.SSMRange, g) }

@@ -446,63 +446,18 @@ func cloneConfig(c Config) Config {
 	return c
 }
 
-// FieldError is a value of a configuration that the engine refuses: which
-// field, and why. Validate returns every one it finds, joined with
-// errors.Join; a caller that shows them in its own terms (conf: a TOML key
-// and line) takes Field, Refs and Message apart instead of reading the
-// text of Error.
-type FieldError struct {
-	// Field is the value's Go path in the configuration validated, with
-	// indices: "HelloHoldtime", "CandidateRP.Holdtime", "RPs[1].Groups[0]".
-	Field string
-	// format and args make the message; an argument of type fieldRef
-	// names another field (see Message).
-	format string
-	args   []any
-}
+// FieldError is a value the engine refuses (engine.FieldError): Validate
+// returns them joined, and callers take them apart with errors.As.
+type FieldError = engine.FieldError
 
-// fieldRef is another field that a FieldError's message names, such as
-// the period a holdtime must exceed: a Go path like FieldError.Field.
-type fieldRef string
-
-// Refs returns the other fields the message names (Go paths): the values
-// the rule compared Field with, in the order the message names them.
-func (e *FieldError) Refs() []string {
-	var out []string
-	for _, a := range e.args {
-		if r, ok := a.(fieldRef); ok {
-			out = append(out, string(r))
-		}
-	}
-	return out
-}
-
-// Message says what is wrong, beginning with the value. It names each
-// field of Refs as name returns it, or by its Go path when name is nil.
-func (e *FieldError) Message(name func(field string) string) string {
-	args := make([]any, len(e.args))
-	for i, a := range e.args {
-		if r, ok := a.(fieldRef); ok {
-			a = string(r)
-			if name != nil {
-				a = name(string(r))
-			}
-		}
-		args[i] = a
-	}
-	return fmt.Sprintf(e.format, args...)
-}
-
-// Error returns "pim: Field: message".
-func (e *FieldError) Error() string {
-	return "pim: " + e.Field + ": " + e.Message(nil)
-}
+// fieldRef names another field in a FieldError's message.
+type fieldRef = engine.FieldRef
 
 // validator collects the FieldErrors of one Validate.
 type validator struct{ errs []error }
 
 func (v *validator) bad(field, format string, args ...any) {
-	v.errs = append(v.errs, &FieldError{Field: field, format: format, args: args})
+	v.errs = append(v.errs, engine.NewFieldError("pim", field, format, args...))
 }
 
 // duration checks lo <= d <= hi; why says what hi is ("" for nothing).

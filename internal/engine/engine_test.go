@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"net/netip"
 	"slices"
 	"testing"
@@ -106,5 +107,25 @@ func TestFrame(t *testing.T) {
 	g.Rel(t0)
 	if n := g.Begin(t0.Add(time.Second)); n != 1e9 {
 		t.Fatalf("Begin after Rel: %d", n)
+	}
+}
+
+// TestFieldError: the message names other fields as data, so a caller
+// writes them its own way; Error is the engine's own wording.
+func TestFieldError(t *testing.T) {
+	e := NewFieldError("pim", "HelloHoldtime", "%v must be more than %s %v", "30s", FieldRef("HelloPeriod"), "30s")
+	if got, want := e.Error(), "pim: HelloHoldtime: 30s must be more than HelloPeriod 30s"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if refs := e.Refs(); len(refs) != 1 || refs[0] != "HelloPeriod" {
+		t.Errorf("Refs() = %v, want [HelloPeriod]", refs)
+	}
+	key := func(f string) string { return map[string]string{"HelloPeriod": "hello-period"}[f] }
+	if got, want := e.Message(key), "30s must be more than hello-period 30s"; got != want {
+		t.Errorf("Message(key) = %q, want %q", got, want)
+	}
+	var fe *FieldError
+	if err := errors.Join(errors.New("other"), e); !errors.As(err, &fe) || fe.Field != "HelloHoldtime" {
+		t.Errorf("errors.As through a join: %v", fe)
 	}
 }
