@@ -37,6 +37,21 @@ var Rules = []Rule{
 		Why:  "pim6stat is a client of the control socket and must not carry the daemon or the kernel edge",
 	},
 	{
+		Dir:  "internal/daemon",
+		Deny: []string{"internal/app", "internal/metrics", "cmd"},
+		Why:  "the daemon is the loop; the process around it (app) and the exporters use it, never the other way",
+	},
+	{
+		Dir:  "internal/view",
+		Deny: []string{"internal/daemon", "internal/app", "conf", "internal/metrics"},
+		Why:  "views read the engines' state and a read-only kernel lookup that the loop lends them; they own no state and take no configuration",
+	},
+	{
+		Dir:  "conf",
+		Deny: []string{"internal/daemon", "internal/app", "internal/view", "kernel"},
+		Why:  "the configuration is validated by the engines alone and must parse without the daemon or the kernel",
+	},
+	{
 		Dir:  "internal/metrics",
 		Deny: []string{"kernel"},
 		Why:  "metrics is a view of the daemon's snapshots (internal/ctl), not of the kernel",

@@ -107,6 +107,35 @@ func TestImportRulesCatchViolations(t *testing.T) {
 			want: []string{`imports project package "kernel": metrics is a view`},
 		},
 		{
+			name: "a view reaches the configuration",
+			dir:  "internal/view",
+			files: map[string]string{
+				"internal/view/v.go": `package view; import (_ ` + m + `pim"; _ ` + m + `kernel")`,
+				"pim/p.go":           `package pim`,
+				"kernel/k.go":        `package kernel; import _ ` + m + `conf"`,
+				"conf/c.go":          `package conf`,
+			},
+			want: []string{`imports "kernel", which reaches "conf" (kernel -> conf)`},
+		},
+		{
+			name: "the daemon imports the process around it",
+			dir:  "internal/daemon",
+			files: map[string]string{
+				"internal/daemon/d.go": `package daemon; import _ ` + m + `internal/app"`,
+				"internal/app/a.go":    `package app`,
+			},
+			want: []string{`imports project package "internal/app"`},
+		},
+		{
+			name: "conf imports the kernel",
+			dir:  "conf",
+			files: map[string]string{
+				"conf/c.go":   `package conf; import _ ` + m + `kernel"`,
+				"kernel/k.go": `package kernel`,
+			},
+			want: []string{`imports project package "kernel"`},
+		},
+		{
 			name:  "listed package missing",
 			dir:   "internal/metrics",
 			files: map[string]string{"internal/metrics/c_test.go": `package metrics`},
