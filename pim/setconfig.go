@@ -106,3 +106,8 @@ func (r *Router) dropRPTree(g *group) {
 		x.pending = false
 	}
 }
+
+// Config returns the configuration in force, as the engine keeps it
+// (addresses without zones, ranges masked, a Candidate-RP's groups
+// ff00::/8 when none were given): the one record of it for views.
+func (r *Router) Config() Config { return cloneConfig(r.cfg) }

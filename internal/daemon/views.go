@@ -54,7 +54,6 @@ func (d *Daemon) viewState(now time.Time) *view.State {
 		MLD:           d.mld,
 		PIM:           d.pim,
 		MRIB:          d.mrib,
-		PIMConfig:     d.pimConfig(d.conf),
 		Local:         d.local,
 		Upcalls:       d.upcalls,
 		Kernel:        d.k,

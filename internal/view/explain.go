@@ -22,7 +22,7 @@ import (
 // forwarding entry (see ctl.Explain). The daemon calls it on its loop, so
 // that everything it reads is one instant's state.
 func Explain(st *State, source, group netip.Addr) *ctl.Explain {
-	x := &explainer{st: st, now: st.Now, src: source.WithZone(""), grp: group.WithZone("")}
+	x := &explainer{st: st, now: st.Now, src: source.WithZone(""), grp: group.WithZone(""), pimCfg: st.PIM.Config()}
 	x.run()
 	return &x.e
 }
@@ -35,6 +35,7 @@ type explainer struct {
 	e        ctl.Explain
 
 	ssm    bool
+	pimCfg pim.Config // the engine's configuration in force
 	pimSt  pim.State
 	pimIfs map[int]*pim.InterfaceState
 	sg     *pim.RouteState
@@ -104,7 +105,7 @@ func (x *explainer) groupStep() bool {
 		x.step(ctl.SectionGroup, ctl.CheckGroup, ctl.VerdictProblem, "", "%s has scope %d (interface- or link-local): it never leaves the link and is never routed", g, scope)
 		return false
 	}
-	for _, p := range x.st.PIMConfig.SSMRange {
+	for _, p := range x.pimCfg.SSMRange {
 		if p.Contains(g) {
 			x.ssm = true
 			x.e.Mode = "ssm"
@@ -147,7 +148,7 @@ func (x *explainer) groupStep() bool {
 func (x *explainer) noRPHint() string {
 	b := x.st.PIM.BSR(x.now)
 	var parts []string
-	if len(x.st.PIMConfig.RPs) == 0 {
+	if len(x.pimCfg.RPs) == 0 {
 		parts = append(parts, "no static RP configured")
 	} else {
 		parts = append(parts, "no static RP covers it")
@@ -158,7 +159,7 @@ func (x *explainer) noRPHint() string {
 		parts = append(parts, "no BSR known")
 	}
 	if _, ok := pim.EmbeddedRP(x.grp); ok {
-		if x.st.PIMConfig.EmbeddedRP {
+		if x.pimCfg.EmbeddedRP {
 			parts = append(parts, "Embedded-RP group refused (limit of Embedded-RP groups reached?)")
 		} else {
 			parts = append(parts, "an Embedded-RP group but embedded-rp is off")

@@ -53,7 +53,7 @@ func newState(t *testing.T, now time.Time, pc pim.Config, k Lookup) *State {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &State{Now: now, MLD: mld.New(&ids), PIM: p, MRIB: mrib.New(), PIMConfig: pc, Kernel: k}
+	return &State{Now: now, MLD: mld.New(&ids), PIM: p, MRIB: mrib.New(), Kernel: k}
 }
 
 func stepOf(e *ctl.Explain, check string) (ctl.ExplainStep, bool) {

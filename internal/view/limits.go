@@ -12,7 +12,7 @@ import (
 // sources and PIM neighbors, daemon-wide for routes, the RP-set and
 // Embedded-RP groups.
 func limitsOf(st *State, mldState []mld.InterfaceState, pimState pim.State, b pim.BSRInfo) []ctl.Limit {
-	pc := st.PIMConfig
+	pc := st.PIM.Config()
 	var out []ctl.Limit
 	for _, m := range mldState {
 		ifc := st.iface(m.IfIndex)

@@ -13,7 +13,7 @@ import (
 // the static ones and the embedded ones in use, each with how it is
 // reached (the next hop toward it) or that it is this router.
 func rpSetOf(st *State, ps pim.State, b pim.BSRInfo) ctl.RPSet {
-	pc := st.PIMConfig
+	pc := st.PIM.Config()
 	var set ctl.RPSet
 	if b.BSR.IsValid() {
 		set.BSR = b.BSR
@@ -26,10 +26,7 @@ func rpSetOf(st *State, ps pim.State, b pim.BSRInfo) ctl.RPSet {
 	}
 	if cp := pc.CandidateRP; cp != nil {
 		set.CandidateRP = &ctl.CandidateRP{Address: cp.Addr, Priority: int(cp.Priority), Holdtime: ctl.Duration(cp.Holdtime),
-			Groups: slices.Clone(cp.Groups), NextAdvertisement: ctl.Duration(b.NextAdvertisement)}
-		if len(set.CandidateRP.Groups) == 0 {
-			set.CandidateRP.Groups = []netip.Prefix{netip.MustParsePrefix("ff00::/8")}
-		}
+			Groups: cp.Groups, NextAdvertisement: ctl.Duration(b.NextAdvertisement)}
 	}
 	rp := func(addr netip.Addr, origin string) *ctl.RP {
 		for i := range set.RPs {

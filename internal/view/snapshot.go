@@ -223,16 +223,7 @@ func neighborOf(n pim.NeighborState, mif int, ifname string, now time.Time) ctl.
 }
 
 func routeOf(k Lookup, r pim.RouteState, mifOf map[int]int, installed bool) ctl.Route {
-	mifs := func(ifindexes []int) []int {
-		var out []int
-		for _, x := range ifindexes {
-			if m, ok := mifOf[x]; ok {
-				out = append(out, m)
-			}
-		}
-		slices.Sort(out)
-		return out
-	}
+	mifs := func(ifindexes []int) []int { return mifsOf(mifOf, ifindexes) }
 	cr := ctl.Route{
 		Kind: ctl.SG, Source: r.Source, Group: r.Group, RP: r.RP, Flags: slices.Clone(r.Flags),
 		Incoming: -1, UpstreamNeighbor: r.RPFNeighbor,
@@ -304,16 +295,7 @@ func timersOf(ps []timerq.Pending, engine string, now time.Time) []ctl.Timer {
 }
 
 func starGOf(g pim.StarGState, mifOf map[int]int) ctl.Route {
-	mifs := func(ifindexes []int) []int {
-		var out []int
-		for _, x := range ifindexes {
-			if m, ok := mifOf[x]; ok {
-				out = append(out, m)
-			}
-		}
-		slices.Sort(out)
-		return out
-	}
+	mifs := func(ifindexes []int) []int { return mifsOf(mifOf, ifindexes) }
 	cr := ctl.Route{
 		Kind: ctl.StarG, Group: g.Group, RP: g.RP, Flags: slices.Clone(g.Flags),
 		Incoming: -1, UpstreamNeighbor: g.RPFNeighbor,
@@ -357,4 +339,17 @@ func starGOf(g pim.StarGState, mifOf map[int]int) ctl.Route {
 	}
 	slices.Sort(cr.Asserted)
 	return cr
+}
+
+// mifsOf maps interface indexes to their MIFs (mifOf), sorted, leaving
+// out interfaces without one.
+func mifsOf(mifOf map[int]int, ifindexes []int) []int {
+	var out []int
+	for _, x := range ifindexes {
+		if m, ok := mifOf[x]; ok {
+			out = append(out, m)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

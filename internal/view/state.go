@@ -30,9 +30,6 @@ type State struct {
 	MLD  *mld.Router
 	PIM  *pim.Router
 	MRIB *mrib.Table
-	// PIMConfig is the configuration the PIM engine was given: the SSM
-	// range, RP discovery and the limits.
-	PIMConfig pim.Config
 
 	// Interfaces are the interfaces the loop knows, sorted by index.
 	Interfaces []Interface
