@@ -28,17 +28,50 @@ type IDs struct {
 	free []ID
 }
 
+// alloc returns the smallest free ID, a new one when none is free. Taking
+// the smallest (a min-heap of the free IDs) makes the IDs handed out
+// independent of the order in which timers were released: an engine that
+// stops timers while walking a map still numbers its next timers the same
+// way in every run, so a simulation is deterministic and timers of equal
+// deadline fire in the same order.
 func (a *IDs) alloc() ID {
-	if n := len(a.free); n > 0 {
-		id := a.free[n-1]
-		a.free = a.free[:n-1]
-		return id
+	n := len(a.free)
+	if n == 0 {
+		a.next++
+		return a.next
 	}
-	a.next++
-	return a.next
+	id := a.free[0]
+	n--
+	a.free[0] = a.free[n]
+	a.free = a.free[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && a.free[l] < a.free[m] {
+			m = l
+		}
+		if r := l + 1; r < n && a.free[r] < a.free[m] {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		a.free[i], a.free[m] = a.free[m], a.free[i]
+		i = m
+	}
+	return id
 }
 
-func (a *IDs) release(id ID) { a.free = append(a.free, id) }
+func (a *IDs) release(id ID) {
+	a.free = append(a.free, id)
+	for i := len(a.free) - 1; i > 0; {
+		p := (i - 1) / 2
+		if a.free[p] <= a.free[i] {
+			break
+		}
+		a.free[p], a.free[i] = a.free[i], a.free[p]
+		i = p
+	}
+}
 
 type item[V any] struct {
 	at  int64 // nanoseconds since the queue's epoch

@@ -192,3 +192,26 @@ func TestPeekMergesQueues(t *testing.T) {
 		t.Error("Peek of an empty queue")
 	}
 }
+
+// TestIDsIndependentOfReleaseOrder: the IDs handed out after some were
+// released do not depend on the order of the releases (an engine may stop
+// timers while walking a map): the smallest free one comes first.
+func TestIDsIndependentOfReleaseOrder(t *testing.T) {
+	orders := [][]ID{{3, 7, 1, 5, 2}, {5, 2, 7, 3, 1}, {1, 2, 3, 5, 7}, {7, 5, 3, 2, 1}}
+	for _, order := range orders {
+		var a IDs
+		for range 8 {
+			a.alloc()
+		}
+		for _, id := range order {
+			a.release(id)
+		}
+		var got []ID
+		for range 6 {
+			got = append(got, a.alloc())
+		}
+		if want := []ID{1, 2, 3, 5, 7, 9}; !slices.Equal(got, want) {
+			t.Errorf("released %v: allocated %v, want %v", order, got, want)
+		}
+	}
+}
