@@ -131,14 +131,12 @@ func (z *Zone) bootstrapEvent(now int64, in int, m *pimmsg.Bootstrap, fwd bool) 
 func (z *Zone) acceptBSM(now int64, in int, m *pimmsg.Bootstrap, state State, fwd bool) {
 	bk := m.BSR.WithZone("")
 	changed := !z.has || z.addr != bk
-	if z.has && z.hashMask != m.HashMaskLen {
-		z.dirty = true
-	}
 	if z.state == Elected {
 		z.crps, z.dead, z.hasOrig = nil, nil, false
 		z.q.Stop(&z.crpTimer)
 	}
-	z.addr, z.has, z.prio, z.hashMask, z.state = bk, true, m.Priority, m.HashMaskLen, state
+	z.addr, z.has, z.prio, z.state = bk, true, m.Priority, state
+	z.useHashMask(m.HashMaskLen)
 	z.emit(WatchBSR{BSR: bk})
 	z.setBST(now + int64(z.bsTimeout()))
 	z.applyBSM(now, m)
@@ -149,6 +147,19 @@ func (z *Zone) acceptBSM(now int64, in int, m *pimmsg.Bootstrap, state State, fw
 		z.setAdvTimer(now) // tell the new BSR at once (3.2)
 	}
 	z.noteChange()
+}
+
+// useHashMask makes l the hash mask length that RP(G) is computed with.
+// A new length moves groups between RPs of equal priority (RFC 7761
+// 4.7.2), so it is an RP-set change, whether it comes with a BSM of
+// another BSR, after a reload ended our candidacy (the set stays, with
+// the length of our last BSM), or with our own BSM (newly elected after a
+// BSR with another length, or a reload of our length).
+func (z *Zone) useHashMask(l uint8) {
+	if z.hashMask != l {
+		z.hashMask = l
+		z.dirty = true
+	}
 }
 
 // validRange reports whether a group range can be in the RP-set: IPv6
@@ -397,7 +408,8 @@ func (z *Zone) originateBSM(now int64) {
 			RPs:     rps,
 		})
 	}
-	z.addr, z.has, z.prio, z.hashMask = cb.Addr, true, cb.Priority, cb.HashMaskLen
+	z.addr, z.has, z.prio = cb.Addr, true, cb.Priority
+	z.useHashMask(cb.HashMaskLen)
 	z.emit(WatchBSR{})
 	z.applyBSM(now, bs)
 	z.frags = append(z.frags[:0], bs)

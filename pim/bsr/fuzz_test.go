@@ -25,10 +25,8 @@ type zoneFuzzer struct {
 	z    *Zone
 	now  time.Time
 	// limit is the highest MaxRPSet so far: a reload to a lower one
-	// removes nothing. had and mask: whether a BSR was known before the
-	// input, and the hash mask length.
+	// removes nothing. mask is the hash mask length before the input.
 	limit int
-	had   bool
 	mask  uint8
 }
 
@@ -133,17 +131,15 @@ func (f *zoneFuzzer) check(out []Output, in int, before []netip.Addr) {
 			changed = true
 		}
 	}
-	// Known gaps, kept as they were by the move into this package: a new
-	// hash mask length comes without RPSetChanged when a BSM is accepted
-	// while no BSR is known (the elected BSR's candidacy ended in a
-	// reload, its RP-set stays), and when this router originates a BSM
-	// with its own mask length (newly elected after a BSR with another
-	// one, or a reload of its HashMaskLen).
-	gap := z.hashMask != f.mask && (!f.had || z.state == Elected)
+	// RP(G) never changes without RPSetChanged, nor does the hash mask
+	// length it is computed with (whatever RP(G) of the sample groups).
 	for i, g := range zfGroups {
-		if rp := rpOf(z, g); rp != before[i] && !changed && !gap {
+		if rp := rpOf(z, g); rp != before[i] && !changed {
 			t.Fatalf("RP(%v) went from %v to %v without RPSetChanged", g, before[i], rp)
 		}
+	}
+	if z.hashMask != f.mask && !changed {
+		t.Fatalf("hash mask length went from %d to %d without RPSetChanged", f.mask, z.hashMask)
 	}
 	// The RP-set: sorted ranges, none empty, sorted distinct RPs, the
 	// pair count right and bounded.
@@ -205,7 +201,7 @@ func FuzzZone(f *testing.F) {
 			for i, g := range zfGroups {
 				before[i] = rpOf(fz.z, g)
 			}
-			fz.had, fz.mask = fz.z.has, fz.z.hashMask
+			fz.mask = fz.z.hashMask
 			out, in := fz.step()
 			if fz.z.started {
 				fz.check(out, in, before)

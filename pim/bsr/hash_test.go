@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"testing"
+	"time"
 )
 
 // The hash of RFC 7761 4.7.2 computed with unbounded integers, to check
@@ -133,4 +134,107 @@ func TestSelectRPOrder(t *testing.T) {
 			t.Fatalf("selection depends on order: %v vs %v", got, want)
 		}
 	}
+}
+
+// maskGroups are groups of one /16 that differ in their last 64 bits: a
+// hash mask of 64 maps them all to one RP, one of 126 spreads them.
+func maskGroups() []netip.Addr {
+	gs := make([]netip.Addr, 64)
+	for i := range gs {
+		b := addr("ff0e::").As16()
+		b[12], b[15] = byte(i*37), byte(i)
+		gs[i] = netip.AddrFrom16(b)
+	}
+	return gs
+}
+
+// lookups is RP(G) of every group of gs.
+func lookups(z *Zone, gs []netip.Addr) []netip.Addr {
+	out := make([]netip.Addr, len(gs))
+	for i, g := range gs {
+		out[i] = rpOf(z, g)
+	}
+	return out
+}
+
+// checkMaskMove checks that the input that gave out moved some group of
+// gs off the RP it had in before (the hash mask length in use changed),
+// and that out says so with RPSetChanged, which is what makes the owner
+// move the groups that hold state.
+func checkMaskMove(t *testing.T, z *Zone, gs, before []netip.Addr, out []Output) {
+	t.Helper()
+	moved := 0
+	for i, rp := range lookups(z, gs) {
+		if rp != before[i] {
+			moved++
+		}
+	}
+	if moved == 0 {
+		t.Fatalf("no group moved: the test does not change the hash mask in use (%d)", z.hashMask)
+	}
+	if len(of[RPSetChanged](out)) != 1 {
+		t.Errorf("%d of %d groups moved to another RP without RPSetChanged: %+v", moved, len(gs), out)
+	}
+}
+
+// A new hash mask length moves groups between RPs of equal priority
+// (RFC 7761 4.7.2), so it is an RP-set change like any other, whichever
+// way it comes: the elected BSR reloads its own length; a candidate
+// elected after a BSR with another length originates its own; a BSM with
+// another length is accepted after a reload ended this router's
+// candidacy while it was the BSR (no BSR known, the RP-set kept).
+func TestHashMaskChangeIsRPSetChange(t *testing.T) {
+	gs := maskGroups()
+	both := bsGroup("ff00::/8", bsRP(rpA, 1, 150), bsRP(rpB, 1, 150))
+	elected := func(t *testing.T, mask uint8) *Zone {
+		z := newZone(t, func(c *Config) {
+			c.CandidateBSR = &CandidateBSR{Addr: self, Priority: 10, HashMaskLen: mask}
+		})
+		runUntil(z, t0, at(15))
+		z.CandidateRPAdvertisement(at(16), self, crpAdv(rpA, 1, 150))
+		z.CandidateRPAdvertisement(at(16), self, crpAdv(rpB, 1, 150))
+		runUntil(z, at(16), at(17))
+		if b := z.Info(at(17)); b.State != Elected || len(b.RPSet) != 2 {
+			t.Fatalf("not the BSR with both RPs: %+v", b)
+		}
+		return z
+	}
+	t.Run("reload", func(t *testing.T) {
+		z := elected(t, 126)
+		before := lookups(z, gs)
+		out := z.SetConfig(at(20), Config{BootstrapPeriod: 60 * time.Second, MaxRPSet: 1024, Rand: func() uint32 { return half },
+			CandidateBSR: &CandidateBSR{Addr: self, Priority: 10, HashMaskLen: 64}})
+		checkMaskMove(t, z, gs, before, out)
+	})
+	t.Run("elected after another BSR", func(t *testing.T) {
+		z := newZone(t, func(c *Config) {
+			c.CandidateBSR = &CandidateBSR{Addr: self, Priority: 10, HashMaskLen: 126}
+		})
+		m := bsm(bsrA, 20, 1, both)
+		m.HashMaskLen = 64
+		z.Bootstrap(at(3), ifU, m, true)
+		for {
+			before := lookups(z, gs)
+			d, _, ok := z.Next()
+			if !ok {
+				t.Fatal("never elected")
+			}
+			out := z.Fire(d)
+			if len(of[Originate](out)) > 0 {
+				checkMaskMove(t, z, gs, before, out)
+				return
+			}
+		}
+	})
+	t.Run("BSM after the candidacy ended", func(t *testing.T) {
+		z := elected(t, 126)
+		z.SetConfig(at(20), testConfig())
+		if b := z.Info(at(20)); b.State != NoInfo || len(b.RPSet) != 2 {
+			t.Fatalf("after the candidacy ended: %+v", b)
+		}
+		before := lookups(z, gs)
+		m := bsm(bsrA, 1, 9, both)
+		m.HashMaskLen = 64
+		checkMaskMove(t, z, gs, before, z.Bootstrap(at(21), ifU, m, true))
+	})
 }
