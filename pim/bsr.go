@@ -17,15 +17,19 @@ import (
 //
 //   - where a Bootstrap message (BSM) may come from (3.1.3): it names a
 //     routable BSR address that is not ours; it comes from a PIM neighbor
-//     on the interface; multicast to ALL-PIM-ROUTERS, it came in on the
-//     RPF interface toward the BSR from the RPF neighbor (the MRIB next
-//     hop matched through the neighbors' Address Lists, or, when the BSR
-//     is on the link itself, any neighbor there); unicast, it is to one
-//     of our addresses (the BSM a neighbor sends to a new or restarted
-//     neighbor, 3.3), and is used but never forwarded. While the route to
-//     a new BSR is not known yet, its BSM is held and checked when the
-//     route arrives (SetRPFs). The route is the Router's shared source
-//     entry for the BSR's address, watched like a source's or an RP's;
+//     on the interface; multicast to ALL-PIM-ROUTERS without the
+//     No-Forward bit, it came in on the RPF interface toward the BSR from
+//     the RPF neighbor (the MRIB next hop matched through the neighbors'
+//     Address Lists, or, when the BSR is on the link itself, any neighbor
+//     there). Unicast to one of our addresses, or multicast with the
+//     No-Forward bit, it skips the RPF check: it is the quick refresh a
+//     neighbor gives a router that has just started (3.3), refused after
+//     BS_Period from our start-up (engine time 0) and, by the zone, once
+//     another BSM has been accepted (bsr.Refresh); it is never forwarded.
+//     While the route to a new BSR is not known yet, its BSM is held and
+//     checked when the route arrives (SetRPFs). The route is the Router's
+//     shared source entry for the BSR's address, watched like a source's
+//     or an RP's;
 //   - sending BSMs, split to each link's MTU, on the interfaces the zone
 //     names, and to the neighbors that came up or restarted after our
 //     next Hello (3.3), as the DR of the link;
@@ -148,6 +152,7 @@ var bsrDropReason = [...]string{
 	bsr.NotPreferred: DropBSMNotPreferred,
 	bsr.NotBSR:       DropNotBSR,
 	bsr.SetLimit:     DropRPSetLimit,
+	bsr.NotStartup:   DropBSMNotStartup,
 }
 
 // receiveBootstrap checks where a Bootstrap message came from (see the
@@ -167,12 +172,20 @@ func (r *Router) receiveBootstrap(ifc *iface, now int64, src, dst netip.Addr, m 
 		c.drop(DropNoNeighbor)
 		return
 	}
-	unicast := dst != AllPIMRouters
-	if unicast {
-		if dst != ifc.self && !r.isLocal(keyOf(dst)) {
-			c.drop(DropNotOurs)
+	if dst != AllPIMRouters && dst != ifc.self && !r.isLocal(keyOf(dst)) {
+		c.drop(DropNotOurs)
+		return
+	}
+	how := bsr.Multicast
+	if dst != AllPIMRouters || m.NoForward {
+		// The quick refresh of a router that has just started (3.3):
+		// no RPF check, but only within BS_Period of our start-up (the
+		// zone also wants it to be its first BSM).
+		if now >= int64(r.cfg.BootstrapPeriod) {
+			c.drop(DropBSMNotStartup)
 			return
 		}
+		how = bsr.Refresh
 	} else {
 		s := r.sources[bk]
 		if s == nil || !s.known {
@@ -184,7 +197,7 @@ func (r *Router) receiveBootstrap(ifc *iface, now int64, src, dst netip.Addr, m 
 			return
 		}
 	}
-	r.applyBSR(r.bsr.zone.Bootstrap(r.abs(now), ifc.index, m, !unicast && !m.NoForward), c, RecvBootstrap)
+	r.applyBSR(r.bsr.zone.Bootstrap(r.abs(now), ifc.index, m, how), c, RecvBootstrap)
 }
 
 // receiveCRPAdv gives a Candidate-RP-Advertisement to the zone; c counts

@@ -184,6 +184,103 @@ func TestBSMRPFCheck(t *testing.T) {
 	}
 }
 
+// unicastBSM delivers a BSM from a neighbor to our address on its link.
+func unicastBSM(t testing.TB, r *Router, now time.Time, ifindex int, from, to netip.Addr, m *pimmsg.Bootstrap) []Action {
+	t.Helper()
+	return r.Receive(now, ifindex, from, to, mustMarshalTo(t, from, to, m))
+}
+
+// A BSM that skips the RPF check, unicast to one of our addresses or
+// multicast with the No-Forward bit, is only the quick refresh a neighbor
+// gives a router that has just started (RFC 5059 3.1.3, 3.3): used while
+// no BSM has been accepted and within BS_Period of start-up (60 s from
+// tR), with every fragment of that one BSM; refused and counted
+// (bsm-not-startup) after a BSM from the RPF neighbor, after another
+// refresh, and after BS_Period. Refused, it changes neither the BSR nor
+// the RP-set, and nothing moves.
+func TestBSMStartupRefresh(t *testing.T) {
+	ff0e := bsGroup("ff0e::/16", bsRP(rpA, 1, 150))
+	rogue := bsm(bsrB, 200, 9, bsGroup("ff0e::/16", bsRP(rpC, 0, 150)))
+	drops := func(r *Router) uint64 {
+		var n uint64
+		for _, i := range []int{ifD, ifU, ifX} {
+			n += r.Stats(i).Dropped[DropBSMNotStartup]
+		}
+		return n
+	}
+	// refused checks that a refresh was dropped and counted, and that the
+	// router still has BSR bsrA, rpA as RP(ff0e::1) and no rpC.
+	refused := func(t *testing.T, r *Router, now time.Time, acts []Action, want uint64) {
+		t.Helper()
+		if got := drops(r); got != want {
+			t.Errorf("bsm-not-startup drops: %d, want %d", got, want)
+		}
+		b := r.BSR(now)
+		if b.BSR != bsrA || rpOf(t, r, gA) != rpA {
+			t.Errorf("a refused refresh changed the BSR state: %+v, RP(G) %v", b, rpOf(t, r, gA))
+		}
+		for _, e := range b.RPSet {
+			if e.RP != rpA && e.RP != rpB {
+				t.Errorf("a refused refresh changed the RP-set: %+v", b.RPSet)
+			}
+		}
+		if _, fw := sent[*pimmsg.Bootstrap](acts); len(fw) != 0 {
+			t.Errorf("a refused refresh was forwarded: %+v", fw)
+		}
+	}
+	t.Run("unicast at start-up, in two fragments", func(t *testing.T) {
+		r := bsrRouter(t, nil)
+		f1 := bsm(bsrA, 1, 5, ff0e)
+		f2 := bsm(bsrA, 1, 5, bsGroup("ff05::/16", bsRP(rpB, 1, 150)))
+		acts := unicastBSM(t, r, at(3), ifU, nbr4, selfU, f1)
+		acts = append(acts, unicastBSM(t, r, at(3), ifU, nbr4, selfU, f2)...)
+		if b := r.BSR(at(3)); b.BSR != bsrA || len(b.RPSet) != 2 {
+			t.Errorf("the start-up refresh was not used: %+v", b)
+		}
+		if _, fw := sent[*pimmsg.Bootstrap](acts); len(fw) != 0 {
+			t.Errorf("the start-up refresh was forwarded: %+v", fw)
+		}
+		// Another BSM (another fragment tag) as a refresh: refused.
+		refused(t, r, at(4), unicastBSM(t, r, at(4), ifU, nbr4, selfG, rogue), 1)
+	})
+	t.Run("multicast No-Forward at start-up", func(t *testing.T) {
+		r := bsrRouter(t, nil)
+		m := bsm(bsrA, 1, 5, ff0e)
+		m.NoForward = true
+		// From nbr5 on ifX, not the RPF neighbor toward bsrA: the bit
+		// waives the RPF check.
+		acts := deliverBSM(t, r, at(3), ifX, nbr5, m, nil)
+		if b := r.BSR(at(3)); b.BSR != bsrA || len(b.RPSet) != 1 {
+			t.Errorf("the No-Forward refresh was not used: %+v", b)
+		}
+		if _, fw := sent[*pimmsg.Bootstrap](acts); len(fw) != 0 {
+			t.Errorf("a No-Forward BSM was forwarded: %+v", fw)
+		}
+	})
+	t.Run("after a BSM from the RPF neighbor", func(t *testing.T) {
+		r := bsrRouter(t, nil)
+		deliverBSM(t, r, at(3), ifU, nbr3, bsm(bsrA, 1, 1, ff0e), nil)
+		refused(t, r, at(10), unicastBSM(t, r, at(10), ifX, nbr5, selfX, rogue), 1)
+		// With the fragment tag of the accepted BSM: refused as well.
+		refused(t, r, at(11), unicastBSM(t, r, at(11), ifU, nbr4, selfU, bsm(bsrA, 1, 1, bsGroup("ff0e::/16", bsRP(rpB, 0, 150)))), 2)
+		nf := *rogue
+		nf.NoForward = true
+		refused(t, r, at(12), deliverBSM(t, r, at(12), ifU, nbr3, &nf, nil), 3)
+	})
+	t.Run("after BS_Period", func(t *testing.T) {
+		r := bsrRouter(t, nil)
+		deliverBSM(t, r, at(3), ifU, nbr3, bsm(bsrA, 1, 1, ff0e), nil)
+		r2 := bsrRouter(t, nil)
+		// r2 has no BSM at all, but started more than BS_Period ago.
+		unicastBSM(t, r2, at(61), ifX, nbr5, selfX, bsm(bsrA, 1, 1, ff0e))
+		if b := r2.BSR(at(61)); b.BSR.IsValid() || len(b.RPSet) != 0 || drops(r2) != 1 {
+			t.Errorf("a unicast BSM after BS_Period was used: %+v, drops %d", b, drops(r2))
+		}
+		// r, with a BSM, after BS_Period.
+		refused(t, r, at(100), unicastBSM(t, r, at(100), ifX, nbr5, selfX, rogue), 1)
+	})
+}
+
 func mustMarshalTo(t testing.TB, src, dst netip.Addr, m pimmsg.Message) []byte {
 	t.Helper()
 	b, err := pimmsg.Marshal(m, src, dst)

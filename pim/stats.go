@@ -21,6 +21,7 @@ const (
 	DropBSMNotPreferred = "bsm-not-preferred" // a BSM the election machine does not accept
 	DropNotBSR          = "not-bsr"           // a C-RP-Adv while this router is not the elected BSR, or not to its BSR address
 	DropNotOurs         = "not-ours"          // a unicast BSM to an address that is not ours
+	DropBSMNotStartup   = "bsm-not-startup"   // a unicast or No-Forward BSM that is not the start-up refresh (RFC 5059 3.1.3)
 	DropRPSetLimit      = "rp-set-limit"      // RP-set pairs or Candidate-RPs beyond MaxRPSet
 	DropEmbeddedRPLimit = "embedded-rp-limit" // an Embedded-RP group beyond MaxEmbeddedRPGroups
 	DropUnknownType     = "unknown-type"      // a type pimmsg keeps raw (PIM-DM, BIDIR, unassigned)

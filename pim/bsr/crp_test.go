@@ -94,7 +94,7 @@ func TestCandidateRPAdvertises(t *testing.T) {
 	if as := of[Advertise](runUntil(z, t0, at(10))); len(as) != 0 {
 		t.Fatalf("advertised with no BSR known: %+v", as)
 	}
-	z.Bootstrap(at(10), ifU, bsm(bsrA, 1, 1), true)
+	z.Bootstrap(at(10), ifU, bsm(bsrA, 1, 1), Multicast)
 	as := of[Advertise](runUntil(z, at(10), at(10)))
 	if len(as) != 1 || as[0].Dst != bsrA || as[0].Src != self {
 		t.Fatalf("advertisement after the BSR is known: %+v", as)
@@ -127,7 +127,7 @@ func TestSetConfig(t *testing.T) {
 		want State
 	}{{10, Candidate}, {30, Pending}} {
 		z := newZone(t, nil)
-		z.Bootstrap(at(3), ifU, bsm(bsrA, 20, 1), true)
+		z.Bootstrap(at(3), ifU, bsm(bsrA, 20, 1), Multicast)
 		cfg := testConfig()
 		candidate(c.prio)(&cfg)
 		out := z.SetConfig(at(4), cfg)
@@ -161,7 +161,7 @@ func TestSetConfig(t *testing.T) {
 	cfg = testConfig()
 	withCRP(&cfg)
 	z = newZone(t, func(c *Config) { *c = cfg })
-	z.Bootstrap(at(3), ifU, bsm(bsrA, 20, 1), true)
+	z.Bootstrap(at(3), ifU, bsm(bsrA, 20, 1), Multicast)
 	runUntil(z, at(3), at(3))
 	cfg.CandidateRP = &CandidateRP{Addr: rpC, Priority: 7, Holdtime: 150, Interval: 60 * time.Second}
 	out = z.SetConfig(at(4), cfg)

@@ -15,10 +15,13 @@
 //
 //   - Bootstrap: a BSM fragment the owner accepted from its links (RFC
 //     5059 3.1.3: the BSR address is routable and not ours, the sender is
-//     a neighbor, and the message is unicast to us or came from the RPF
-//     neighbor toward the BSR). The owner checks where a BSM came from
-//     because it owns the neighbors and the routes; the Zone decides what
-//     it means;
+//     a neighbor, and the message came from the RPF neighbor toward the
+//     BSR, or it is the start-up refresh: unicast to us or with the
+//     No-Forward bit, within BS_Period of start-up). The owner checks
+//     where a BSM came from because it owns the neighbors, the routes and
+//     the start-up time; the Zone, which knows whether it has accepted a
+//     BSM, uses a refresh only as its first BSM, and decides what the
+//     others mean;
 //   - CandidateRPAdvertisement: a C-RP-Adv unicast to us;
 //   - NewNeighbor: a neighbor came up or restarted and heard our Hello
 //     (3.3: it gets the current BSM);
@@ -41,7 +44,9 @@
 // # Choices where the RFC leaves room
 //
 // A BSM is accepted when the election machine accepts it (preferred BSMs,
-// see bootstrapEvent); a pending candidate forwards a less preferred one
+// see bootstrapEvent); a refresh that is not the zone's first BSM is
+// dropped before (the fragments of the first refresh, with its BSR and
+// fragment tag, all count as the first); a pending candidate forwards a less preferred one
 // without using it. An accepted BSM restarts the Bootstrap Timer
 // (BS_Timeout), updates the RP-set, and is forwarded unless its
 // No-Forward bit is set. The RP-set takes each group range of a fragment

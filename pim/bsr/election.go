@@ -66,18 +66,52 @@ func preferred(pa uint8, a netip.Addr, pb uint8, b netip.Addr) int {
 	return a.Compare(b)
 }
 
+// Arrival is how a BSM reached the router, as its owner checked it (RFC
+// 5059 3.1.3).
+type Arrival uint8
+
+const (
+	// Multicast: to ALL-PIM-ROUTERS without the No-Forward bit, from the
+	// RPF neighbor toward its BSR. An accepted one is forwarded (3.4).
+	Multicast Arrival = iota + 1
+	// Refresh: unicast to one of our addresses, or multicast with the
+	// No-Forward bit, within BS_Period of the router's start-up. Such a
+	// BSM skips the RPF check: it is the quick refresh that the DR of a
+	// link unicasts to a router that has just come up (3.3), and it is
+	// used only while it is the first BSM of the zone (refreshable). It is
+	// never forwarded.
+	Refresh
+)
+
 // Bootstrap is a BSM fragment that arrived on interface ifindex and that
 // the owner accepted from its link (RFC 5059 3.1.3): m.BSR is a routable
-// unicast address that is not ours, it came from a neighbor, and it was
-// unicast to us (the BSM of 3.3, never forwarded) or multicast from the
-// RPF neighbor toward m.BSR. forward: it was multicast without the
-// No-Forward bit, so that an accepted one goes on (3.4). The election
-// machine decides whether to use it (bootstrapEvent).
-func (z *Zone) Bootstrap(now time.Time, ifindex int, m *pimmsg.Bootstrap, forward bool) []Output {
+// unicast address that is not ours, it came from a neighbor, and it
+// arrived as how says (the owner checks the RPF neighbor and the time
+// since start-up). A Refresh that is not the zone's first BSM is dropped
+// (NotStartup); the election machine decides whether to use the others
+// (bootstrapEvent).
+func (z *Zone) Bootstrap(now time.Time, ifindex int, m *pimmsg.Bootstrap, how Arrival) []Output {
 	n := z.begin(now)
 	z.emit(Received{})
-	z.bootstrapEvent(n, ifindex, m, forward)
+	if how == Refresh && !z.refreshable(m) {
+		z.emit(Dropped{Reason: NotStartup})
+	} else {
+		z.bootstrapEvent(n, ifindex, m, how)
+	}
 	return z.end()
+}
+
+// refreshable reports whether a BSM that skipped the RPF check may be used
+// (RFC 5059 3.1.3): no BSM has been accepted from the RPF neighbor nor
+// originated (settled), and no other refresh has been accepted, except
+// the fragments of the one accepted (same BSR, same fragment tag: the DR
+// sends every fragment of its BSM, and on a link where we are the DR
+// every router sends it).
+func (z *Zone) refreshable(m *pimmsg.Bootstrap) bool {
+	if z.settled {
+		return false
+	}
+	return !z.hasTag || z.has && z.addr == m.BSR.WithZone("") && z.tag == m.FragmentTag
 }
 
 // bootstrapEvent runs the election machine on an acceptable BSM: a BSM
@@ -86,7 +120,8 @@ func (z *Zone) Bootstrap(now time.Time, ifindex int, m *pimmsg.Bootstrap, forwar
 // with its own BSM at once, a pending candidate forwards it (it is still
 // the others' BSR until we take over), and a Candidate whose BSR became
 // worse than itself goes Pending.
-func (z *Zone) bootstrapEvent(now int64, in int, m *pimmsg.Bootstrap, fwd bool) {
+func (z *Zone) bootstrapEvent(now int64, in int, m *pimmsg.Bootstrap, how Arrival) {
+	fwd := how == Multicast && !m.NoForward
 	bk := m.BSR.WithZone("")
 	fromCur := z.has && z.addr == bk
 	prefCur := !z.has || preferred(m.Priority, bk, z.prio, z.addr) >= 0
@@ -96,7 +131,7 @@ func (z *Zone) bootstrapEvent(now int64, in int, m *pimmsg.Bootstrap, fwd bool) 
 				z.emit(Dropped{Reason: NotPreferred})
 				return
 			}
-			z.acceptBSM(now, in, m, Candidate, fwd)
+			z.acceptBSM(now, in, m, Candidate, how)
 			return
 		}
 		switch {
@@ -123,12 +158,17 @@ func (z *Zone) bootstrapEvent(now int64, in int, m *pimmsg.Bootstrap, fwd bool) 
 		z.emit(Dropped{Reason: NotPreferred})
 		return
 	}
-	z.acceptBSM(now, in, m, AcceptPreferred, fwd)
+	z.acceptBSM(now, in, m, AcceptPreferred, how)
 }
 
 // acceptBSM stores the BSR and the RP-set of an accepted BSM, restarts
-// the Bootstrap Timer and forwards the BSM.
-func (z *Zone) acceptBSM(now int64, in int, m *pimmsg.Bootstrap, state State, fwd bool) {
+// the Bootstrap Timer and forwards the BSM (Multicast), or ends the
+// start-up refresh (Multicast: refreshable).
+func (z *Zone) acceptBSM(now int64, in int, m *pimmsg.Bootstrap, state State, how Arrival) {
+	fwd := how == Multicast && !m.NoForward
+	if how == Multicast {
+		z.settled = true
+	}
 	bk := m.BSR.WithZone("")
 	changed := !z.has || z.addr != bk
 	if z.state == Elected {
@@ -408,7 +448,7 @@ func (z *Zone) originateBSM(now int64) {
 			RPs:     rps,
 		})
 	}
-	z.addr, z.has, z.prio = cb.Addr, true, cb.Priority
+	z.addr, z.has, z.prio, z.settled = cb.Addr, true, cb.Priority, true
 	z.useHashMask(cb.HashMaskLen)
 	z.emit(WatchBSR{})
 	z.applyBSM(now, bs)

@@ -14,7 +14,7 @@ import (
 func TestBSMAccepted(t *testing.T) {
 	z := newZone(t, nil)
 	m := bsm(bsrA, 100, 7, bsGroup("ff0e::/16", bsRP(rpA, 10, 150)))
-	out := z.Bootstrap(at(3), ifU, m, true)
+	out := z.Bootstrap(at(3), ifU, m, Multicast)
 	want := []Output{
 		Received{},
 		WatchBSR{BSR: bsrA},
@@ -25,11 +25,11 @@ func TestBSMAccepted(t *testing.T) {
 	if d := diffOutputs(want, out); d != "" {
 		t.Errorf("outputs (-want +got):\n%s", d)
 	}
-	// The same BSM again, unicast (not forwarded): no Change, no RP-set
+	// The same BSM again: forwarded again, but no Change, no RP-set
 	// change; the RP's holdtime starts again.
-	out = z.Bootstrap(at(4), ifU, m, false)
-	if d := diffOutputs([]Output{Received{}, WatchBSR{BSR: bsrA}}, out); d != "" {
-		t.Errorf("outputs of a repeated unicast BSM (-want +got):\n%s", d)
+	out = z.Bootstrap(at(4), ifU, m, Multicast)
+	if d := diffOutputs([]Output{Received{}, WatchBSR{BSR: bsrA}, Forward{In: ifU, Msg: m}}, out); d != "" {
+		t.Errorf("outputs of a repeated BSM (-want +got):\n%s", d)
 	}
 	info := z.Info(at(4))
 	if info.State != AcceptPreferred || info.BSR != bsrA || info.Priority != 100 || info.HashMaskLen != 126 ||
@@ -62,15 +62,15 @@ func TestBSMAccepted(t *testing.T) {
 // BSR lives, a better one is taken at once.
 func TestBSMPreference(t *testing.T) {
 	z := newZone(t, nil)
-	z.Bootstrap(at(3), ifU, bsm(bsrB, 100, 1, bsGroup("ff00::/8", bsRP(rpA, 1, 150))), true)
-	out := z.Bootstrap(at(4), ifU, bsm(bsrA, 100, 2, bsGroup("ff00::/8", bsRP(rpB, 1, 150))), true)
+	z.Bootstrap(at(3), ifU, bsm(bsrB, 100, 1, bsGroup("ff00::/8", bsRP(rpA, 1, 150))), Multicast)
+	out := z.Bootstrap(at(4), ifU, bsm(bsrA, 100, 2, bsGroup("ff00::/8", bsRP(rpB, 1, 150))), Multicast)
 	if b, _ := z.BSR(); b != bsrB {
 		t.Fatalf("a lower address won: %v", b)
 	}
 	if d := diffOutputs([]Output{Received{}, Dropped{Reason: NotPreferred}}, out); d != "" {
 		t.Errorf("outputs of a less preferred BSM (-want +got):\n%s", d)
 	}
-	z.Bootstrap(at(5), ifU, bsm(bsrA, 101, 3, bsGroup("ff00::/8", bsRP(rpC, 1, 150))), true)
+	z.Bootstrap(at(5), ifU, bsm(bsrA, 101, 3, bsGroup("ff00::/8", bsRP(rpC, 1, 150))), Multicast)
 	if b := z.Info(at(5)); b.BSR != bsrA || b.Priority != 101 {
 		t.Fatalf("a higher priority did not win: %+v", b)
 	}
@@ -88,14 +88,14 @@ func TestBSMFragments(t *testing.T) {
 	g := bsGroup("ff0e::/16", bsRP(rpA, 1, 150), bsRP(rpB, 1, 150))
 	f1 := bsm(bsrA, 1, 9, pimmsg.BootstrapGroup{Group: g.Group, RPCount: 2, RPs: g.RPs[:1]}, bsGroup("ff05::/16", bsRP(rpC, 1, 150)))
 	f2 := bsm(bsrA, 1, 9, pimmsg.BootstrapGroup{Group: g.Group, RPCount: 2, RPs: g.RPs[1:]})
-	z.Bootstrap(at(3), ifU, f1, true)
+	z.Bootstrap(at(3), ifU, f1, Multicast)
 	if got := rpOf(z, gA); got.IsValid() {
 		t.Errorf("RP from half a range: %v", got)
 	}
 	if got := rpOf(z, addr("ff05::1")); got != rpC {
 		t.Errorf("complete range of the first fragment: %v", got)
 	}
-	z.Bootstrap(at(3.1), ifU, f2, true)
+	z.Bootstrap(at(3.1), ifU, f2, Multicast)
 	var n int
 	for _, e := range z.Info(at(4)).RPSet {
 		if e.Prefix == netip.MustParsePrefix("ff0e::/16") {
@@ -112,18 +112,18 @@ func TestBSMFragments(t *testing.T) {
 	// The next BSMs carry only ff0e::/16: ff05::/16 stays while only one
 	// whole BSM left it out (it may have been a lost fragment), and goes
 	// when a second one begins after another that left it out.
-	z.Bootstrap(at(60), ifU, bsm(bsrA, 1, 10, g), true)
-	z.Bootstrap(at(120), ifU, bsm(bsrA, 1, 11, g), true)
+	z.Bootstrap(at(60), ifU, bsm(bsrA, 1, 10, g), Multicast)
+	z.Bootstrap(at(120), ifU, bsm(bsrA, 1, 11, g), Multicast)
 	if got := rpOf(z, addr("ff05::1")); got != rpC {
 		t.Errorf("ff05::/16 dropped after one BSM without it: %v", got)
 	}
-	z.Bootstrap(at(125), ifU, bsm(bsrA, 1, 12, g, bsGroup("ff05::/16", bsRP(rpC, 1, 150))), true)
-	z.Bootstrap(at(130), ifU, bsm(bsrA, 1, 13, g), true)
-	z.Bootstrap(at(135), ifU, bsm(bsrA, 1, 14, g), true)
+	z.Bootstrap(at(125), ifU, bsm(bsrA, 1, 12, g, bsGroup("ff05::/16", bsRP(rpC, 1, 150))), Multicast)
+	z.Bootstrap(at(130), ifU, bsm(bsrA, 1, 13, g), Multicast)
+	z.Bootstrap(at(135), ifU, bsm(bsrA, 1, 14, g), Multicast)
 	if got := rpOf(z, addr("ff05::1")); got != rpC {
 		t.Errorf("ff05::/16 dropped after one BSM without it (again): %v", got)
 	}
-	out := z.Bootstrap(at(140), ifU, bsm(bsrA, 1, 15, g), true)
+	out := z.Bootstrap(at(140), ifU, bsm(bsrA, 1, 15, g), Multicast)
 	if got := rpOf(z, addr("ff05::1")); got.IsValid() {
 		t.Errorf("ff05::/16 still mapped to %v after two whole BSMs without it", got)
 	}
@@ -131,7 +131,7 @@ func TestBSMFragments(t *testing.T) {
 		t.Errorf("no RPSetChanged when ff05::/16 went: %+v", out)
 	}
 	// A range sent with no RP goes at once.
-	z.Bootstrap(at(141), ifU, bsm(bsrA, 1, 16, pimmsg.BootstrapGroup{Group: g.Group}), true)
+	z.Bootstrap(at(141), ifU, bsm(bsrA, 1, 16, pimmsg.BootstrapGroup{Group: g.Group}), Multicast)
 	if got := rpOf(z, gA); got.IsValid() {
 		t.Errorf("ff0e::/16 still mapped to %v after a BSM with RP count 0", got)
 	}
@@ -143,7 +143,7 @@ func TestRPSetLimit(t *testing.T) {
 	z := newZone(t, func(c *Config) { c.MaxRPSet = 2 })
 	m := bsm(bsrA, 1, 1, bsGroup("ff0e::/16", bsRP(rpA, 1, 150), bsRP(rpB, 1, 150)), bsGroup("ff05::/16", bsRP(rpC, 1, 150)),
 		bsGroup("ff06::/16", bsRP(rpC, 1, 150)), bsGroup("fe00::/16", bsRP(rpC, 1, 150)))
-	out := z.Bootstrap(at(3), ifU, m, true)
+	out := z.Bootstrap(at(3), ifU, m, Multicast)
 	want := []Dropped{{Reason: SetLimit, Router: true}, {Reason: SetLimit, Router: true}, {Reason: BadGroup, Router: true}}
 	if d := diffOutputs(toOutputs(want), toOutputs(of[Dropped](out))); d != "" {
 		t.Errorf("drops (-want +got):\n%s", d)
@@ -154,7 +154,7 @@ func TestRPSetLimit(t *testing.T) {
 	if info := z.Info(at(3)); info.Pairs != 2 {
 		t.Errorf("pairs: %d", info.Pairs)
 	}
-	if hits := of[LimitHit](z.Bootstrap(at(4), ifU, m, true)); len(hits) != 0 {
+	if hits := of[LimitHit](z.Bootstrap(at(4), ifU, m, Multicast)); len(hits) != 0 {
 		t.Errorf("LimitHit again in the same episode: %+v", hits)
 	}
 }
@@ -173,7 +173,7 @@ func TestCandidateBSRMachine(t *testing.T) {
 	// A better BSR: Candidate; its loss: Pending after BS_Timeout, then
 	// Elected after rand_override.
 	z := mk()
-	z.Bootstrap(at(3), ifU, bsm(bsrA, 20, 1, bsGroup("ff00::/8", bsRP(rpA, 1, 150))), true)
+	z.Bootstrap(at(3), ifU, bsm(bsrA, 20, 1, bsGroup("ff00::/8", bsRP(rpA, 1, 150))), Multicast)
 	if b := z.Info(at(3)); b.State != Candidate || b.BSR != bsrA {
 		t.Fatalf("after a better BSM: %+v", b)
 	}
@@ -199,12 +199,12 @@ func TestCandidateBSRMachine(t *testing.T) {
 		t.Errorf("RP(G) at the new BSR: %v", got)
 	}
 	// A worse BSM at the elected BSR: it answers with its own BSM at once.
-	out = z.Bootstrap(at(151), ifU, bsm(bsrB, 5, 2), true)
+	out = z.Bootstrap(at(151), ifU, bsm(bsrB, 5, 2), Multicast)
 	if os := of[Originate](out); len(os) != 1 || os[0].Msg.BSR != self {
 		t.Errorf("answer to a worse BSR: %+v", out)
 	}
 	// A better one: Candidate again.
-	z.Bootstrap(at(152), ifU, bsm(bsrB, 50, 3), true)
+	z.Bootstrap(at(152), ifU, bsm(bsrB, 50, 3), Multicast)
 	if b := z.Info(at(152)); b.State != Candidate || b.BSR != bsrB {
 		t.Errorf("after a better BSM at the BSR: %+v", b)
 	}
@@ -212,7 +212,7 @@ func TestCandidateBSRMachine(t *testing.T) {
 	// it is still the others' BSR until we take over.
 	z = mk()
 	m := bsm(bsrA, 1, 1, bsGroup("ff00::/8", bsRP(rpA, 1, 150)))
-	out = z.Bootstrap(at(3), ifU, m, true)
+	out = z.Bootstrap(at(3), ifU, m, Multicast)
 	if b := z.Info(at(3)); b.State != Pending || b.BSR.IsValid() || len(b.RPSet) != 0 {
 		t.Errorf("pending after a worse BSM: %+v", b)
 	}
@@ -273,7 +273,7 @@ func TestNewNeighbor(t *testing.T) {
 		t.Errorf("a BSM before any BSR: %+v", out)
 	}
 	m := bsm(bsrA, 1, 1, bsGroup("ff00::/8", bsRP(rpA, 1, 150)))
-	z.Bootstrap(at(3), ifU, m, true)
+	z.Bootstrap(at(3), ifU, m, Multicast)
 	if out := z.NewNeighbor(ifD, nb, false); len(out) != 0 {
 		t.Errorf("a BSM from a router that is not the DR to a neighbor that is not either: %+v", out)
 	}
@@ -312,5 +312,48 @@ func TestTimers(t *testing.T) {
 	}
 	if d, _, _ := z.Next(); !d.After(at(10)) {
 		t.Errorf("next deadline %v, want the start-up wait", d)
+	}
+}
+
+// A BSM that skipped the RPF check (Refresh) is used only as the zone's
+// first BSM (RFC 5059 3.1.3), with every fragment of that one BSM; once a
+// BSM came from the RPF neighbor, or the zone originated one, a refresh
+// changes nothing.
+func TestRefreshOnlyFirst(t *testing.T) {
+	notStartup := []Output{Received{}, Dropped{Reason: NotStartup}}
+	z := newZone(t, nil)
+	f1 := bsm(bsrA, 1, 5, bsGroup("ff0e::/16", bsRP(rpA, 1, 150)))
+	f2 := bsm(bsrA, 1, 5, bsGroup("ff05::/16", bsRP(rpB, 1, 150)))
+	want := []Output{Received{}, WatchBSR{BSR: bsrA}, Change{BSR: bsrA, Priority: 1, State: AcceptPreferred}, RPSetChanged{}}
+	if d := diffOutputs(want, z.Bootstrap(at(3), ifU, f1, Refresh)); d != "" {
+		t.Errorf("the first refresh (-want +got):\n%s", d)
+	}
+	if d := diffOutputs([]Output{Received{}, WatchBSR{BSR: bsrA}, RPSetChanged{}}, z.Bootstrap(at(3), ifD, f2, Refresh)); d != "" {
+		t.Errorf("its second fragment (-want +got):\n%s", d)
+	}
+	// Another BSM as a refresh: another tag, or another BSR with the tag.
+	if d := diffOutputs(notStartup, z.Bootstrap(at(4), ifU, bsm(bsrA, 1, 6), Refresh)); d != "" {
+		t.Errorf("a second refresh (-want +got):\n%s", d)
+	}
+	if d := diffOutputs(notStartup, z.Bootstrap(at(4), ifU, bsm(bsrB, 9, 5), Refresh)); d != "" {
+		t.Errorf("a refresh of another BSR (-want +got):\n%s", d)
+	}
+	// The first BSM from the RPF neighbor ends the refresh, even with the
+	// refresh's tag.
+	z.Bootstrap(at(5), ifU, bsm(bsrA, 1, 7, bsGroup("ff0e::/16", bsRP(rpA, 1, 150))), Multicast)
+	if d := diffOutputs(notStartup, z.Bootstrap(at(6), ifU, bsm(bsrA, 1, 7, bsGroup("ff0e::/16", bsRP(rpC, 0, 150))), Refresh)); d != "" {
+		t.Errorf("a refresh after a multicast BSM (-want +got):\n%s", d)
+	}
+	if got := rpOf(z, gA); got != rpA {
+		t.Errorf("RP(G) = %v, want %v", got, rpA)
+	}
+	// A candidate that has originated a BSM takes no refresh either.
+	z = newZone(t, candidate(10))
+	runUntil(z, t0, at(15))
+	if z.State() != Elected {
+		t.Fatalf("state %v", z.State())
+	}
+	if d := diffOutputs(notStartup, z.Bootstrap(at(16), ifU, bsm(bsrA, 200, 1), Refresh)); d != "" {
+		t.Errorf("a refresh at the elected BSR (-want +got):\n%s", d)
 	}
 }

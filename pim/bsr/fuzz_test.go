@@ -25,9 +25,14 @@ type zoneFuzzer struct {
 	z    *Zone
 	now  time.Time
 	// limit is the highest MaxRPSet so far: a reload to a lower one
-	// removes nothing. mask is the hash mask length before the input.
-	limit int
-	mask  uint8
+	// removes nothing. mask is the hash mask length before the input,
+	// settled whether the zone had accepted a BSM from the RPF neighbor
+	// (or originated one), how the way the input's BSM came (0: the
+	// input is not a BSM).
+	limit   int
+	mask    uint8
+	settled bool
+	how     Arrival
 }
 
 func (f *zoneFuzzer) byte() byte {
@@ -59,7 +64,7 @@ func (f *zoneFuzzer) config() Config {
 
 func (f *zoneFuzzer) bootstrap() *pimmsg.Bootstrap {
 	m := &pimmsg.Bootstrap{FragmentTag: uint16(f.pick(3)), HashMaskLen: uint8(f.pick(129)), Priority: uint8(f.pick(3)),
-		BSR: zfBSRs[f.pick(len(zfBSRs))]}
+		BSR: zfBSRs[f.pick(len(zfBSRs))], NoForward: f.byte()&7 == 0}
 	for range f.pick(4) {
 		g := bsGroup(zfRanges[f.pick(len(zfRanges))])
 		for range f.pick(3) {
@@ -85,7 +90,11 @@ func (f *zoneFuzzer) step() ([]Output, int) {
 		return f.z.Fire(f.now), 0
 	case 2:
 		in := 1 + f.pick(3)
-		return f.z.Bootstrap(f.now, in, f.bootstrap(), f.byte()&1 != 0), in
+		f.how = Multicast
+		if f.byte()&1 != 0 {
+			f.how = Refresh
+		}
+		return f.z.Bootstrap(f.now, in, f.bootstrap(), f.how), in
 	case 3:
 		m := crpAdv(zfRPs[f.pick(len(zfRPs))], uint8(f.pick(2)), uint16(f.pick(4))*2)
 		if f.byte()&1 != 0 {
@@ -113,8 +122,8 @@ func (f *zoneFuzzer) check(out []Output, in int, before []netip.Addr) {
 	for i, o := range out {
 		switch o := o.(type) {
 		case Forward:
-			if o.In != in || in == 0 {
-				t.Fatalf("Forward %+v of input on %d", o, in)
+			if o.In != in || in == 0 || f.how != Multicast || o.Msg.NoForward {
+				t.Fatalf("Forward %+v of input on %d (arrival %d)", o, in, f.how)
 			}
 		case Originate:
 			if z.state != Elected || o.Msg.BSR != z.cfg.CandidateBSR.Addr {
@@ -130,6 +139,20 @@ func (f *zoneFuzzer) check(out []Output, in int, before []netip.Addr) {
 			}
 			changed = true
 		}
+	}
+	// A BSM that skipped the RPF check is used only as the start-up
+	// refresh (RFC 5059 3.1.3): once a BSM came from the RPF neighbor (or
+	// we originated one), it changes nothing.
+	if f.how == Refresh && f.settled {
+		if d := diffOutputs([]Output{Received{}, Dropped{Reason: NotStartup}}, out); d != "" {
+			t.Fatalf("a refresh after a BSM from the RPF neighbor (-want +got):\n%s", d)
+		}
+	}
+	if f.settled && !z.settled {
+		t.Fatal("the zone forgot it had accepted a BSM")
+	}
+	if z.state == Elected && !z.settled {
+		t.Fatal("elected but not settled")
 	}
 	// RP(G) never changes without RPSetChanged, nor does the hash mask
 	// length it is computed with (whatever RP(G) of the sample groups).
@@ -201,7 +224,7 @@ func FuzzZone(f *testing.F) {
 			for i, g := range zfGroups {
 				before[i] = rpOf(fz.z, g)
 			}
-			fz.mask = fz.z.hashMask
+			fz.mask, fz.settled, fz.how = fz.z.hashMask, fz.z.settled, 0
 			out, in := fz.step()
 			if fz.z.started {
 				fz.check(out, in, before)

@@ -212,7 +212,7 @@ func TestHashMaskChangeIsRPSetChange(t *testing.T) {
 		})
 		m := bsm(bsrA, 20, 1, both)
 		m.HashMaskLen = 64
-		z.Bootstrap(at(3), ifU, m, true)
+		z.Bootstrap(at(3), ifU, m, Multicast)
 		for {
 			before := lookups(z, gs)
 			d, _, ok := z.Next()
@@ -235,6 +235,6 @@ func TestHashMaskChangeIsRPSetChange(t *testing.T) {
 		before := lookups(z, gs)
 		m := bsm(bsrA, 1, 9, both)
 		m.HashMaskLen = 64
-		checkMaskMove(t, z, gs, before, z.Bootstrap(at(21), ifU, m, true))
+		checkMaskMove(t, z, gs, before, z.Bootstrap(at(21), ifU, m, Multicast))
 	})
 }

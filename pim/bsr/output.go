@@ -87,6 +87,7 @@ const (
 	NotPreferred                   // a BSM the election machine does not accept
 	NotBSR                         // a C-RP-Adv while this router is not the elected BSR, or not to its BSR address
 	SetLimit                       // RP-set pairs or Candidate-RPs beyond Config.MaxRPSet
+	NotStartup                     // a Refresh BSM once the zone has accepted another BSM (RFC 5059 3.1.3)
 )
 
 func (Forward) output()      {}

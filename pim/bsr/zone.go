@@ -92,6 +92,9 @@ type Zone struct {
 	bst      timerq.ID // Bootstrap Timer
 	bstAt    int64
 
+	// settled: a BSM was accepted from the RPF neighbor, or originated;
+	// no start-up refresh is used any more (refreshable).
+	settled bool
 	// The accepted BSM: its fragment tag and fragments (sent to new
 	// neighbors), and the ranges not complete yet.
 	tag     uint16
