@@ -563,38 +563,44 @@ func runActs(r *Router, from, until time.Time) []Action {
 	return out
 }
 
-// A Register to our Candidate-RP address for a group the BSR's set gives
-// to another RP may be ahead of the BSM that makes us the RP: it is
-// dropped without a Register-Stop, which would silence the DR. A group
-// whose RP no BSM can change (a static override) gets the Register-Stop.
-func TestRegisterAheadOfBSM(t *testing.T) {
+// A Register to our Candidate-RP address for a group whose RP is another
+// (here rpA, from the BSR's set) gets the Register-Stop of RFC 7761
+// 4.4.2's else branch, from the address it was sent to, back to the DR
+// (outer.src), for the Register's (S,G), even though a BSM could make us
+// RP(G) later; it is counted as register-not-rp. Once a BSM makes us
+// RP(G), the DR's next Register is ours.
+func TestRegisterToCandidateRPNotRP(t *testing.T) {
 	r := bsrRouter(t, func(c *Config) {
 		c.CandidateRP = &CandidateRP{Addr: selfG, Priority: 20, Holdtime: 150 * time.Second, Interval: 60 * time.Second,
 			Groups: []netip.Prefix{all}}
-		c.RPs = []StaticRP{{Addr: rpB, Groups: []netip.Prefix{netip.MustParsePrefix("ff05::/16")}, Override: true}}
 	})
 	deliverBSM(t, r, at(3), ifU, nbr3, bsm(bsrA, 1, 1, bsGroup("ff00::/8", bsRP(rpA, 10, 150), bsRP(selfG, 20, 150))), nil)
-	register := func(g netip.Addr) []Action {
-		reg := &pimmsg.Register{Packet: dataPacket(s1, g)}
-		return r.Receive(at(4), ifU, drAddr, selfG, mustMarshalTo(t, drAddr, selfG, reg))
+	if got := rpOf(t, r, gA); got != rpA {
+		t.Fatalf("RP(G) = %v, want %v", got, rpA)
 	}
-	if ss, _ := sent[*pimmsg.RegisterStop](register(gA)); len(ss) != 0 {
-		t.Errorf("Register-Stop for a group we may become the RP of: %+v", ss)
+	register := func(now time.Time) []Action {
+		reg := &pimmsg.Register{Packet: dataPacket(s1, gA)}
+		return r.Receive(now, ifU, drAddr, selfG, mustMarshalTo(t, drAddr, selfG, reg))
 	}
-	if r.Stats(ifU).Dropped[DropRegisterCandidateRP] != 1 {
-		t.Errorf("drops: %v", r.Stats(ifU).Dropped)
+	ss, ms := sent[*pimmsg.RegisterStop](register(at(4)))
+	if len(ss) != 1 || ss[0].Src != selfG || ss[0].Dst != drAddr ||
+		ms[0].Source != s1 || ms[0].Group != (pimmsg.Group{Addr: gA, MaskLen: 128}) {
+		t.Fatalf("Register-Stop for a group we are not the RP of: %+v %+v", ss, ms)
 	}
-	if ss, _ := sent[*pimmsg.RegisterStop](register(addr("ff05::1"))); len(ss) != 1 {
-		t.Errorf("no Register-Stop for a group with a static override RP")
+	if got := r.Stats(ifU).Dropped[DropRegisterNotRP]; got != 1 {
+		t.Errorf("register-not-rp drops: %d (%v)", got, r.Stats(ifU).Dropped)
 	}
 	// The BSM that makes us the RP arrives: the next Register is ours.
 	deliverBSM(t, r, at(5), ifU, nbr3, bsm(bsrA, 1, 2, bsGroup("ff00::/8", bsRP(selfG, 20, 150))), nil)
-	register(gA)
 	if got := rpOf(t, r, gA); got != selfG {
 		t.Fatalf("RP(G) = %v", got)
 	}
-	if r.Stats(ifU).Dropped[DropRegisterCandidateRP] != 1 {
+	register(at(6))
+	if got := r.Stats(ifU).Dropped[DropRegisterNotRP]; got != 1 {
 		t.Errorf("a Register to the RP was dropped: %v", r.Stats(ifU).Dropped)
+	}
+	if sg := r.sgs[sgKey{keyOf(gA), keyOf(s1)}]; sg == nil {
+		t.Errorf("no (S,G) state at the RP after the Register")
 	}
 }
 

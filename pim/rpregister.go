@@ -37,31 +37,17 @@ import (
 // the "else" branch says for any group we are not the RP of), not the RP,
 // or an inner packet that is not an IPv6 packet from a unicast source to a
 // routable group (dropped silently).
-
-// mayBecomeRP reports whether a Register to our address dk for group g
-// may be ahead of the Bootstrap message that makes us RP(G): dk is our
-// Candidate-RP address, g is in its ranges, and RP(G) is not fixed by an
-// Embedded-RP or a static override (which no BSM can change). Such a
-// Register is dropped without the Register-Stop of the "else" branch: the
-// BSR, or a DR nearer to it, applies a new RP-set before the BSM reaches
-// the new RP, and a Register-Stop then would silence the DR for
-// Register_Suppression_Time (found by the end-to-end RP failover test).
-// The DR's Registers are used as soon as the BSM arrives.
-func (r *Router) mayBecomeRP(g netip.Addr, dk addrKey) bool {
-	cp := r.cfg.CandidateRP
-	if cp == nil || keyOf(cp.Addr) != dk {
-		return false
-	}
-	if _, origin, ok := r.rpLookup(g); ok && (origin == OriginEmbedded || origin == OriginStaticOverride) {
-		return false
-	}
-	for _, p := range cp.Groups {
-		if p.Contains(g) {
-			return true
-		}
-	}
-	return false
-}
+//
+// The "else" branch holds for a Register to our Candidate-RP address too,
+// for a group in its ranges that the RP-set gives to another RP, although
+// the next BSM may make us RP(G): at an RP change the DR (nearer to the
+// BSR, or the BSR itself) may apply the new RP-set and register to us
+// before the BSM reaches us, and our Register-Stop then holds its
+// Registers back until its Null-Register probe finds us the RP (4.4.1:
+// rand(0.5, 1.5) * Register_Suppression_Time in all). That is the
+// RFC's cost of an RP change racing the BSM; dropping the Register without
+// an answer instead (as we once did) would leave a DR that registers to a
+// router that never becomes the RP with no answer at all.
 
 // regStopInterval is the least time between two Register-Stops for one
 // (S,G) to one DR.
@@ -95,10 +81,6 @@ func (r *Router) receiveRegister(c *counters, now int64, src, dst netip.Addr, m 
 		return
 	}
 	if rp, ok := r.rpFor(g); !ok || rp != dk {
-		if r.mayBecomeRP(g, dk) {
-			c.drop(DropRegisterCandidateRP)
-			return
-		}
 		c.drop(DropRegisterNotRP)
 		r.sendRegisterStop(now, src, dst, k)
 		return

@@ -38,12 +38,11 @@ const (
 	DropAssertRate    = "assert-rate"     // an answer to an inferior Assert sent less than 1 s after the last
 	// Registers (4.4), counted on the interface they came in on, or on the
 	// router (Stats(0)).
-	DropRegisterPacket      = "register-bad-packet"   // the inner packet is not from a unicast source to a routable group
-	DropRegisterNotOurs     = "register-not-ours"     // addressed to an address that is not ours
-	DropRegisterSSM         = "register-ssm"          // for an SSM group (a Register-Stop answers)
-	DropRegisterNotRP       = "register-not-rp"       // we are not RP(G), or it was sent to another of our addresses (a Register-Stop answers)
-	DropRegisterCandidateRP = "register-candidate-rp" // to our Candidate-RP address for a group the BSR may be making ours (no Register-Stop: see mayBecomeRP)
-	DropRegisterStopRate    = "register-stop-rate"    // a Register-Stop to the same DR for the same (S,G) within 1 s
+	DropRegisterPacket   = "register-bad-packet" // the inner packet is not from a unicast source to a routable group
+	DropRegisterNotOurs  = "register-not-ours"   // addressed to an address that is not ours
+	DropRegisterSSM      = "register-ssm"        // for an SSM group (a Register-Stop answers)
+	DropRegisterNotRP    = "register-not-rp"     // we are not RP(G), or it was sent to another of our addresses (a Register-Stop answers)
+	DropRegisterStopRate = "register-stop-rate"  // a Register-Stop to the same DR for the same (S,G) within 1 s
 	// Data-plane inputs (NoCache, WrongIIF, WholePacket, DataActivity),
 	// counted on the router (Stats(0)).
 	DropBadData         = "bad-data"          // an invalid source, group or interface, or a whole packet that does not match them
