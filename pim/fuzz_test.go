@@ -223,10 +223,21 @@ func (f *fuzzer) dataStep() (acts []Action, registers bool) {
 			bs.Groups = append(bs.Groups, g)
 		}
 		i := f.iface()
+		to := AllPIMRouters
 		if f.byte()&3 == 0 {
-			return f.receiveTo(i, fuzzNbrs[f.pick(len(fuzzNbrs))], fuzzSelf[i], bs), false
+			to = fuzzSelf[i]
 		}
-		return f.receive(i, fuzzNbrs[f.pick(len(fuzzNbrs))], bs), false
+		// A BSM that skips the RPF check after BS_Period from start-up
+		// (tR) is no start-up refresh (RFC 5059 3.1.3): it changes
+		// nothing and goes nowhere.
+		late := (to != AllPIMRouters || bs.NoForward) && f.now.Sub(tR) >= f.r.cfg.BootstrapPeriod
+		before := f.r.BSR(f.now)
+		acts := f.receiveTo(i, fuzzNbrs[f.pick(len(fuzzNbrs))], to, bs)
+		if after := f.r.BSR(f.now); late && (before.BSR != after.BSR || before.State != after.State ||
+			!slices.Equal(before.RPSet, after.RPSet) || len(acts) != 0) {
+			f.t.Fatalf("a late refresh BSM changed the BSR state or acted:\n%+v\n%+v\n%v", before, after, acts)
+		}
+		return acts, false
 	case 9:
 		adv := &pimmsg.CandidateRPAdvertisement{RP: fuzzRPs[f.pick(len(fuzzRPs))], Priority: uint8(f.pick(2)), Holdtime: uint16(f.pick(4)) * 2}
 		if f.byte()&1 != 0 {
