@@ -161,9 +161,10 @@ func (z *Zone) bootstrapEvent(now int64, in int, m *pimmsg.Bootstrap, how Arriva
 	z.acceptBSM(now, in, m, AcceptPreferred, how)
 }
 
-// acceptBSM stores the BSR and the RP-set of an accepted BSM, restarts
-// the Bootstrap Timer and forwards the BSM (Multicast), or ends the
-// start-up refresh (Multicast: refreshable).
+// acceptBSM stores the BSR and the RP-set of an accepted BSM and restarts
+// the Bootstrap Timer. A Multicast one is forwarded (unless its
+// No-Forward bit is set) and ends the time of start-up refreshes
+// (refreshable).
 func (z *Zone) acceptBSM(now int64, in int, m *pimmsg.Bootstrap, state State, how Arrival) {
 	fwd := how == Multicast && !m.NoForward
 	if how == Multicast {
