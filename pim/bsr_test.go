@@ -553,6 +553,65 @@ func TestBSRRPChangeMovesStarG(t *testing.T) {
 	}
 }
 
+// A Candidate-BSR follows bsrA, whose BSMs carry a hash mask length of 64,
+// then takes over when bsrA falls silent and originates its own BSMs with
+// its length, 126, and the same RP-set. The new length moves groups
+// between the two RPs of equal priority (RFC 7761 4.7.2): every group
+// holding (*,G) state moves with them at once (RPChange, Prune to the old
+// RP, Join to the new), not at the next change of the RP-set.
+func TestHashMaskChangeMovesStarG(t *testing.T) {
+	r := bsrRouter(t, func(c *Config) {
+		c.CandidateBSR = &CandidateBSR{Addr: selfG, Priority: 10, HashMaskLen: 126}
+	})
+	m := bsm(bsrA, 20, 1, bsGroup("ff00::/8", bsRP(rpB, 1, 300), bsRP(rpC, 1, 300)))
+	m.HashMaskLen = 64
+	deliverBSM(t, r, at(3), ifU, nbr3, m, nil)
+	// Groups of ff0e::/16 that differ in their last 64 bits only: one RP
+	// for all with bsrA's length.
+	var gs []netip.Addr
+	for i := range 16 {
+		b := addr("ff0e::").As16()
+		b[12], b[15] = byte(i*37), byte(i)
+		g := netip.AddrFrom16(b)
+		gs = append(gs, g)
+		routes(nil).answer(r, at(4), r.SetListeners(at(4), ListenerInput{IfIndex: ifD, Group: g, Exclude: true}))
+	}
+	runActs(r, at(4), at(5))
+	before := make([]netip.Addr, len(gs))
+	for i, g := range gs {
+		before[i] = rpOf(t, r, g)
+	}
+	acts := runActs(r, at(5), at(160))
+	if b := r.BSR(at(160)); b.State != BSRElected || b.HashMaskLen != 126 || len(b.RPSet) != 2 {
+		t.Fatalf("not the BSR with both RPs: %+v", b)
+	}
+	changes := map[netip.Addr]netip.Addr{}
+	for _, a := range acts {
+		if c, ok := a.(RPChange); ok {
+			changes[c.Group] = c.RP
+		}
+	}
+	// RP(G) from the RP-set and the length in use, against the RP the
+	// group's state uses (rpOf).
+	moved := 0
+	for i, g := range gs {
+		k, _, ok := r.rpLookup(g)
+		if !ok || k.Addr() == before[i] {
+			continue
+		}
+		moved++
+		if got := rpOf(t, r, g); got != k.Addr() || changes[g] != k.Addr() {
+			t.Errorf("%v: RP(G) went from %v to %v; its state uses %v, RPChange %v", g, before[i], k.Addr(), got, changes[g])
+		}
+	}
+	if moved == 0 {
+		t.Fatal("no group moved: the test does not change the hash in use")
+	}
+	if len(changes) != moved {
+		t.Errorf("%d RPChange actions for %d groups moved", len(changes), moved)
+	}
+}
+
 // runActs is runUntil returning the actions, with route lookups answered
 // by the default routes.
 func runActs(r *Router, from, until time.Time) []Action {
