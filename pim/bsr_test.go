@@ -2,6 +2,7 @@ package pim
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -696,5 +697,47 @@ func TestStarGChange(t *testing.T) {
 	acts = append(acts, runActs(r, at(6), at(20))...)
 	if a, d := count(acts); a != 0 || d != 1 {
 		t.Errorf("leave: added %d removed %d", a, d)
+	}
+}
+
+// TestRefusedRegisterAdoptedWhenRP: a Register to our Candidate-RP
+// address that races the BSM making us RP(G) gets its Register-Stop
+// (4.4.2), and when the BSM arrives the RP does what the Register would
+// have made it do: KAT(S,G) starts and, with receivers on the shared tree,
+// Join(S,G) goes toward S at once, instead of the flow waiting up to
+// 1.5 * Register_Suppression_Time for the DR's probe.
+func TestRefusedRegisterAdoptedWhenRP(t *testing.T) {
+	r := bsrRouter(t, func(c *Config) {
+		c.CandidateRP = &CandidateRP{Addr: selfG, Priority: 20, Holdtime: 150 * time.Second, Interval: 60 * time.Second,
+			Groups: []netip.Prefix{all}}
+	})
+	deliverBSM(t, r, at(3), ifU, nbr3, bsm(bsrA, 1, 1, bsGroup("ff00::/8", bsRP(rpA, 10, 150), bsRP(selfG, 20, 150))), nil)
+	routes(nil).answer(r, at(3), r.SetListeners(at(3), ListenerInput{IfIndex: ifD, Group: gA, Exclude: true}))
+	reg := &pimmsg.Register{Packet: dataPacket(s1, gA)}
+	if ss, _ := sent[*pimmsg.RegisterStop](r.Receive(at(4), ifU, drAddr, selfG, mustMarshalTo(t, drAddr, selfG, reg))); len(ss) != 1 {
+		t.Fatalf("Register-Stop for a group we are not the RP of: %+v", ss)
+	}
+	acts := deliverBSM(t, r, at(5), ifU, nbr3, bsm(bsrA, 1, 2, bsGroup("ff00::/8", bsRP(selfG, 20, 150))), nil)
+	if got := rpOf(t, r, gA); got != selfG {
+		t.Fatalf("RP(G) = %v, want us", got)
+	}
+	_, jps := sent[*pimmsg.JoinPrune](acts)
+	joined := false
+	for _, jp := range jps {
+		for _, g := range jp.Groups {
+			if g.Group.Addr == gA && slices.ContainsFunc(g.Joins, func(s pimmsg.Source) bool { return s.Addr == s1 && !s.RPT && !s.WildCard }) {
+				joined = true
+			}
+		}
+	}
+	if !joined {
+		t.Fatalf("no Join(S,G) toward S when RP(G) became ours: %v", render(acts))
+	}
+	if rs := route(r, at(5), s1, gA); rs == nil || rs.KeepaliveLeft <= 0 {
+		t.Errorf("(S,G) at the new RP: %+v, want KAT running", rs)
+	}
+	// The refusal is used once: a later RP change does nothing more.
+	if len(r.refused) != 0 {
+		t.Errorf("refusals left: %v", r.refused)
 	}
 }

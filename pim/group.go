@@ -73,6 +73,9 @@ func (r *Router) setGroupRP(g *group, rp addrKey, has bool) {
 		g.rp = addrKey{}
 		return
 	}
+	if len(r.refused) > 0 && r.isLocal(rp) {
+		r.adoptPending = true // rpregister.go
+	}
 	s := r.acquireSource(rp)
 	g.rpIdx = int32(len(s.rpGroups))
 	s.rpGroups = append(s.rpGroups, g)

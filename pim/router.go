@@ -58,6 +58,12 @@ type Router struct {
 	touchedStars []*starEntry
 	jps          []jpItem
 	unwatch      []addrKey
+	// refused: Registers to our Candidate-RP address refused because
+	// RP(G) was another's, by (S,G), with when (rpregister.go).
+	refused map[sgKey]int64
+	// adoptPending: a group got us as its RP in this event while some
+	// refusals are remembered.
+	adoptPending bool
 	// scratch
 	olist, jdBuf, rptBuf, asBuf []int32
 }
@@ -125,6 +131,10 @@ func (r *Router) finish(now int64) []Action {
 	for i := 0; r.rpDirty && i < 2; i++ {
 		r.rpDirty = false
 		r.remapGroups()
+	}
+	if r.adoptPending {
+		r.adoptPending = false
+		r.adoptRefused(now) // rpregister.go
 	}
 	slices.SortFunc(r.touchedStars, func(a, b *starEntry) int { return a.grp.key.Compare(b.grp.key) })
 	for i := 0; i < len(r.touchedStars); i++ {

@@ -2,6 +2,7 @@ package pim
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/pim6sd/pim6sd/pim/pimmsg"
 )
@@ -83,6 +84,7 @@ func (r *Router) receiveRegister(c *counters, now int64, src, dst netip.Addr, m 
 	if rp, ok := r.rpFor(g); !ok || rp != dk {
 		c.drop(DropRegisterNotRP)
 		r.sendRegisterStop(now, src, dst, k)
+		r.noteRefused(k, dk, now)
 		return
 	}
 	sg := r.getSG(k, nil)
@@ -96,6 +98,75 @@ func (r *Router) receiveRegister(c *counters, now int64, src, dst netip.Addr, m 
 		r.setKAT(sg, r.rpKeepalivePeriod(), now)
 	} else {
 		r.setKAT(sg, r.cfg.KeepalivePeriod, now)
+	}
+}
+
+// An RP change races the Bootstrap message: the DR may apply the new
+// RP-set and register to our Candidate-RP address before the BSM that
+// makes us RP(G) reaches us. The Register-Stop of the "else" branch then
+// holds the DR's Registers back for up to 1.5 * Register_Suppression_Time
+// (4.4.1). So that the flow does not wait for the DR's probe, we remember
+// such refusals for that long, and when RP(G) becomes ours (adoptRefused,
+// at the end of the event that made it so) we do what the Register would
+// have done at the RP: start KAT(S,G), which makes JoinDesired(S,G) true
+// when there are receivers (4.5.7), so the RP joins toward S and the data
+// comes natively. Nothing goes on the wire that an RP receiving the
+// Register then would not have sent.
+
+// maxRefused bounds the remembered refusals; more are not remembered
+// (the RFC's behaviour stands for them).
+const maxRefused = 1024
+
+// noteRefused remembers a Register refused at our Candidate-RP address dk
+// for a group in its ranges.
+func (r *Router) noteRefused(k sgKey, dk addrKey, now int64) {
+	cp := r.cfg.CandidateRP
+	if cp == nil || keyOf(cp.Addr) != dk || !slices.ContainsFunc(cp.Groups, func(p netip.Prefix) bool { return p.Contains(k.g.Addr()) }) {
+		return
+	}
+	if r.refused == nil {
+		r.refused = make(map[sgKey]int64)
+	}
+	if _, ok := r.refused[k]; !ok && len(r.refused) >= maxRefused {
+		r.pruneRefused(now)
+		if len(r.refused) >= maxRefused {
+			return
+		}
+	}
+	r.refused[k] = now
+}
+
+// refusedFor is how long a refusal is remembered: the longest time the DR
+// holds its Registers back after our Register-Stop.
+func (r *Router) refusedFor() int64 { return int64(r.cfg.RegisterSuppressionTime * 3 / 2) }
+
+func (r *Router) pruneRefused(now int64) {
+	for k, at := range r.refused {
+		if now-at >= r.refusedFor() {
+			delete(r.refused, k)
+		}
+	}
+}
+
+// adoptRefused starts KAT(S,G) for every remembered refusal whose group
+// now has us as RP(G), and forgets refusals that are too old.
+func (r *Router) adoptRefused(now int64) {
+	var adopt []sgKey
+	for k, at := range r.refused {
+		if now-at >= r.refusedFor() {
+			delete(r.refused, k)
+			continue
+		}
+		if rp, ok := r.rpFor(k.g.Addr()); ok && r.isLocal(rp) {
+			adopt = append(adopt, k)
+		}
+	}
+	slices.SortFunc(adopt, func(a, b sgKey) int { return a.compare(b) })
+	for _, k := range adopt {
+		delete(r.refused, k)
+		if sg := r.getSG(k, nil); sg != nil {
+			r.setKAT(sg, r.cfg.KeepalivePeriod, now)
+		}
 	}
 }
 

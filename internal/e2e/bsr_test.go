@@ -190,9 +190,9 @@ func TestBSRElectionAndRPFailover(t *testing.T) {
 	// Default Register suppression (60 s). The first Register to the new
 	// RP can overtake the Bootstrap message that makes it the RP, which
 	// then answers with the Register-Stop of RFC 7761 4.4.2 (it is not
-	// RP(G) yet): the first-hop router registers again only after its
-	// Null-Register probe, 30 to 90 s later, longer than the waits below.
-	// That race was seen in about one run in ten (docs/PIM.md, Register).
+	// RP(G) yet) and holds the first-hop router back for 30 to 90 s; when
+	// the BSM arrives, the new RP joins toward the source itself, so the
+	// flow recovers within the waits below (docs/PIM.md, Register).
 	const regSupp = ""
 	conf4 := bsrConf(bsrOpts{crp: loR4, crpPrio: 10, period: period, crpPeriod: crpPeriod, crpHold: crpHold, spt: "never", regSupp: regSupp})
 	start := time.Now()
