@@ -499,15 +499,17 @@ func (r *Router) assertWin(h asHost, i int32, src addrKey, now int64, force bool
 		return
 	}
 	as.lastSent = now
-	r.sendAssert(h, i, my, as.src)
+	r.sendAssert(h, i, my, as.src, now)
 }
 
-// sendAssert emits Assert(S,G) or Assert(*,G) with metric m on interface i.
-func (r *Router) sendAssert(h asHost, i int32, m assertMetric, src addrKey) {
+// sendAssert emits Assert(S,G) or Assert(*,G) with metric m on interface
+// i, after our Hello if the neighbors there have not all had one (4.3.1).
+func (r *Router) sendAssert(h asHost, i int32, m assertMetric, src addrKey, now int64) {
 	ifc := r.ifaces[int(i)]
 	if ifc == nil {
 		return
 	}
+	r.helloFirst(ifc, now)
 	a := &pimmsg.Assert{RPT: m.rpt, MetricPreference: m.pref, Metric: m.metric}
 	if h.star != nil {
 		a.Group = pimmsg.Group{Addr: h.star.grp.key.Addr(), MaskLen: 128}
@@ -550,7 +552,7 @@ func (r *Router) assertData(sg *sgEntry, i int32, now int64) {
 // state, when an event ends: a winner that can no longer assert cancels
 // (A4); a loser that no longer tracks, whose own metric became better, or
 // whose RPF interface moved, forgets (A5).
-func (r *Router) updateSGAsserts(sg *sgEntry) {
+func (r *Router) updateSGAsserts(sg *sgEntry, now int64) {
 	if sg.deleted || sg.x == nil || len(sg.x.asserts) == 0 {
 		return
 	}
@@ -560,7 +562,7 @@ func (r *Router) updateSGAsserts(sg *sgEntry) {
 		switch {
 		case as.state == AssertWinner && !r.couldAssertSG(sg, i):
 			r.dropAssert(h, i)
-			r.sendAssert(h, i, r.cancelMetric(i), addrKey{})
+			r.sendAssert(h, i, r.cancelMetric(i), addrKey{}, now)
 		case as.state == AssertLoser && (!r.trackingSG(sg, i) || r.myMetricSG(sg, i).better(as.winner) ||
 			as.onRPF && sg.rpfInterface() != i):
 			r.dropAssert(h, i)
@@ -569,7 +571,7 @@ func (r *Router) updateSGAsserts(sg *sgEntry) {
 }
 
 // updateStarAsserts is updateSGAsserts for the (*,G) machines.
-func (r *Router) updateStarAsserts(st *starEntry) {
+func (r *Router) updateStarAsserts(st *starEntry, now int64) {
 	if st.deleted || len(st.asserts) == 0 {
 		return
 	}
@@ -579,7 +581,7 @@ func (r *Router) updateStarAsserts(st *starEntry) {
 		switch {
 		case as.state == AssertWinner && !r.couldAssertStar(st, i):
 			r.dropAssert(h, i)
-			r.sendAssert(h, i, r.cancelMetric(i), st.grp.rp)
+			r.sendAssert(h, i, r.cancelMetric(i), st.grp.rp, now)
 		case as.state == AssertLoser && (!r.trackingStar(st, i) || r.myMetricStar(st, i).better(as.winner) ||
 			as.onRPF && r.rpIIF(st.grp) != i):
 			r.dropAssert(h, i)

@@ -3,6 +3,7 @@ package pim
 import (
 	"net/netip"
 	"testing"
+	"time"
 )
 
 // TestAssertSG walks the (S,G) Assert machine of RFC 7761 section 4.6.1 on
@@ -152,4 +153,60 @@ func TestAssertSPTBeatsRPT(t *testing.T) {
 	diff(t, "ours", []string{"assert(2) S1,ff0e::1 rpt=false 0/0"}, only(render(acts), "assert"))
 	diff(t, "state", assertView{AssertWinner, "fe80::d:1", 177}, sgAssertView(r, at(10), s1, ifD))
 	diff(t, "stats", uint64(1), r.Stats(ifD).Received[RecvAssert])
+}
+
+// TestHelloBeforeAssert: an Assert or AssertCancel on an interface where
+// we have not yet sent a Hello with our current address to every
+// neighbor goes right after one, in the same event (RFC 7761 4.3.1: a
+// router that "needs to send a Join/Prune or Assert message on an
+// interface on which it has not yet sent a Hello message with the
+// currently configured IP address ... MUST immediately send the relevant
+// Hello message without waiting for the Hello Timer to expire, followed
+// by the Join/Prune or Assert message"). Neighbors that take Asserts only
+// from routers they have a Hello from (as we do) would drop it. The
+// Hello restarts the Hello Timer, so the triggered Hello does not follow.
+func TestHelloBeforeAssert(t *testing.T) {
+	newNbr := func(at float64) step { return helloStep(at, ifD, addr("fe80::9"), withHoldtime(0xffff)) }
+	newSelf := addr("fe80::d:2")
+	newAddr := step{10, func(t testing.TB, r *Router, now time.Time) []Action { return r.SetAddresses(now, ifD, newSelf, nil) }}
+	sg := []step{stepJP(0, ifD, nbr1, selfD, 210, join(gA, s1)), activity(1, s1, 1, 100)}
+	starRt := routes{s1: {Valid: true, IfIndex: ifX, NextHop: nbr5}}
+	star := []step{starJoin(0), noCache(1, ifU, s1)}
+	const (
+		hello     = "hello(2) from fe80::d:1 ht=105"
+		sgAssert  = "assert(2) S1,ff0e::1 rpt=false 0/0"
+		sgCancel  = "assert-cancel(2) S1,ff0e::1 rpt=true 2147483647/4294967295"
+		starAsrt  = "assert(2) S1,ff0e::1 rpt=true 0/0"
+		starCancl = "assert-cancel(2) 2001:db8:ff::1,ff0e::1 rpt=true 2147483647/4294967295"
+	)
+	for _, tc := range []struct {
+		name  string
+		never bool // SPT switch never: (*,G) Asserts
+		rt    routes
+		steps []step // a new neighbor or address at 10 s or later: the triggered Hello is due 2.5 s later
+		acts  []string
+	}{
+		{"Hello sent already: the Assert alone", false, nil, then(sg, wrongIIF(11, ifD, s1)), []string{sgAssert}},
+		{"(S,G) Assert on data (A1)", false, nil, then(sg, newNbr(10), wrongIIF(11, ifD, s1)), []string{hello, sgAssert}},
+		{"(S,G) Assert answering an inferior one (A3)", false, nil,
+			then(sg, wrongIIF(5, ifD, s1), newNbr(10), assertFrom(11, ifD, nbr2, s1, false, 50, 0)), []string{hello, sgAssert}},
+		{"(S,G) Assert at AT expiry (A3)", false, nil,
+			then(sg, wrongIIF(5, ifD, s1), expireAt(180.5), newNbr(181), expireAt(182)), []string{hello, sgAssert}},
+		{"(S,G) AssertCancel (A4)", false, nil,
+			then(sg, wrongIIF(5, ifD, s1), stepJP(10, ifD, nbr1, selfD, 210, prune(gA, s1)), newNbr(11), expireAt(13)),
+			[]string{hello, sgCancel}},
+		{"(*,G) Assert on data", true, starRt, then(star, newNbr(10), wrongIIF(11, ifD, s1)), []string{hello, starAsrt}},
+		{"(*,G) AssertCancel", true, starRt,
+			then(star, wrongIIF(5, ifD, s1), starPrune(10), newNbr(11), expireAt(13)), []string{hello, starCancl}},
+		{"a new address: the Hello from it, then the Assert", false, nil, then(sg, newAddr, wrongIIF(11, ifD, s1)),
+			[]string{"hello(2) from fe80::d:2 ht=105", "assert(2) S1,ff0e::1 rpt=false 0/0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := asmRouter(t, asmOpt{lan: true, cfg: func(c *Config) { c.SPT.Never = tc.never }})
+			acts := run(t, r, tc.rt, tc.steps)
+			last := tc.steps[len(tc.steps)-1]
+			diff(t, "actions", tc.acts, only(render(acts), "hello(2)", "assert"))
+			diff(t, "no triggered Hello after", []string(nil), only(render(r.Expire(at(last.at+2.5))), "hello(2)"))
+		})
+	}
 }
