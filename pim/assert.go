@@ -67,11 +67,22 @@ func (s AssertState) String() string {
 // "Preferred" is better than the current winner's (or, in Winner, than
 // ours); "acceptable" better than my_assert_metric; "inferior" worse than
 // it. Metrics compare by RPT bit (clear wins), preference, metric, then
-// the higher address (4.6.3). Choices: Asserts are taken from neighbors
-// only (as Join/Prunes, 4.5); an Assert sent because of a received
-// inferior one is rate-limited to one per second per machine (the timer's
-// and data's are not); a (*,G) Assert names the source of the packet that
-// triggered it (the RP address in an AssertCancel(*,G), 4.6.4).
+// the higher address (4.6.3). An Assert with an infinite metric (an
+// AssertCancel, 4.6.4) is never acceptable, and no Assert is inferior
+// while my_assert_metric is infinite (4.6.1): where we cannot assert (on
+// the RPF interface, say) an AssertCancel must not beat our infinite
+// metric on the address tie-break and make its sender our RPF'.
+//
+// Choices: an infinite metric is never preferred either, so the winner we
+// lose to never has one; a metric is infinite when its preference and
+// metric are all ones, whatever the RPT bit (infinite_assert_metric()
+// sets it, FRR sends its AssertCancel(S,G) with it clear); Asserts are
+// taken from neighbors only (as Join/Prunes, 4.5); an Assert sent because
+// of a received inferior one is rate-limited to one per second per
+// machine (the timer's and data's are not); a (*,G) Assert names the
+// source of the packet that triggered it (the RP address in an
+// AssertCancel(*,G), 4.6.4); every Assert goes after our Hello when the
+// interface's neighbors have not all had one (4.3.1).
 
 const (
 	infPref   = 1<<31 - 1
@@ -107,7 +118,26 @@ func (a assertMetric) better(b assertMetric) bool {
 // infiniteMetric is infinite_assert_metric().
 var infiniteMetric = assertMetric{rpt: true, pref: infPref, metric: infMetric}
 
-func (a assertMetric) isCancel() bool { return a.rpt && a.pref == infPref && a.metric == infMetric }
+// infinite reports whether a is an infinite metric: that of an
+// AssertCancel (4.6.4), or ours where we cannot assert. The RPT bit does
+// not matter: infinite_assert_metric() sets it, but FRR sends its
+// AssertCancel(S,G) with the bit clear, and such an Assert would otherwise
+// beat any RPT metric (ours on the RPF interface among them).
+func (a assertMetric) infinite() bool { return a.pref == infPref && a.metric == infMetric }
+
+// acceptable reports whether a received metric m is an "acceptable
+// assert" against my_assert_metric my: better, and not infinite (4.6.1,
+// 4.6.2).
+func acceptable(m, my assertMetric) bool { return !m.infinite() && m.better(my) }
+
+// inferior reports whether m is an "inferior assert": worse than my, which
+// is not infinite (4.6.1, 4.6.2).
+func inferior(m, my assertMetric) bool { return !my.infinite() && my.better(m) }
+
+// preferred reports whether m is a "preferred assert": better than the
+// current winner's metric w. An infinite metric never is (see the
+// machine's comment).
+func preferred(m, w assertMetric) bool { return !m.infinite() && m.better(w) }
 
 // assertState is one Assert machine not in NoInfo.
 type assertState struct {
@@ -415,9 +445,9 @@ func (r *Router) sgAssertReceived(sg *sgEntry, ifc *iface, m assertMetric, now i
 	switch {
 	case as == nil:
 		switch {
-		case m.rpt && my.better(m) && r.couldAssertSG(sg, i):
+		case m.rpt && inferior(m, my) && r.couldAssertSG(sg, i):
 			r.assertWin(h, i, addrKey{}, now, true)
-		case !m.rpt && m.better(my) && r.trackingSG(sg, i):
+		case !m.rpt && acceptable(m, my) && r.trackingSG(sg, i):
 			as = r.setAssert(h, i, AssertLoser, m, r.cfg.AssertTime, now)
 			as.onRPF = i == sg.rpfInterface()
 			if as.onRPF && sg.state == Joined {
@@ -425,19 +455,20 @@ func (r *Router) sgAssertReceived(sg *sgEntry, ifc *iface, m assertMetric, now i
 			}
 		}
 	case as.state == AssertWinner:
-		if my.better(m) {
+		switch {
+		case inferior(m, my):
 			r.assertWin(h, i, addrKey{}, now, false)
-		} else {
+		case preferred(m, my):
 			r.setAssert(h, i, AssertLoser, m, r.cfg.AssertTime, now).onRPF = i == sg.rpfInterface()
 		}
 	case m.addr == as.winner.addr:
 		switch {
-		case m.isCancel() || !m.better(my):
+		case m.infinite() || inferior(m, my):
 			r.dropAssert(h, i)
-		case !m.rpt:
+		case !m.rpt && acceptable(m, my):
 			r.setAssert(h, i, AssertLoser, m, r.cfg.AssertTime, now)
 		}
-	case m.better(as.winner):
+	case preferred(m, as.winner):
 		r.setAssert(h, i, AssertLoser, m, r.cfg.AssertTime, now)
 	}
 }
@@ -456,24 +487,26 @@ func (r *Router) starAssertReceived(st *starEntry, ifc *iface, m assertMetric, s
 	switch {
 	case as == nil:
 		switch {
-		case my.better(m) && r.couldAssertStar(st, i):
+		case inferior(m, my) && r.couldAssertStar(st, i):
 			r.assertWin(h, i, sk, now, true)
-		case m.better(my) && r.trackingStar(st, i):
+		case acceptable(m, my) && r.trackingStar(st, i):
 			r.setAssert(h, i, AssertLoser, m, r.cfg.AssertTime, now).onRPF = i == r.rpIIF(st.grp)
 		}
 	case as.state == AssertWinner:
-		if my.better(m) {
+		switch {
+		case inferior(m, my):
 			r.assertWin(h, i, as.src, now, false)
-		} else {
+		case preferred(m, my):
 			r.setAssert(h, i, AssertLoser, m, r.cfg.AssertTime, now).onRPF = i == r.rpIIF(st.grp)
 		}
 	case m.addr == as.winner.addr:
-		if m.isCancel() || !m.better(my) {
+		switch {
+		case m.infinite() || inferior(m, my):
 			r.dropAssert(h, i)
-		} else {
+		case acceptable(m, my):
 			r.setAssert(h, i, AssertLoser, m, r.cfg.AssertTime, now)
 		}
-	case m.better(as.winner):
+	case preferred(m, as.winner):
 		r.setAssert(h, i, AssertLoser, m, r.cfg.AssertTime, now)
 	}
 }
@@ -499,15 +532,17 @@ func (r *Router) assertWin(h asHost, i int32, src addrKey, now int64, force bool
 		return
 	}
 	as.lastSent = now
-	r.sendAssert(h, i, my, as.src)
+	r.sendAssert(h, i, my, as.src, now)
 }
 
-// sendAssert emits Assert(S,G) or Assert(*,G) with metric m on interface i.
-func (r *Router) sendAssert(h asHost, i int32, m assertMetric, src addrKey) {
+// sendAssert emits Assert(S,G) or Assert(*,G) with metric m on interface
+// i, after our Hello if the neighbors there have not all had one (4.3.1).
+func (r *Router) sendAssert(h asHost, i int32, m assertMetric, src addrKey, now int64) {
 	ifc := r.ifaces[int(i)]
 	if ifc == nil {
 		return
 	}
+	r.helloFirst(ifc, now)
 	a := &pimmsg.Assert{RPT: m.rpt, MetricPreference: m.pref, Metric: m.metric}
 	if h.star != nil {
 		a.Group = pimmsg.Group{Addr: h.star.grp.key.Addr(), MaskLen: 128}
@@ -520,7 +555,7 @@ func (r *Router) sendAssert(h asHost, i int32, m assertMetric, src addrKey) {
 		a.Source = h.sg.key.s.Addr()
 	}
 	kind := SentAssert
-	if m.isCancel() {
+	if m.infinite() {
 		kind = SentAssertCancel
 	}
 	r.emit(SendPIM{IfIndex: ifc.index, Src: ifc.self, Dst: AllPIMRouters, Msg: a})
@@ -550,7 +585,7 @@ func (r *Router) assertData(sg *sgEntry, i int32, now int64) {
 // state, when an event ends: a winner that can no longer assert cancels
 // (A4); a loser that no longer tracks, whose own metric became better, or
 // whose RPF interface moved, forgets (A5).
-func (r *Router) updateSGAsserts(sg *sgEntry) {
+func (r *Router) updateSGAsserts(sg *sgEntry, now int64) {
 	if sg.deleted || sg.x == nil || len(sg.x.asserts) == 0 {
 		return
 	}
@@ -560,7 +595,7 @@ func (r *Router) updateSGAsserts(sg *sgEntry) {
 		switch {
 		case as.state == AssertWinner && !r.couldAssertSG(sg, i):
 			r.dropAssert(h, i)
-			r.sendAssert(h, i, r.cancelMetric(i), addrKey{})
+			r.sendAssert(h, i, r.cancelMetric(i), addrKey{}, now)
 		case as.state == AssertLoser && (!r.trackingSG(sg, i) || r.myMetricSG(sg, i).better(as.winner) ||
 			as.onRPF && sg.rpfInterface() != i):
 			r.dropAssert(h, i)
@@ -569,7 +604,7 @@ func (r *Router) updateSGAsserts(sg *sgEntry) {
 }
 
 // updateStarAsserts is updateSGAsserts for the (*,G) machines.
-func (r *Router) updateStarAsserts(st *starEntry) {
+func (r *Router) updateStarAsserts(st *starEntry, now int64) {
 	if st.deleted || len(st.asserts) == 0 {
 		return
 	}
@@ -579,7 +614,7 @@ func (r *Router) updateStarAsserts(st *starEntry) {
 		switch {
 		case as.state == AssertWinner && !r.couldAssertStar(st, i):
 			r.dropAssert(h, i)
-			r.sendAssert(h, i, r.cancelMetric(i), st.grp.rp)
+			r.sendAssert(h, i, r.cancelMetric(i), st.grp.rp, now)
 		case as.state == AssertLoser && (!r.trackingStar(st, i) || r.myMetricStar(st, i).better(as.winner) ||
 			as.onRPF && r.rpIIF(st.grp) != i):
 			r.dropAssert(h, i)

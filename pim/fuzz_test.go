@@ -88,6 +88,19 @@ type fuzzer struct {
 	routes   map[[2]netip.Addr]Route // last Route per (S,G), deletes removed
 	counting map[[2]netip.Addr]bool  // WatchActivity in force
 	counters map[[2]netip.Addr][2]uint64
+	// self is each interface's primary address; heard whether every
+	// neighbor there has had a Hello from it since it became ours or
+	// the neighbor appeared or restarted (4.3.1: before any Join/Prune
+	// or Assert).
+	self  map[int]netip.Addr
+	heard map[int]bool
+}
+
+// setSelf records the primary address an interface now has.
+func (f *fuzzer) setSelf(i int, a netip.Addr) {
+	if f.self[i] != a {
+		f.self[i], f.heard[i] = a, false
+	}
 }
 
 func (f *fuzzer) byte() byte {
@@ -289,6 +302,8 @@ func (f *fuzzer) dataStep() (acts []Action, registers bool) {
 			}
 		case b&4 != 0:
 			a.RPT, a.MetricPreference, a.Metric = true, infPref, infMetric // AssertCancel
+		case b&8 != 0:
+			a.MetricPreference, a.Metric = infPref, infMetric // FRR's AssertCancel(S,G): RPT bit clear
 		}
 		i := f.iface()
 		return f.receive(i, fuzzNbrs[f.pick(len(fuzzNbrs))], a), false
@@ -389,6 +404,8 @@ func (f *fuzzer) step() {
 				f.t.Fatal(err)
 			}
 			f.ifUp[i] = true
+			delete(f.self, i) // a new Generation ID: no Hello yet
+			f.setSelf(i, self)
 		} else {
 			acts = f.r.SetAddresses(f.now, i, fuzzSelf[i], fuzzSecs[:f.pick(3)])
 		}
@@ -482,9 +499,23 @@ func (f *fuzzer) check(acts []Action, expired, registers bool) {
 				t.Fatalf("UnwatchRPF %v not watched", a.Addr)
 			}
 			delete(f.watched, a.Addr)
+		case NeighborChange:
+			if a.Up && (a.Reason == NeighborNew || a.Reason == NeighborRestarted) {
+				f.heard[a.IfIndex] = false
+			}
 		case SendPIM:
 			if _, err := pimmsg.Marshal(a.Msg, a.Src, a.Dst); err != nil {
 				t.Fatalf("unmarshallable %v: %v", a.Msg.Type(), err)
+			}
+			switch m := a.Msg.(type) {
+			case *pimmsg.Hello:
+				if a.Src == f.self[a.IfIndex] && (m.Holdtime == nil || *m.Holdtime != 0) {
+					f.heard[a.IfIndex] = true
+				}
+			case *pimmsg.JoinPrune, *pimmsg.Assert:
+				if !f.heard[a.IfIndex] {
+					t.Fatalf("%v on %d before a Hello from %v", a.Msg.Type(), a.IfIndex, f.self[a.IfIndex])
+				}
 			}
 			if jp, ok := a.Msg.(*pimmsg.JoinPrune); ok && pimmsg.Len(jp) > 1500-ipv6HeaderLen {
 				t.Fatalf("Join/Prune of %d octets", pimmsg.Len(jp))
@@ -714,6 +745,11 @@ func checkAsserts(t *testing.T, k string, as []AssertInfo) {
 		if a.State != AssertWinner && a.State != AssertLoser || a.Timer == 0 {
 			t.Fatalf("%v: assert %+v", k, a)
 		}
+		// An AssertCancel is never acceptable nor preferred (4.6.1): no
+		// winner we lost to has an infinite metric.
+		if a.State == AssertLoser && a.Preference == infPref && a.Metric == infMetric {
+			t.Fatalf("%v: lost to an infinite metric: %+v", k, a)
+		}
 	}
 }
 
@@ -734,6 +770,10 @@ func FuzzRouter(f *testing.F) {
 	// Found by the fuzzer: an Override Timer that was all that kept an
 	// entry.
 	f.Add([]byte("C1702b000100001C0710Y071Z0"))
+	// Join(S1,G) on ifD, then FRR's AssertCancel(S1,G) (RPT bit clear)
+	// from the RPF neighbor on ifU, where our metric is infinite: it must
+	// not make us a loser.
+	f.Add([]byte{4, 0, 0, 0, 2, 0, 2, 0, 1, 0, 11, 0, 2, 7, 0, 0, 8, 1, 2})
 	f.Fuzz(runFuzzOnce)
 }
 
@@ -750,13 +790,15 @@ func runFuzzOnce(t *testing.T, data []byte) {
 		}
 		fz := &fuzzer{t: t, data: data, r: r, rand: rnd, now: tR, ifUp: map[int]bool{},
 			watched: map[netip.Addr]bool{}, routes: map[[2]netip.Addr]Route{},
-			counting: map[[2]netip.Addr]bool{}, counters: map[[2]netip.Addr][2]uint64{}}
+			counting: map[[2]netip.Addr]bool{}, counters: map[[2]netip.Addr][2]uint64{},
+			self: map[int]netip.Addr{}, heard: map[int]bool{}}
 		for _, i := range []int{ifD, ifU} {
 			acts, err := r.AddInterface(tR, i, "x", fuzzSelf[i], nil, DefaultIfConfig())
 			if err != nil {
 				t.Fatal(err)
 			}
 			fz.ifUp[i] = true
+			fz.setSelf(i, fuzzSelf[i])
 			fz.check(acts, false, false)
 		}
 		fz.check(r.SetLocalAddresses(tR, []netip.Addr{fuzzRPLocal, addr("2001:db8:ff::5")}), false, false)

@@ -38,6 +38,17 @@ func (r *Router) sendHello(ifc *iface, now int64) {
 	r.bsmToNewNeighbors(ifc)
 }
 
+// helloFirst sends our Hello at once on an interface where the neighbors
+// have not all had one with our current address (a new or restarted
+// neighbor, a new primary address, PIM just started): 4.3.1 requires it
+// before a Join/Prune or an Assert goes out there, so that routers which
+// take those only from neighbors do not drop ours.
+func (r *Router) helloFirst(ifc *iface, now int64) {
+	if !ifc.helloSent {
+		r.sendHello(ifc, now)
+	}
+}
+
 // sendHelloHoldtime emits a Hello from src with the given Holdtime; 0 is
 // the goodbye of 4.3.1.
 func (r *Router) sendHelloHoldtime(ifc *iface, src netip.Addr, holdtime uint16) {

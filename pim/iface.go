@@ -20,9 +20,10 @@ type iface struct {
 
 	hello timerq.ID // Hello Timer (4.3.1)
 	// helloSent: the neighbors have had a Hello from us with our current
-	// address. Before a Join/Prune goes out on an interface where it is
-	// false, a Hello is sent at once (4.3.1). A new or restarted neighbor
-	// clears it: it has not heard us yet and would drop our Join/Prune.
+	// address. Before a Join/Prune or an Assert goes out on an interface
+	// where it is false, a Hello is sent at once (4.3.1, helloFirst). A new
+	// or restarted neighbor clears it: it has not heard us yet and would
+	// drop our Join/Prune or Assert.
 	helloSent bool
 
 	neighbors   map[addrKey]*neighbor // by primary (link-local) address

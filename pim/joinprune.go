@@ -383,9 +383,7 @@ func (r *Router) sendJoinPrune(items []jpItem, now int64) {
 	if ifc == nil {
 		return // the interface went away in this event
 	}
-	if !ifc.helloSent {
-		r.sendHello(ifc, now)
-	}
+	r.helloFirst(ifc, now)
 	jp := &pimmsg.JoinPrune{UpstreamNeighbor: items[0].nbr.Addr(), Holdtime: seconds(ifc.cfg.JoinPruneHoldtime)}
 	// One backing array for every source: joins and prunes of a group are
 	// sub-slices of it.

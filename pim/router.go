@@ -138,14 +138,14 @@ func (r *Router) finish(now int64) []Action {
 	}
 	slices.SortFunc(r.touchedStars, func(a, b *starEntry) int { return a.grp.key.Compare(b.grp.key) })
 	for i := 0; i < len(r.touchedStars); i++ {
-		r.updateStarAsserts(r.touchedStars[i])
+		r.updateStarAsserts(r.touchedStars[i], now)
 	}
 	for _, st := range r.touchedStars {
 		r.updateStarUpstream(st, now)
 	}
 	slices.SortFunc(r.touched, func(a, b *sgEntry) int { return a.key.compare(b.key) })
 	for _, sg := range r.touched {
-		r.updateSGAsserts(sg)
+		r.updateSGAsserts(sg, now)
 		r.updateRegister(sg)
 	}
 	for _, sg := range r.touched {

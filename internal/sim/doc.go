@@ -57,8 +57,10 @@
 // change carrier only: addresses and routes stay (routes are flagged
 // LinkDown and still used). Iface.SetSilent and Link.SetSilent lose every
 // frame with no state change at all (neighbors are lost by their timers;
-// the frames still show in the trace, marked lost). Iface.Delete deletes
-// the device. Frames longer than the sending interface's MTU are dropped
+// the frames still show in the trace, marked lost). Iface.SetLinkLocal is
+// ip addr add new; ip addr del old for the link-local address: the daemon
+// sees the new one while the old is still there, then the old one going.
+// Iface.Delete deletes the device. Frames longer than the sending interface's MTU are dropped
 // (Linux would fragment one the router itself sends).
 //
 // # Unicast routing

@@ -553,3 +553,38 @@ func TestIfaceDelete(t *testing.T) {
 		t.Errorf("the daemon's interfaces %v", names)
 	}
 }
+
+// TestSetLinkLocal: a new link-local address replaces the old one in the
+// kernel's addresses, and the daemon moves to it as Linux's netlink tells
+// it (RFC 7761 4.3.1): the new address is the lower, so the daemon takes
+// it while the old one is still there, and says goodbye from the old
+// address at once, then sends Hellos from the new one.
+func TestSetLinkLocal(t *testing.T) {
+	n := New(t, Options{})
+	l := n.AddLink("l")
+	r := n.AddRouter("r1", nil)
+	i := r.AddInterface("eth0", l, "fe80::5")
+	n.Run(10 * time.Second)
+	t0 := n.Elapsed()
+	i.SetLinkLocal("fe80::2")
+	n.Run(40 * time.Second)
+	var lls []string
+	addrs, _ := r.Kernel().Addrs()
+	for _, a := range addrs {
+		if a.LinkIndex == i.Index() && a.LinkLocal {
+			lls = append(lls, a.Prefix.String())
+		}
+	}
+	if !slices.Equal(lls, []string{"fe80::2/64"}) {
+		t.Errorf("link-local addresses %v, want fe80::2/64", lls)
+	}
+	var hellos []string
+	for _, f := range n.Frames() {
+		if h, ok := f.PIM().(*pimmsg.Hello); ok && f.Elapsed() >= t0 && len(hellos) < 2 {
+			hellos = append(hellos, fmt.Sprintf("%v ht=%d", f.Src, *h.Holdtime))
+		}
+	}
+	if want := []string{"fe80::5 ht=0", "fe80::2 ht=105"}; !slices.Equal(hellos, want) {
+		t.Errorf("Hellos after the change %v, want %v", hellos, want)
+	}
+}

@@ -77,6 +77,7 @@ type Iface struct {
 	index   int
 	link    *Link // nil when detached
 	ll      netip.Addr
+	llNext  netip.Addr // a router's second link-local address during SetLinkLocal
 	globals []netip.Prefix
 	mtu     int
 	// downGlobals are the globals an admin down just removed, for the
@@ -130,6 +131,24 @@ func (i *Iface) LinkLocal() netip.Addr {
 		return netip.Addr{}
 	}
 	return i.ll
+}
+
+// SetLinkLocal gives the interface another link-local address, as `ip
+// addr add new dev X; ip addr del old dev X` does: a router's daemon
+// sees the new address while the old one is still there (it may send
+// from either), then the old one going. Routes that name the old address
+// as their next hop stay (the test changes them, as an IGP would).
+func (i *Iface) SetLinkLocal(ll string) {
+	a := i.n().addr(ll)
+	if a == i.ll {
+		return
+	}
+	r, ok := i.owner.(*Router)
+	if !ok || !i.adminUp || i.deleted {
+		i.ll = a
+		return
+	}
+	r.linkLocalChanged(i, a)
 }
 
 // Globals lists the interface's global addresses with their prefix

@@ -160,7 +160,7 @@ func (r *Router) owns(a netip.Addr) (*Iface, bool) {
 		if i.deleted || !i.adminUp {
 			continue
 		}
-		if i.ll == a && !i.loopback && !i.register {
+		if (i.ll == a || i.llNext == a && a.IsValid()) && !i.loopback && !i.register {
 			return i, true
 		}
 		for _, g := range i.globals {
@@ -290,6 +290,9 @@ func (r *Router) kernelAddrs(i *Iface) []kernel.Addr {
 	case i.register, i.deleted, !i.adminUp:
 	default:
 		out = append(out, kernel.Addr{LinkIndex: i.index, Prefix: netip.PrefixFrom(i.ll, 64), LinkLocal: true})
+		if i.llNext.IsValid() {
+			out = append(out, kernel.Addr{LinkIndex: i.index, Prefix: netip.PrefixFrom(i.llNext, 64), LinkLocal: true})
+		}
 		for _, g := range i.globals {
 			out = append(out, kernel.Addr{LinkIndex: i.index, Prefix: g})
 		}
@@ -333,6 +336,26 @@ func (r *Router) adminDown(i *Iface) {
 		r.postNetlink(kernel.AddrEvent{Addr: kernel.Addr{LinkIndex: i.index, Prefix: g}, Deleted: true})
 	}
 	i.downGlobals = nil
+}
+
+// linkLocalChanged adds the link-local address a next to i's and
+// reports it; once the daemon has seen that, the old address goes and
+// its removal is reported (SetLinkLocal).
+func (r *Router) linkLocalChanged(i *Iface, a netip.Addr) {
+	old := i.ll
+	i.llNext = a
+	r.postNetlink(kernel.AddrEvent{Addr: kernel.Addr{LinkIndex: i.index, Prefix: netip.PrefixFrom(a, 64), LinkLocal: true}})
+	r.n.note("%s %s link-local %v added", r.name, i.name, a)
+	r.n.schedule(r.n.now, func() {
+		if i.llNext != a {
+			return
+		}
+		i.ll, i.llNext = a, netip.Addr{}
+		if i.adminUp && !i.deleted {
+			r.postNetlink(kernel.AddrEvent{Addr: kernel.Addr{LinkIndex: i.index, Prefix: netip.PrefixFrom(old, 64), LinkLocal: true}, Deleted: true})
+		}
+		r.n.note("%s %s link-local %v removed", r.name, i.name, old)
+	})
 }
 
 func (r *Router) addrAdded(i *Iface, p netip.Prefix) {
