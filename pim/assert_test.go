@@ -27,6 +27,11 @@ func TestAssertSG(t *testing.T) {
 	worse := func(at float64, from netip.Addr) step { return assertFrom(at, ifD, from, s1, false, 50, 0) }
 	cancelFrom := func(at float64, from netip.Addr) step { return assertFrom(at, ifD, from, s1, true, infPref, infMetric) }
 	lose := with(better(10, nbr2))
+	// loseJoined: nbr5 joined on ifX too, so losing on ifD leaves us
+	// Joined, with the SPT bit (leaving Joined clears it, 4.5.5, and then
+	// we could no longer assert: my_assert_metric would be infinite).
+	loseJoined := with(stepJP(0.5, ifX, nbr5, selfX, 210, join(gA, s1)), better(10, nbr2))
+	const backX = "route S1,ff0e::1 iif=3 oifs=[2 4]"
 	win := with(wrongIIF(10, ifD, s1))
 	for _, tc := range []struct {
 		name  string
@@ -54,15 +59,15 @@ func TestAssertSG(t *testing.T) {
 			nil, assertView{AssertLoser, "fe80::1", 180}},
 		{"Loser: acceptable Assert from the winner: AT = 180", then(lose, better(100, nbr2)), nil, assertView{AssertLoser, "fe80::2", 180}},
 		{"Loser: a worse Assert from another router: nothing", then(lose, worse(100, nbr1)), nil, assertView{AssertLoser, "fe80::2", 90}},
-		{"Loser: inferior Assert from the winner: NoInfo", then(lose, worse(20, nbr2)), []string{joinS, back}, assertView{}},
+		{"Loser: inferior Assert from the winner: NoInfo", then(loseJoined, worse(20, nbr2)), []string{backX}, assertView{}},
 		{"Loser: AssertCancel from the winner: NoInfo", then(lose, cancelFrom(20, nbr2)), []string{joinS, back}, assertView{}},
 		{"Loser: AT expires: NoInfo", then(lose, helloStep(100, ifD, nbr2, withHoldtime(0xffff)), helloStep(100, ifU, nbr3, withHoldtime(0xffff)),
 			expireAt(189.999), expireAt(190)),
 			[]string{joinS, back}, assertView{}},
 		{"Loser: the winner says goodbye: NoInfo", then(lose, helloStep(20, ifD, nbr2, withHoldtime(0))), []string{joinS, back}, assertView{}},
 		{"Loser: the winner restarts: NoInfo", then(lose, helloStep(20, ifD, nbr2, withGenID(9))), []string{joinS, back}, assertView{}},
-		{"Loser: our metric becomes better: NoInfo", then(lose, setRPF(20, s1, RPF{Valid: true, IfIndex: ifU, NextHop: nbr3, Preference: 1})),
-			[]string{joinS, back}, assertView{}},
+		{"Loser: our metric becomes better: NoInfo", then(loseJoined, setRPF(20, s1, RPF{Valid: true, IfIndex: ifU, NextHop: nbr3, Preference: 1})),
+			[]string{backX}, assertView{}},
 		{"Loser: Join(S,G) on I: NoInfo", then(lose, stepJP(20, ifD, nbr1, selfD, 210, join(gA, s1))), []string{joinS, back}, assertView{}},
 		{"Loser: AssertTrackingDesired -> false: NoInfo", then(lose, stepJP(20, ifD, nbr1, selfD, 210, prune(gA, s1)), expireAt(23)),
 			nil, assertView{}},

@@ -131,16 +131,16 @@
 //
 // # Choices where the RFC leaves room
 //
-// Each is documented where it is made; in short: a Join heard on the RPF
-// interface neither counts for JoinDesired nor is forwarded to; a Prune
-// still goes to a lost RPF neighbor; a Join(*,G) naming another RP is
-// dropped but a Prune(*,G) is taken whatever RP it names; the upstream
-// (*,G) machine waits for the route to a new RP; entering Pruned(S,G,rpt)
-// sends the Prune at once; the RP always switches to the SPT of a
-// registering source with receivers; the SPT bit is cleared with the
-// Keepalive Timer; a directly connected source is always taken from its
-// link; Asserts are taken from neighbors only and the answers to inferior
-// ones are rate-limited; the Null-Register's dummy header has payload
-// length 0 and next header 59; shutdown sends goodbye Hellos but no
-// Prunes.
+// Each is documented where it is made; in short: a Prune still goes to a
+// lost RPF neighbor; a Join(*,G) naming another RP is dropped but a
+// Prune(*,G) is taken whatever RP it names; the upstream (*,G) machine
+// waits for the route to a new RP; entering Pruned(S,G,rpt) sends the Prune
+// at once; the RP always switches to the SPT of a registering source with
+// receivers; the SPT bit is also cleared when the Keepalive Timer expires;
+// a directly connected source is always taken from its link; where
+// RPF_interface(S) is RPF_interface(RP(G)), an (S,G) that JoinDesired holds
+// for is forwarded on inherited_olist(S,G) before its SPT bit is set;
+// Asserts are taken from neighbors only and the answers to inferior ones
+// are rate-limited; the Null-Register's dummy header has payload length 0
+// and next header 59; shutdown sends goodbye Hellos but no Prunes.
 package pim

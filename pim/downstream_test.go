@@ -166,7 +166,7 @@ func TestDownstream(t *testing.T) {
 }
 
 // TestDownstreamTwoInterfaces: each interface has its own machine; the
-// route's OIFs follow joins(S,G).
+// route's OIFs follow joins(S,G), the RPF interface's excepted.
 func TestDownstreamTwoInterfaces(t *testing.T) {
 	r := setupLAN(t, false)
 	mustAdd(t, r, tR, ifX, selfX)
@@ -176,14 +176,19 @@ func TestDownstreamTwoInterfaces(t *testing.T) {
 	diff(t, "second interface", []string{"route S1,G1 iif=3 oifs=[2 4]"}, only(render(acts), "route", "jp(3)"))
 	acts = joinPrune(t, r, at(3), ifD, nbr1, selfD, 210, prune(g1, s1))
 	diff(t, "first leaves", []string{"route S1,G1 iif=3 oifs=[4]"}, only(render(acts), "route", "jp(3)"))
-	// A Join heard on the RPF interface is kept but never forwarded to,
-	// and does not make JoinDesired true.
+	// A Join heard on the RPF interface is kept and counts for
+	// JoinDesired(S,G) (it is in immediate_olist(S,G), RFC 7761 4.1.5),
+	// but is never forwarded to (4.2: the olist minus the iif).
 	acts = joinPrune(t, r, at(4), ifU, nbr3, selfU, 210, join(g1, s1))
 	diff(t, "join on the RPF interface", []string(nil), only(render(acts), "route", "jp(3)"))
 	acts = joinPrune(t, r, at(5), ifX, addr("fe80::4"), selfX, 210, prune(g1, s1))
-	diff(t, "last real one leaves", []string{"jp(3) to fe80::3 ht=210 G1 join[] prune[S1]", "route S1,G1 iif=0 oifs=[]"},
+	diff(t, "last other one leaves: no Prune, no route", []string{"route S1,G1 iif=0 oifs=[]"},
 		only(render(acts), "route", "jp(3)"))
 	diff(t, "RPF interface state stays", dsView{State: Join, ET: 209}, downView(r, at(5), s1, g1, ifU))
+	diff(t, "still Joined", Joined, upstreamView(r, at(5), s1, g1).State)
+	acts = joinPrune(t, r, at(6), ifU, nbr3, selfU, 210, prune(g1, s1))
+	diff(t, "the RPF interface's one leaves", []string{"jp(3) to fe80::3 ht=210 G1 join[] prune[S1]"},
+		only(render(acts), "route", "jp(3)"))
 }
 
 // TestJoinForever: a Join with Holdtime 0xffff holds the state until a

@@ -17,10 +17,14 @@ import "slices"
 // The incoming interface is never an outgoing one. Choices: a directly
 // connected source is always taken from its link (the RP tree cannot bring
 // it better, and Update_SPTbit sets the bit on its first packet whenever
-// it has somewhere to go); where RPF_interface(S) is RPF_interface(RP(G))
-// and JoinDesired(S,G) holds, inherited_olist(S,G) is installed before the
-// first packet sets the SPT bit (the packet would set it, and no upcall
-// reports a packet on the right interface).
+// JoinDesired(S,G) holds); where RPF_interface(S) is RPF_interface(RP(G))
+// and JoinDesired(S,G) holds, inherited_olist(S,G) is installed while the
+// SPT bit is still clear. The packets on that interface are S's whichever
+// tree brought them, and no upcall reports the one that would set the bit;
+// the bit may also wait long there: for an (S,G) Assert lost on that
+// interface when RPF'(S,G) is not RPF'(*,G) (Update_SPTbit, spt.go). 4.2
+// would forward those packets on inherited_olist(S,G,rpt) only, leaving
+// (S,G) Joins without the traffic they asked for until then.
 //
 // An SSM route with no outgoing interface is deleted. A non-SSM entry is
 // installed while data keeps it (a cache entry, or a running Keepalive

@@ -626,6 +626,11 @@ func (f *fuzzer) check(acts []Action, expired, registers bool) {
 		if (rs.Upstream == Joined) != rs.JoinDesired {
 			t.Fatalf("%v: %v with JoinDesired %v", k, rs.Upstream, rs.JoinDesired)
 		}
+		// SPTbit(S,G) is set while JoinDesired(S,G) (Update_SPTbit) or
+		// Joined (the Assert's A6), and cleared on leaving Joined (4.5.5).
+		if !rs.SSM && rs.SPTBit && rs.Upstream != Joined {
+			t.Fatalf("%v: SPT bit while %v", k, rs.Upstream)
+		}
 		if (rs.Upstream == Joined && rs.RPFNeighbor.IsValid()) != (rs.JoinTimer != 0) {
 			t.Fatalf("%v: %v toward %v with Join Timer %d", k, rs.Upstream, rs.RPFNeighbor, rs.JoinTimer)
 		}

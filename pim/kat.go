@@ -10,9 +10,10 @@ import "time"
 // the RP's join toward a registering source) and a DR may register
 // (CouldRegister, 4.4.1). It is a lazy timer: data pushes it often.
 //
-// Choice: when it expires the SPT bit is cleared as well (RFC 7761 leaves
-// the bit's life unstated; the (S,G) forwarding it described is gone), so
-// that a source starting again comes down the RP tree first.
+// Choice: when it expires the SPT bit is cleared as well (RFC 7761 clears
+// it only when the upstream (S,G) machine leaves Joined, 4.5.5, upstream.go;
+// the (S,G) forwarding it described is gone with the data), so that a
+// source starting again comes down the RP tree first.
 
 func (r *Router) katRef(sg *sgEntry) timerRef { return timerRef{sg: sg, kind: timerKeepalive} }
 

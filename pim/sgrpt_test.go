@@ -1,6 +1,7 @@
 package pim
 
 import (
+	"fmt"
 	"net/netip"
 	"testing"
 )
@@ -152,4 +153,77 @@ func TestRPTUpstream(t *testing.T) {
 			diff(t, "state", tc.want, rptView{Up: v.Up, RPF: v.RPF, OT: v.OT})
 		})
 	}
+}
+
+// TestSPTbitClearedLeavingJoined: the upstream (S,G) machine's Joined ->
+// NotJoined sends Prune(S,G) and sets SPTbit(S,G) to FALSE (RFC 7761
+// 4.5.5). nbr1 joined (*,G) and (S,G) on ifD; S1 is reached over ifX
+// (nbr5), the RP over ifU (nbr3). nbr5's Assert(S,G) on ifX, our
+// RPF_interface(S), makes us a loser there while Joined, which sets the
+// SPT bit (4.6.1, A6): RPF'(S,G) is not RPF'(*,G), so Prune(S,G,rpt) goes
+// toward the RP (4.5.7). When nbr1 prunes (S,G), PruneDesired(S,G,rpt)
+// falls with the bit, and the Prune(S,G,rpt) is withdrawn at once by a
+// Join(S,G,rpt) to RPF'(S,G,rpt) (Pruned -> NotPruned), in the same event
+// as the Prune(S,G): nbr1 still wants S over the RP tree.
+func TestSPTbitClearedLeavingJoined(t *testing.T) {
+	viaX := routes{s1: {Valid: true, IfIndex: ifX, NextHop: nbr5}}
+	steps := []step{
+		starJoin(0),
+		stepJP(0.5, ifD, nbr1, selfD, 210, join(gA, s1)),
+		assertFrom(10, ifX, nbr5, s1, false, 1, 1),
+		stepJP(20, ifD, nbr1, selfD, 210, prune(gA, s1)),
+	}
+	type view struct {
+		SPT bool
+		Up  UpstreamState
+		RPT RPTState
+	}
+	r := asmRouter(t, asmOpt{})
+	for i, want := range []struct {
+		acts []string
+		v    view
+	}{
+		{[]string{"jp(3) to fe80::3 ht=210 ff0e::1 join[*2001:db8:ff::1] prune[]"}, view{}},
+		{[]string{"jp(4) to fe80::5 ht=210 ff0e::1 join[S1] prune[]"}, view{false, Joined, RPTNotPruned}},
+		{[]string{"jp(3) to fe80::3 ht=210 ff0e::1 join[] prune[rpt:S1]"}, view{true, Joined, RPTPruned}},
+		// NotJoined, NotPruned: and then nothing keeps the entry.
+		{[]string{"jp(3) to fe80::3 ht=210 ff0e::1 join[rpt:S1] prune[]", "jp(4) to fe80::5 ht=210 ff0e::1 join[] prune[S1]"},
+			view{}},
+	} {
+		st := steps[i]
+		acts := run(t, r, viaX, []step{st})
+		diff(t, fmt.Sprintf("actions at %v", st.at), want.acts, only(render(acts), "jp"))
+		var got view
+		if rs := route(r, at(st.at), s1, gA); rs != nil {
+			got = view{rs.SPTBit, rs.Upstream, rs.RPT}
+		} else if i > 0 && i < 3 {
+			t.Fatalf("no (S,G) entry at %v", st.at)
+		}
+		diff(t, fmt.Sprintf("state at %v", st.at), want.v, got)
+	}
+}
+
+// TestSPTbitClearedCancelsAssert: the SPT bit cleared on leaving Joined is
+// also CouldAssert(S,G,I)'s (4.6.1): an (S,G) Assert we won through the
+// (*,G) Join on the LAN ifD ends with an AssertCancel in the same event.
+func TestSPTbitClearedCancelsAssert(t *testing.T) {
+	viaX := routes{s1: {Valid: true, IfIndex: ifX, NextHop: nbr5}}
+	r := asmRouter(t, asmOpt{lan: true})
+	run(t, r, viaX, []step{
+		starJoin(0),
+		stepJP(0.5, ifD, nbr1, selfD, 210, join(gA, s1)),
+		assertFrom(10, ifX, nbr5, s1, false, 1, 1), // A6: the SPT bit
+	})
+	acts := run(t, r, viaX, []step{assertFrom(15, ifD, nbr2, s1, true, 1, 1)})
+	diff(t, "an inferior RPT Assert: we win, (S,G) and (*,G)", []string{"assert(2) S1,ff0e::1 rpt=true 0/0", "assert(2) S1,ff0e::1 rpt=false 0/0"},
+		only(render(acts), "assert"))
+	// nbr1's Prune(S,G) on the LAN takes effect when the Prune-Pending
+	// Timer expires (J/P_Override_Interval, 3 s).
+	acts = run(t, r, viaX, []step{stepJP(20, ifD, nbr1, selfD, 210, prune(gA, s1)), expireAt(23)})
+	diff(t, "leaving Joined", []string{
+		"assert-cancel(2) S1,ff0e::1 rpt=true 2147483647/4294967295",
+		"jp(3) to fe80::3 ht=210 ff0e::1 join[rpt:S1] prune[]",
+		"jp(4) to fe80::5 ht=210 ff0e::1 join[] prune[S1]",
+	}, only(render(acts), "assert", "jp(3)", "jp(4)"))
+	diff(t, "no Assert state", assertView{}, sgAssertView(r, at(23), s1, ifD))
 }

@@ -20,10 +20,20 @@ package pim
 //	      inherited_olist(S,G,rpt) (assert.go)
 //
 //	Update_SPTbit(S,G,iif): SPTbit = TRUE if iif == RPF_interface(S) and
-//	  JoinDesired(S,G) and (DirectlyConnected(S) == FALSE or
+//	  JoinDesired(S,G) and (DirectlyConnected(S) or
 //	  RPF_interface(S) != RPF_interface(RP(G)) or inherited_olist(S,G,rpt)
 //	  == NULL or (RPF'(S,G) == RPF'(*,G) and RPF'(S,G) != NULL) or
 //	  I_Am_Assert_Loser(S,G,iif))
+//
+// The conditions say when a packet on RPF_interface(S) can only have come
+// down the SPT. Where S and the RP are reached through the same interface
+// with different upstream neighbors, a packet there may still be the RP
+// tree's: the bit waits until RPF'(S,G) and RPF'(*,G) agree or we lose an
+// (S,G) Assert there (the duplicates of both trees on the LAN bring one;
+// the Assert machine's A6 sets the bit itself, 4.6.1), and until then the
+// RP tree's copy is taken and S is not pruned off it (PruneDesired(S,G,rpt),
+// sgrpt.go). SPTbit is cleared when the upstream (S,G) machine leaves
+// Joined (4.5.5) and when the Keepalive Timer expires (kat.go).
 //
 //	CheckSwitchToSpt(S,G): if (pim_include(*,G) (-) pim_exclude(S,G)
 //	  (+) pim_include(S,G)) != NULL and SwitchToSptDesired(S,G):
@@ -95,17 +105,28 @@ func (r *Router) updateSPTbit(sg *sgEntry, iif int32) {
 	if x.sptBit || iif != sg.rpfInterface() || iif == 0 || !r.joinDesired(sg) {
 		return
 	}
+	if r.sptBitCondition(sg, iif) {
+		x.sptBit = true
+	}
+}
+
+// sptBitCondition is the disjunction of Update_SPTbit(S,G,iif) (4.2.2)
+// for a packet on iif == RPF_interface(S): DirectlyConnected(S), or
+// RPF_interface(S) != RPF_interface(RP(G)), or inherited_olist(S,G,rpt)
+// == NULL, or RPF'(S,G) == RPF'(*,G) != NULL, or I_Am_Assert_Loser(S,G,iif).
+func (r *Router) sptBitCondition(sg *sgEntry, iif int32) bool {
 	g := sg.grp
-	up := r.rpfPrime(sg)
-	if !sg.directlyConnected() || iif != r.rpIIF(g) ||
-		len(r.inheritedOlistRpt(sg, r.olist)) == 0 ||
-		up == r.rpfPrimeStar(g) && up.ifindex != 0 {
-		x.sptBit = true
-		return
+	if sg.directlyConnected() || iif != r.rpIIF(g) {
+		return true
 	}
-	if as := sg.assertOn(iif); as != nil && as.state == AssertLoser {
-		x.sptBit = true
+	if len(r.inheritedOlistRpt(sg, r.olist)) == 0 {
+		return true
 	}
+	if up := r.rpfPrime(sg); up.ifindex != 0 && up == r.rpfPrimeStar(g) {
+		return true
+	}
+	as := sg.assertOn(iif)
+	return as != nil && as.state == AssertLoser
 }
 
 // checkSwitchToSpt is CheckSwitchToSpt(S,G) (4.2.1).

@@ -2,6 +2,7 @@ package pim
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -129,4 +130,85 @@ func TestDirectlyConnectedNotDR(t *testing.T) {
 		only(render(acts), "jp", "route", "register"))
 	rs := route(r, at(10), s1, gA)
 	diff(t, "state", [3]any{true, RegisterNoInfo, 210.0}, [3]any{rs.SPTBit, rs.Register, rs.KeepaliveLeft.Seconds()})
+}
+
+// TestUpdateSPTbit: the conditions of Update_SPTbit(S,G,iif) (RFC 7761
+// section 4.2.2). The bit is set by a packet on iif == RPF_interface(S)
+// while JoinDesired(S,G), if DirectlyConnected(S), or RPF_interface(S) !=
+// RPF_interface(RP(G)), or inherited_olist(S,G,rpt) == NULL, or RPF'(S,G)
+// == RPF'(*,G) != NULL, or I_Am_Assert_Loser(S,G,iif); else the packet may
+// still be the RP tree's, and S is not pruned off it. The RP is reached
+// over ifU via nbr3; local receivers (EXCLUDE {}) on ifD make us a
+// last-hop router that switches on the first packet.
+func TestUpdateSPTbit(t *testing.T) {
+	viaU3 := routes{s1: {Valid: true, IfIndex: ifU, NextHop: nbr3}}
+	viaU4 := routes{s1: {Valid: true, IfIndex: ifU, NextHop: nbr4}}
+	onU := routes{s1: {Valid: true, IfIndex: ifU}}
+	onX := routes{s1: {Valid: true, IfIndex: ifX}}
+	rx := []step{listenEx(0, ifD), noCache(10, ifU, s1)}
+	// the counters of the entry grew: a packet on its iif (RPF_interface(S)
+	// where it is the RP tree's interface too)
+	more := activity(20, s1, 10, 1000)
+	type view struct {
+		SPT      bool
+		Up       UpstreamState
+		RPF      string // RPF'(S,G)
+		PruneRpt bool   // a Prune(S,G,rpt) was sent
+	}
+	for _, tc := range []struct {
+		name  string
+		rt    routes
+		spt   SPTPolicy
+		steps []step
+		want  view
+	}{
+		{"RPF_interface(S) != RPF_interface(RP(G)): not yet on the SPT's interface", viaX, SPTPolicy{}, rx,
+			view{false, Joined, "fe80::5", false}},
+		{"RPF_interface(S) != RPF_interface(RP(G)): set by the packet there", viaX, SPTPolicy{}, then(rx, wrongIIF(11, ifX, s1)),
+			view{true, Joined, "fe80::5", true}},
+		{"JoinDesired(S,G) false: not set", viaX, SPTPolicy{Never: true}, then(rx, wrongIIF(11, ifX, s1)),
+			view{false, NotJoined, "fe80::5", false}},
+		{"the same interface, RPF'(S,G) == RPF'(*,G)", viaU3, SPTPolicy{}, then(rx, more),
+			view{true, Joined, "fe80::3", false}},
+		{"the same interface, RPF'(S,G) != RPF'(*,G): not set, not pruned", viaU4, SPTPolicy{}, then(rx, more, activity(30, s1, 20, 2000)),
+			view{false, Joined, "fe80::4", false}},
+		{"the same interface, RPF'(*,G) moves to RPF'(S,G): set by the next packet", viaU4, SPTPolicy{},
+			then(rx, more, setRPF(25, rpA, RPF{Valid: true, IfIndex: ifU, NextHop: nbr4}), activity(30, s1, 20, 2000)),
+			view{true, Joined, "fe80::4", false}},
+		{"the same interface, an (S,G) Assert lost to RPF'(S,G)", viaU4, SPTPolicy{},
+			then(rx, more, assertFrom(25, ifU, nbr4, s1, false, 1, 1)),
+			view{true, Joined, "fe80::4", true}},
+		{"the same interface, an (S,G) Assert lost before the switch: set by the next packet", viaU4, SPTPolicy{Rate: 8000},
+			[]step{listenEx(0, ifD), noCache(10, ifU, s1), activity(20, s1, 5, 500), assertFrom(21, ifU, nbr4, s1, false, 1, 1),
+				activity(30, s1, 100, 20500)},
+			view{true, Joined, "fe80::4", true}},
+		{"the same interface, S directly connected", onU, SPTPolicy{}, rx,
+			view{true, Joined, "", true}},
+		{"S directly connected elsewhere", onX, SPTPolicy{}, then(rx, wrongIIF(11, ifX, s1)),
+			view{true, Joined, "", true}},
+		{"the same interface, inherited_olist(S,G,rpt) == NULL: an (S,G) Join only", viaU4, SPTPolicy{},
+			[]step{stepJP(0, ifD, nbr1, selfD, 210, join(gA, s1)), noCache(10, ifU, s1)},
+			view{true, Joined, "fe80::4", false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := asmRouter(t, asmOpt{cfg: func(c *Config) { c.SPT = tc.spt }})
+			var got view
+			for _, st := range tc.steps {
+				for _, l := range only(render(run(t, r, tc.rt, []step{st})), "jp") {
+					if p := l[strings.Index(l, "prune["):]; strings.Contains(p, "rpt:S1") {
+						got.PruneRpt = true
+					}
+				}
+			}
+			rs := route(r, at(tc.steps[len(tc.steps)-1].at), s1, gA)
+			if rs == nil {
+				t.Fatal("no (S,G) entry")
+			}
+			got.SPT, got.Up = rs.SPTBit, rs.Upstream
+			if rs.RPFNeighbor.IsValid() {
+				got.RPF = rs.RPFNeighbor.String()
+			}
+			diff(t, "state", tc.want, got)
+		})
+	}
 }

@@ -11,7 +11,7 @@ import (
 //	NotJoined, JoinDesired(S,G) -> true:  -> Joined; send Join(S,G) to
 //	    RPF'(S,G); JT = t_periodic
 //	Joined, JoinDesired(S,G) -> false:    -> NotJoined; send Prune(S,G) to
-//	    RPF'(S,G); stop JT
+//	    RPF'(S,G); set SPTbit(S,G) to FALSE; stop JT
 //	Joined, JT expires:                   send Join(S,G) to RPF'(S,G);
 //	    JT = t_periodic
 //	Joined, see Join(S,G) to RPF'(S,G):   JT = max(JT, t_joinsuppress)
@@ -30,8 +30,14 @@ import (
 //	Joined, see Prune(S,G,rpt) or Prune(*,G) to RPF'(S,G):
 //	    JT = min(JT, t_override)
 //
-// The (*,G) machine of 4.5.4 has the same rows (starg.go); runUpstream is
-// shared.
+// The (*,G) machine of 4.5.4 has the same rows (starg.go) but for the SPT
+// bit; runUpstream is shared.
+//
+// The SPT bit cleared on leaving Joined is an input of the machines that
+// run after this one in the event: PruneDesired(S,G,rpt) (4.5.7), so that
+// an (S,G,rpt) Prune sent while we were on the SPT is withdrawn by a
+// triggered Join(S,G,rpt) at once (sgrpt.go), and CouldAssert(S,G,I)
+// (4.6.1), whose Assert rows ran earlier in the event and run again.
 
 func (r *Router) jtRef(sg *sgEntry) timerRef { return timerRef{sg: sg, kind: timerJoin} }
 
@@ -54,7 +60,12 @@ func (r *Router) updateUpstream(sg *sgEntry, now int64) {
 	}
 	nbr := r.rpfPrime(sg)
 	it := sgItem(sg.key)
+	wasJoined := sg.state == Joined
 	r.runUpstream(&sg.upstream, nbr, nbr != r.rpfMRIB(sg), r.joinDesired(sg), false, now, r.jtRef(sg), it, it)
+	if x := sg.x; wasJoined && sg.state == NotJoined && x != nil && x.sptBit && !sg.grp.ssm {
+		x.sptBit = false
+		r.updateSGAsserts(sg)
+	}
 	// Where RPF_interface(S) is also the RP tree's interface, the kernel
 	// entry that carries the source's data already takes it from there:
 	// joining (S,G) changes nothing the kernel can see, so no upcall will

@@ -43,7 +43,10 @@ func TestASMRateSPTSwitch(t *testing.T) {
 	wantMFC(t, lhr, fastAddr, "to-fhr", "eth1")
 	wantMFC(t, lhr, srcAddr, "to-rp", "eth1")
 	wantMFC(t, rp, srcAddr, "to-fhr", "to-lhr")
-	wantMFC(t, rp, fastAddr, "to-fhr")
+	// The RP, left without receivers for the fast source, pruned its SPT
+	// join: leaving Joined cleared its SPT bit (RFC 7761 4.5.5), so the
+	// entry is back on the Register path, forwarding nothing.
+	wantMFC(t, rp, fastAddr, "pim6reg")
 	if r := sgRoute(lhr, fastAddr); !hasFlags(r, "SPT") {
 		t.Errorf("lhr (fast,G) %+v, want SPT", r)
 	}

@@ -86,13 +86,16 @@ func TestASMSPTSwitchover(t *testing.T) {
 
 	// Every hop's MFC, and pim6stat.
 	wantMFC(t, fhr, srcAddr, "eth0", "to-lhr")
-	wantMFC(t, rp, srcAddr, "to-fhr")
+	// The RP's Prune(S,G) took it out of Joined, which cleared its SPT bit
+	// (RFC 7761 4.5.5): its entry is back on the Register path (the
+	// Registers it still gets are answered with Register-Stops).
+	wantMFC(t, rp, srcAddr, "pim6reg")
 	wantMFC(t, lhr, srcAddr, "to-fhr", "eth1")
 	if r := sgRoute(lhr, srcAddr); !hasFlags(r, "SPT") || mifName(lhr, r.Incoming) != "to-fhr" || r.UpstreamNeighbor != fhrLL {
 		t.Errorf("lhr (S,G) %+v", r)
 	}
-	if r := sgRoute(rp, srcAddr); r == nil || r.UpstreamState != "NotJoined" || !slices.Equal(mifNames(rp, r.Pruned), []string{"to-lhr"}) || len(r.Outgoing) != 0 {
-		t.Errorf("rp (S,G) %+v, want NotJoined, (S,G,rpt) pruned on to-lhr, no oif", r)
+	if r := sgRoute(rp, srcAddr); r == nil || r.UpstreamState != "NotJoined" || hasFlags(r, "SPT") || !slices.Equal(mifNames(rp, r.Pruned), []string{"to-lhr"}) || len(r.Outgoing) != 0 {
+		t.Errorf("rp (S,G) %+v, want NotJoined without the SPT bit, (S,G,rpt) pruned on to-lhr, no oif", r)
 	}
 	if r := starRoute(rp); r == nil || !slices.Equal(mifNames(rp, r.Joined), []string{"to-lhr"}) {
 		t.Errorf("rp (*,G) %+v, want still joined on to-lhr", r)
