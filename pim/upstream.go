@@ -64,7 +64,7 @@ func (r *Router) updateUpstream(sg *sgEntry, now int64) {
 	r.runUpstream(&sg.upstream, nbr, nbr != r.rpfMRIB(sg), r.joinDesired(sg), false, now, r.jtRef(sg), it, it)
 	if x := sg.x; wasJoined && sg.state == NotJoined && x != nil && x.sptBit && !sg.grp.ssm {
 		x.sptBit = false
-		r.updateSGAsserts(sg)
+		r.updateSGAsserts(sg, now)
 	}
 	// Where RPF_interface(S) is also the RP tree's interface, the kernel
 	// entry that carries the source's data already takes it from there:
