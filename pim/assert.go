@@ -394,7 +394,13 @@ func (r *Router) receiveAssert(ifc *iface, now int64, src netip.Addr, a *pimmsg.
 	i := int32(ifc.index)
 	m := assertMetric{rpt: a.RPT, pref: a.MetricPreference, metric: a.Metric, addr: keyOf(src)}
 	s := a.Source.WithZone("")
-	if !a.RPT {
+	if !a.RPT && s.IsUnspecified() && m.infinite() {
+		// An AssertCancel(*,G) with the RPT bit clear (FRR sends it so):
+		// a source of :: names no (S,G), and the infinite metric is
+		// infinite_assert_metric(), whose RPT bit is set (4.6.4).
+		m.rpt = true
+	}
+	if !m.rpt {
 		if !validSource(s) {
 			ifc.stats.drop(DropSource)
 			return

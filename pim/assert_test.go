@@ -136,6 +136,10 @@ func TestAssertStarG(t *testing.T) {
 		{"Loser: Join(*,G) on I: NoInfo", then(lose, starJoin(20)), []string{back}, assertView{}},
 		{"Loser: AT expires: NoInfo", then(lose, helloStep(100, ifD, nbr2, withHoldtime(0xffff)), expireAt(190)), []string{back}, assertView{}},
 		{"Loser: inferior Assert from the winner: NoInfo", then(lose, worse(20, nbr2)), []string{back}, assertView{}},
+		{"Loser: AssertCancel(*,G) from the winner, RPT clear and source :: (FRR): NoInfo",
+			then(lose, assertFrom(20, ifD, nbr2, netip.IPv6Unspecified(), false, infPref, infMetric)), []string{back}, assertView{}},
+		{"Loser: RPT clear, source :: and a finite metric: dropped", then(lose, assertFrom(20, ifD, nbr2, netip.IPv6Unspecified(), false, 30, 0)),
+			nil, assertView{AssertLoser, "fe80::2", 170}},
 		{"Loser: an (S,G) Assert does not touch (*,G)", then(lose, assertFrom(20, ifD, nbr1, s1, false, 50, 0)), nil, assertView{AssertLoser, "fe80::2", 170}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
