@@ -86,6 +86,10 @@ type Config struct {
 	// messages and, at the BSR, the most Candidate-RPs; more are dropped
 	// and counted (DropRPSetLimit).
 	MaxRPSet int
+
+	// AnycastRP makes the router a member of an Anycast-RP set (RFC
+	// 4610, see anycast.go); nil: it is none.
+	AnycastRP *AnycastRP
 }
 
 // CandidateBSR is a Candidate-BSR setting (RFC 5059 sections 3.1, 5).
@@ -309,6 +313,9 @@ func (c Config) Validate() error {
 	v.duration("BootstrapPeriod", c.BootstrapPeriod, time.Second, maxBootstrapPeriod, "the largest Bootstrap period")
 	v.atLeast("MaxEmbeddedRPGroups", c.MaxEmbeddedRPGroups, 0)
 	v.atLeast("MaxRPSet", c.MaxRPSet, 1)
+	if a := c.AnycastRP; a != nil {
+		a.validate(&v)
+	}
 	return errors.Join(v.errs...)
 }
 
@@ -442,6 +449,9 @@ func cloneConfig(c Config) Config {
 			cp.Groups[i] = g.Masked()
 		}
 		c.CandidateRP = &cp
+	}
+	if a := c.AnycastRP; a != nil {
+		c.AnycastRP = a.clone()
 	}
 	return c
 }

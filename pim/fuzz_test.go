@@ -32,6 +32,11 @@ var (
 	fuzzRPLocal  = addr("2001:db8:ff::99")
 	fuzzRPs      = []netip.Addr{fuzzRPRemote, fuzzRPLocal}
 	fuzzIIFs     = []int{ifD, ifU, ifX, RegisterIf, 9}
+	// The Anycast-RP set of some variants: the shared address is the RP
+	// that may be us, our unique address always ours.
+	fuzzAnycastSelf = addr("2001:db8:ff::5")
+	fuzzAnycastPeer = addr("2001:db8:aa::2")
+	fuzzRegSources  = []netip.Addr{addr("2001:db8:77::1"), fuzzAnycastPeer}
 )
 
 const (
@@ -74,6 +79,9 @@ func fuzzConfig(rnd func() uint32, variant byte) Config {
 	if variant&64 != 0 {
 		cfg.CandidateRP = &CandidateRP{Addr: fuzzRPLocal, Priority: 1, Holdtime: 5 * time.Second, Interval: 2 * time.Second}
 	}
+	if variant&128 != 0 {
+		cfg.AnycastRP = &AnycastRP{Addr: fuzzRPLocal, Members: []netip.Addr{fuzzAnycastPeer, fuzzAnycastSelf}}
+	}
 	return cfg
 }
 
@@ -94,6 +102,10 @@ type fuzzer struct {
 	// or Assert).
 	self  map[int]netip.Addr
 	heard map[int]bool
+	// relayed: the step delivered a Register, which an Anycast-RP member
+	// sends on to the other members (checked in dataStep, not by the
+	// DR's machine).
+	relayed bool
 }
 
 // setSelf records the primary address an interface now has.
@@ -283,8 +295,22 @@ func (f *fuzzer) dataStep() (acts []Action, registers bool) {
 		if reg.Null {
 			reg.Packet = nullRegisterHeader(sgKey{keyOf(grp), keyOf(src)})
 		}
-		to := fuzzRPs[f.pick(len(fuzzRPs))]
-		return f.receiveTo(fuzzIIFs[f.pick(len(fuzzIIFs))], addr("2001:db8:77::1"), to, reg), false
+		to := append(fuzzRPs, fuzzAnycastSelf)[f.pick(len(fuzzRPs)+1)]
+		from := fuzzRegSources[f.pick(len(fuzzRegSources))]
+		acts := f.receiveTo(fuzzIIFs[f.pick(len(fuzzIIFs))], from, to, reg)
+		f.relayed = true
+		for _, a := range acts {
+			s, ok := a.(SendPIM)
+			if !ok {
+				continue
+			}
+			// Anycast-RP (RFC 4610): a member's Register is never sent on;
+			// a DR's goes to the members only, from our unique address.
+			if _, isReg := s.Msg.(*pimmsg.Register); isReg && (from == fuzzAnycastPeer || s.Dst != fuzzAnycastPeer || s.Src != fuzzAnycastSelf) {
+				f.t.Fatalf("Register from %v to %v sent %v -> %v", from, to, s.Src, s.Dst)
+			}
+		}
+		return acts, false
 	case 6:
 		rs := &pimmsg.RegisterStop{Group: pimmsg.Group{Addr: grp, MaskLen: 128}, Source: src}
 		if f.byte()&1 != 0 {
@@ -418,6 +444,7 @@ func (f *fuzzer) step() {
 		fuzzDump(f.r, f.now)
 	}
 	f.check(acts, expired, registers)
+	f.relayed = false
 }
 
 // fuzzRIB is how the fuzz daemon answers WatchRPF at once: S1 and the
@@ -523,7 +550,7 @@ func (f *fuzzer) check(acts []Action, expired, registers bool) {
 			if (a.IfIndex == 0) != (a.Dst != AllPIMRouters && !isLinkLocal6(a.Dst)) {
 				t.Fatalf("%v to %v on %d", a.Msg.Type(), a.Dst, a.IfIndex)
 			}
-			if reg, ok := a.Msg.(*pimmsg.Register); ok {
+			if reg, ok := a.Msg.(*pimmsg.Register); ok && !f.relayed {
 				s, g := innerAddrs(reg.Packet)
 				rs := route(f.r, f.now, s, g)
 				switch {

@@ -47,7 +47,7 @@ func (r *Router) receive(ifc *iface, now int64, src, dst netip.Addr, data []byte
 		return
 	case *pimmsg.RegisterStop:
 		c.recv(RecvRegisterStop)
-		r.receiveRegisterStop(c, now, m)
+		r.receiveRegisterStop(c, now, src, m)
 		return
 	case *pimmsg.CandidateRPAdvertisement:
 		r.receiveCRPAdv(c, now, dst, m)

@@ -67,7 +67,7 @@ func (s RegisterState) String() string {
 func (r *Router) couldRegister(sg *sgEntry) bool {
 	g := sg.grp
 	x := sg.x
-	if g.ssm || !g.hasRP || r.iAmRP(g) || x == nil || !x.kat.running() || !sg.directlyConnected() {
+	if g.ssm || !g.hasRP || r.iAmRP(g) && !r.anycastRegisters(g) || x == nil || !x.kat.running() || !sg.directlyConnected() {
 		return false
 	}
 	ifc := r.ifaces[int(sg.rpfInterface())]
@@ -164,8 +164,14 @@ func (r *Router) registerSource(sg *sgEntry) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// sendRegister sends a Register for sg to RP(G), routed (IfIndex 0).
+// sendRegister sends a Register for sg to RP(G), routed (IfIndex 0); as
+// a member of RP(G)'s Anycast-RP set, to the other members (anycast.go).
 func (r *Router) sendRegister(sg *sgEntry, m *pimmsg.Register) bool {
+	if r.iAmRP(sg.grp) {
+		if a := r.anycastFor(sg.grp.rp); a != nil {
+			return r.sendToMembers(a, m)
+		}
+	}
 	src, ok := r.registerSource(sg)
 	if !ok || !sg.grp.hasRP {
 		r.stats.drop(DropNoAddress)
@@ -235,9 +241,12 @@ func (r *Router) registerToken(now int64) bool {
 	return true
 }
 
-// receiveRegisterStop handles a Register-Stop (4.4.1): for (S,G), or for
-// every source of G when S is ::.
-func (r *Router) receiveRegisterStop(c *counters, now int64, m *pimmsg.RegisterStop) {
+// receiveRegisterStop handles a Register-Stop from src (4.4.1): for
+// (S,G), or for every source of G when S is ::.
+func (r *Router) receiveRegisterStop(c *counters, now int64, src netip.Addr, m *pimmsg.RegisterStop) {
+	if a := r.cfg.AnycastRP; a != nil && r.anycastPeer(a, src) {
+		r.anycastCounters(src).RegisterStopsIn++
+	}
 	g := m.Group.Addr.WithZone("")
 	if m.Group.MaskLen != 128 || !validGroup(g) {
 		c.drop(DropGroup)

@@ -42,6 +42,8 @@ type Router struct {
 	// limit); regTAT: the Register rate limit's theoretical arrival time.
 	regStops map[regStopKey]int64
 	regTAT   int64
+	// anycastCount: Registers exchanged with each Anycast-RP member.
+	anycastCount map[addrKey]*AnycastPeerCounters
 
 	closed bool
 	// routeLimitHit, embLimitHit: a LimitHit for routes (for Embedded-RP

@@ -81,11 +81,28 @@ func (r *Router) receiveRegister(c *counters, now int64, src, dst netip.Addr, m 
 		r.sendRegisterStop(now, src, dst, k)
 		return
 	}
-	if rp, ok := r.rpFor(g); !ok || rp != dk {
+	rp, ok := r.rpFor(g)
+	// An Anycast-RP member's copy comes to our unique address (anycast.go).
+	ac := r.anycastFor(rp)
+	fromMember := ok && r.anycastPeer(ac, src)
+	if !ok || rp != dk && !(fromMember && r.isLocal(rp) && slices.Contains(ac.Members, dst.WithZone(""))) {
 		c.drop(DropRegisterNotRP)
 		r.sendRegisterStop(now, src, dst, k)
 		r.noteRefused(k, dk, now)
 		return
+	}
+	switch {
+	case fromMember:
+		pc := r.anycastCounters(src)
+		if m.Null {
+			pc.NullRegistersIn++
+		} else {
+			pc.RegistersIn++
+		}
+	case ac != nil:
+		// From a DR: every other member gets it too, as it came. The
+		// packet is copied: m.Packet is the caller's buffer.
+		r.sendToMembers(ac, &pimmsg.Register{Border: m.Border, Null: m.Null, Packet: slices.Clone(m.Packet)})
 	}
 	sg := r.getSG(k, nil)
 	if sg == nil {
@@ -94,7 +111,9 @@ func (r *Router) receiveRegister(c *counters, now int64, src, dst netip.Addr, m 
 	x := sg.ext()
 	stop := x.sptBit || len(r.inheritedOlistSG(sg, r.olist)) == 0
 	if stop {
-		r.sendRegisterStop(now, src, dst, k)
+		if r.sendRegisterStop(now, src, dst, k) && fromMember {
+			r.anycastCounters(src).RegisterStopsOut++
+		}
 		r.setKAT(sg, r.rpKeepalivePeriod(), now)
 	} else {
 		r.setKAT(sg, r.cfg.KeepalivePeriod, now)
@@ -171,12 +190,13 @@ func (r *Router) adoptRefused(now int64) {
 }
 
 // sendRegisterStop sends Register-Stop(S,G) from our address from to the
-// DR at to, at most once per regStopInterval per (DR, S, G).
-func (r *Router) sendRegisterStop(now int64, to, from netip.Addr, k sgKey) {
+// DR at to, at most once per regStopInterval per (DR, S, G), and reports
+// whether it did.
+func (r *Router) sendRegisterStop(now int64, to, from netip.Addr, k sgKey) bool {
 	rk := regStopKey{keyOf(to), k.g, k.s}
 	if last, ok := r.regStops[rk]; ok && now-last < regStopInterval {
 		r.stats.drop(DropRegisterStopRate)
-		return
+		return false
 	}
 	if len(r.regStops) >= 1024 {
 		for key, t := range r.regStops {
@@ -186,11 +206,12 @@ func (r *Router) sendRegisterStop(now int64, to, from netip.Addr, k sgKey) {
 		}
 		if len(r.regStops) >= maxRegStops {
 			r.stats.drop(DropRegisterStopRate)
-			return
+			return false
 		}
 	}
 	r.regStops[rk] = now
 	r.emit(SendPIM{Src: from, Dst: to, Msg: &pimmsg.RegisterStop{
 		Group: pimmsg.Group{Addr: k.g.Addr(), MaskLen: 128}, Source: k.s.Addr()}})
 	r.stats.sentMsg(SentRegisterStop)
+	return true
 }

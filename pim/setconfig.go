@@ -36,7 +36,9 @@ func (r *Router) SetConfig(now time.Time, cfg Config) ([]Action, error) {
 		return nil, err
 	}
 	n := r.begin(now)
+	anycastChanged := !anycastEqual(r.cfg.AnycastRP, cfg.AnycastRP)
 	r.cfg = cloneConfig(cfg)
+	r.pruneAnycastCounters()
 	r.rps = newRPMap(r.cfg.RPs, false)
 	r.rpsOverride = newRPMap(r.cfg.RPs, true)
 	r.applyBSR(r.bsr.zone.SetConfig(now, bsrConfig(&r.cfg)), &r.stats, "")
@@ -53,6 +55,9 @@ func (r *Router) SetConfig(now time.Time, cfg Config) ([]Action, error) {
 			if ssm {
 				r.dropRPTree(g)
 			}
+			r.touchGroup(g)
+		} else if anycastChanged && g.hasRP {
+			// CouldRegister of a member's own sources (anycast.go).
 			r.touchGroup(g)
 		}
 	}

@@ -43,6 +43,7 @@ const (
 	DropRegisterSSM      = "register-ssm"        // for an SSM group (a Register-Stop answers)
 	DropRegisterNotRP    = "register-not-rp"     // we are not RP(G), or it was sent to another of our addresses (a Register-Stop answers)
 	DropRegisterStopRate = "register-stop-rate"  // a Register-Stop to the same DR for the same (S,G) within 1 s
+	DropAnycastNoSelf    = "anycast-no-self"     // a Register to send to the other Anycast-RP members while no member address is ours
 	// Data-plane inputs (NoCache, WrongIIF, WholePacket, DataActivity),
 	// counted on the router (Stats(0)).
 	DropBadData         = "bad-data"          // an invalid source, group or interface, or a whole packet that does not match them
