@@ -78,6 +78,9 @@ var pimKeys = map[string]string{
 	"EmbeddedRP":               "embedded-rp.enable",
 	"MaxEmbeddedRPGroups":      "embedded-rp.max-groups",
 	"MaxRPSet":                 "bsr.max-rp-set",
+	"AnycastRP.Addr":           "anycast-rp.address",
+	"AnycastRP.Members":        "anycast-rp.members",
+	"AnycastRP.Members[]":      "anycast-rp.members[]",
 	// Not settings: the daemon's randomness; the counter interval,
 	// derived from pim.keepalive-period and good whenever that is; the
 	// Register rate limit, the engine's default.
@@ -163,7 +166,7 @@ func (d *decoder) checkRouter(c *Config) {
 	}
 	d.report(root, pimKeys, ps, nil, func(key string) string {
 		switch key {
-		case "bsr.address", "candidate-rp.address":
+		case "bsr.address", "candidate-rp.address", "anycast-rp.address", "anycast-rp.members":
 			return "" // there is no default
 		case "candidate-rp.holdtime":
 			return "not set: derived from interval"

@@ -28,7 +28,9 @@ type Config struct {
 	BSR         BSR
 	CandidateRP CandidateRP
 	EmbeddedRP  EmbeddedRP
-	Limits      Limits
+	// AnycastRP is the [anycast-rp] table (RFC 4610).
+	AnycastRP AnycastRP
+	Limits    Limits
 }
 
 // Global is the [global] table.
@@ -244,6 +246,21 @@ type CandidateRP struct {
 	// outside the SSM range, at most 255, without duplicates; ff00::/8 by
 	// default.
 	Groups []netip.Prefix
+}
+
+// AnycastRP is the [anycast-rp] table: this router is a member of an
+// Anycast-RP set (RFC 4610). Every member has the shared RP address on a
+// loopback and a unique address of its own; each lists the same set.
+type AnycastRP struct {
+	// Enable: the table is in the file (there is no default set).
+	Enable bool
+	// Address is the RP address the members share, a global unicast
+	// address; the static RP or Candidate-RP address of the groups the
+	// set serves.
+	Address netip.Addr
+	// Members are the unique addresses of every member, this router's
+	// among them: 2 to 16 global unicast addresses, none of them Address.
+	Members []netip.Addr
 }
 
 // EmbeddedRP is the [embedded-rp] table (RFC 3956).

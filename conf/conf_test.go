@@ -94,7 +94,7 @@ func TestDefaultIsTheEngines(t *testing.T) {
 }
 
 // TestExampleFile parses etc/pim6sd.toml: it equals Default except for its
-// [[interface]] and [[rp]] examples.
+// [[interface]], [[rp]] and [anycast-rp] examples.
 func TestExampleFile(t *testing.T) {
 	c, err := Load(examplePath)
 	if err != nil {
@@ -116,8 +116,13 @@ func TestExampleFile(t *testing.T) {
 	if diff := cmp.Diff(wantRPs, c.RPs, cmpNetip); diff != "" {
 		t.Errorf("example [[rp]] (-want +got):\n%s", diff)
 	}
+	wantAnycast := AnycastRP{Enable: true, Address: netip.MustParseAddr("2001:db8::1"),
+		Members: []netip.Addr{netip.MustParseAddr("2001:db8:0:1::1"), netip.MustParseAddr("2001:db8:0:2::1")}}
+	if diff := cmp.Diff(wantAnycast, c.AnycastRP, cmpNetip); diff != "" {
+		t.Errorf("example [anycast-rp] (-want +got):\n%s", diff)
+	}
 	rest := *c
-	rest.Interfaces, rest.RPs = nil, nil
+	rest.Interfaces, rest.RPs, rest.AnycastRP = nil, nil, AnycastRP{}
 	if diff := cmp.Diff(Default(), &rest, cmpNetip); diff != "" {
 		t.Errorf("example file differs from Default() outside its examples (-Default +example):\n%s", diff)
 	}

@@ -47,6 +47,8 @@ type Changes struct {
 	BSR         bool
 	CandidateRP bool
 	EmbeddedRP  bool
+	// AnycastRP: the [anycast-rp] table changed.
+	AnycastRP bool
 	// Limits: [limits] changed.
 	Limits bool
 }
@@ -115,6 +117,8 @@ func Diff(old, new *Config) Changes {
 	ch.BSR = old.BSR != new.BSR
 	ch.CandidateRP = !equalCandidateRP(old.CandidateRP, new.CandidateRP)
 	ch.EmbeddedRP = old.EmbeddedRP != new.EmbeddedRP
+	ch.AnycastRP = old.AnycastRP.Enable != new.AnycastRP.Enable || old.AnycastRP.Address != new.AnycastRP.Address ||
+		!slices.Equal(old.AnycastRP.Members, new.AnycastRP.Members)
 	ch.Limits = old.Limits != new.Limits
 	return ch
 }
@@ -173,7 +177,7 @@ func (ch Changes) Empty() bool {
 		!ch.DefaultInterfaces && !ch.SSMRange && !ch.MLDDefaults && !ch.PIMDefaults &&
 		!ch.PIMTimers && len(ch.Interfaces) == 0 && len(ch.RPsAdded) == 0 &&
 		len(ch.RPsRemoved) == 0 && !ch.BSR && !ch.CandidateRP && !ch.EmbeddedRP &&
-		!ch.Limits
+		!ch.AnycastRP && !ch.Limits
 }
 
 // String describes the changes on one line, for the log.
@@ -218,6 +222,7 @@ func (ch Changes) String() string {
 	flag(ch.BSR, "[bsr]")
 	flag(ch.CandidateRP, "[candidate-rp]")
 	flag(ch.EmbeddedRP, "[embedded-rp]")
+	flag(ch.AnycastRP, "[anycast-rp]")
 	flag(ch.Limits, "[limits]")
 	return strings.Join(parts, "; ")
 }

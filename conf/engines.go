@@ -140,5 +140,8 @@ func (c *Config) pimConfig() pim.Config {
 	}
 	pc.EmbeddedRP = c.EmbeddedRP.Enable
 	pc.MaxEmbeddedRPGroups = c.EmbeddedRP.MaxGroups
+	if a := c.AnycastRP; a.Enable {
+		pc.AnycastRP = &pim.AnycastRP{Addr: a.Address, Members: slices.Clone(a.Members)}
+	}
 	return pc
 }

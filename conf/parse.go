@@ -745,6 +745,28 @@ var candidateRPFields = []field[CandidateRP]{
 	}},
 }
 
+var anycastRPFields = []field[AnycastRP]{
+	{"address", func(d *decoder, n node, v any, a *AnycastRP) {
+		if x, ok := d.address(n, v, false); ok {
+			a.Address = x
+		}
+	}},
+	{"members", func(d *decoder, n node, v any, a *AnycastRP) {
+		xs, ok := d.array(n, v)
+		if !ok {
+			return
+		}
+		a.Members = nil
+		for i, x := range xs {
+			if m, ok := d.address(d.index(n, i), x, false); ok {
+				a.Members = append(a.Members, m)
+			} else {
+				d.errKeys[n.path] = true // the count is wrong too
+			}
+		}
+	}},
+}
+
 var embeddedRPFields = []field[EmbeddedRP]{
 	enableField(func(e *EmbeddedRP) *bool { return &e.Enable }),
 	{"max-groups", func(d *decoder, n node, v any, e *EmbeddedRP) {
@@ -767,11 +789,11 @@ var limitsFields = []field[Limits]{
 	}},
 }
 
-var topKeys = []string{"global", "mld", "pim", "interface", "rp", "bsr", "candidate-rp", "embedded-rp", "limits"}
+var topKeys = []string{"global", "mld", "pim", "interface", "rp", "bsr", "candidate-rp", "embedded-rp", "anycast-rp", "limits"}
 
 // schemaTables names the tables of the schema, and schemaKeys their keys.
 var (
-	schemaTables = []string{"", "global", "mld", "pim", "interface", "interface.mld", "interface.pim", "rp", "bsr", "candidate-rp", "embedded-rp", "limits"}
+	schemaTables = []string{"", "global", "mld", "pim", "interface", "interface.mld", "interface.pim", "rp", "bsr", "candidate-rp", "embedded-rp", "anycast-rp", "limits"}
 	schemaKeys   map[string][]string
 )
 
@@ -788,6 +810,7 @@ func init() {
 		"bsr":           keysOf(bsrFields),
 		"candidate-rp":  keysOf(candidateRPFields),
 		"embedded-rp":   keysOf(embeddedRPFields),
+		"anycast-rp":    keysOf(anycastRPFields),
 		"limits":        keysOf(limitsFields),
 	}
 }
@@ -826,6 +849,9 @@ func (d *decoder) config(raw map[string]any) *Config {
 			decodeTable(d, n, v, "candidate-rp", candidateRPFields, &c.CandidateRP)
 		case "embedded-rp":
 			decodeTable(d, n, v, "embedded-rp", embeddedRPFields, &c.EmbeddedRP)
+		case "anycast-rp":
+			decodeTable(d, n, v, "anycast-rp", anycastRPFields, &c.AnycastRP)
+			c.AnycastRP.Enable = true
 		case "limits":
 			decodeTable(d, n, v, "limits", limitsFields, &c.Limits)
 		default:

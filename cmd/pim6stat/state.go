@@ -121,7 +121,9 @@ func part(s *ctl.Snapshot, keys ...string) (map[string]json.RawMessage, error) {
 	}
 	out := map[string]json.RawMessage{"schema_version": all["schema_version"]}
 	for _, k := range keys {
-		out[k] = all[k]
+		if v, ok := all[k]; ok { // optional parts (anycast_rp) may be absent
+			out[k] = v
+		}
 	}
 	return out, nil
 }
@@ -144,7 +146,7 @@ func viewCommands() []*cli.Command {
 		{"routes", "multicast routing entries: interfaces, upstream neighbor, timers, kernel packet counts",
 			[]string{"routes", "cache_mirrors"}, routesView},
 		{"rp", "BSR, candidate BSR and RP state, and the group-to-RP mappings",
-			[]string{"rp_set"}, rpView},
+			[]string{"rp_set", "anycast_rp"}, rpView},
 	}
 	var cmds []*cli.Command
 	for _, v := range views {

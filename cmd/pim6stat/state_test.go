@@ -245,7 +245,7 @@ func TestViewsJSON(t *testing.T) {
 		"neighbors":  {"neighbors"},
 		"mld":        {"queriers", "groups"},
 		"routes":     {"routes", "cache_mirrors"},
-		"rp":         {"rp_set"},
+		"rp":         {"rp_set", "anycast_rp"},
 	} {
 		for _, args := range [][]string{{view, "--json"}, {"--json", view}} {
 			t.Run(strings.Join(args, " "), func(t *testing.T) {

@@ -388,7 +388,7 @@ func rpView(w io.Writer, s *ctl.Snapshot) error {
 	fmt.Fprintln(w)
 	if len(rs.RPs) == 0 {
 		fmt.Fprintln(w, "no RP mappings")
-		return nil
+		return anycastView(w, s.AnycastRP)
 	}
 	tw = table(w)
 	row(tw, "RP", "ORIGIN", "REACHED", "GROUP", "PRIO", "HOLDTIME", "EXPIRES")
@@ -411,5 +411,35 @@ func rpView(w io.Writer, s *ctl.Snapshot) error {
 			row(tw, append(cells, g.Prefix.String(), strconv.Itoa(g.Priority), left(g.Holdtime), left(g.Left))...)
 		}
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return anycastView(w, s.AnycastRP)
+}
+
+// anycastView is the Anycast-RP set with the Registers exchanged with each
+// member; nothing when the router is no member.
+func anycastView(w io.Writer, a *ctl.AnycastRP) error {
+	if a == nil {
+		return nil
+	}
+	fmt.Fprintln(w)
+	shared := a.Address.String()
+	if !a.Local {
+		shared += " (not an address of this router: it is not the RP)"
+	}
+	fmt.Fprintf(w, "anycast RP %s, this router %s\n", shared, addrOr(a.Self, "none of the members"))
+	tw := table(w)
+	row(tw, "MEMBER", "REGISTERS IN", "NULL IN", "REGISTERS OUT", "NULL OUT", "STOPS IN", "STOPS OUT")
+	for _, m := range a.Members {
+		if m.Self {
+			row(tw, m.Address.String()+" (this router)", "-", "-", "-", "-", "-", "-")
+			continue
+		}
+		row(tw, m.Address.String(), u64(m.RegistersIn), u64(m.NullRegistersIn), u64(m.RegistersOut), u64(m.NullRegistersOut),
+			u64(m.RegisterStopsIn), u64(m.RegisterStopsOut))
+	}
 	return tw.Flush()
 }
+
+func u64(n uint64) string { return strconv.FormatUint(n, 10) }

@@ -60,6 +60,7 @@ func AppendReport(b []byte, s *Snapshot) ([]byte, error) {
 		return b, err
 	}
 	r.rpSet()
+	r.anycastRP()
 	r.callOut()
 	return r.b, nil
 }
@@ -546,6 +547,40 @@ func (r *report) rpSet() {
 			r.left(strconv.FormatInt(secsLeft(g.Left), 10), 3)
 			r.nl()
 		}
+	}
+	r.nl()
+}
+
+// The Anycast-RP set (RFC 4610), after the RP-set, only on a member: not
+// in the 2007 layout, which had no such thing.
+func (r *report) anycastRP() {
+	a := r.s.AnycastRP
+	if a == nil {
+		return
+	}
+	r.str("-------------------------Anycast-RP--------------------------\n")
+	r.str("Anycast-RP address: " + addrOr(a.Address, "::"))
+	if !a.Local {
+		r.str(" (not ours: not the RP)")
+	}
+	r.str(" Self: " + addrOr(a.Self, "none") + "\n")
+	r.left("Member", 40)
+	r.str(" Reg-in Null-in Reg-out Null-out Stop-in Stop-out\n")
+	for _, m := range a.Members {
+		name := addrOr(m.Address, "::")
+		if m.Self {
+			r.str(name + " (self)\n")
+			continue
+		}
+		r.left(name, 40)
+		for _, c := range []struct {
+			n uint64
+			w int
+		}{{m.RegistersIn, 6}, {m.NullRegistersIn, 7}, {m.RegistersOut, 7}, {m.NullRegistersOut, 8}, {m.RegisterStopsIn, 7}, {m.RegisterStopsOut, 8}} {
+			r.str(" ")
+			r.left(strconv.FormatUint(c.n, 10), c.w)
+		}
+		r.nl()
 	}
 	r.nl()
 }

@@ -44,6 +44,9 @@ type Snapshot struct {
 	CacheMirrors int `json:"cache_mirrors"`
 	// RPSet is the BSR and group-to-RP mapping state.
 	RPSet RPSet `json:"rp_set"`
+	// AnycastRP is the Anycast-RP set this router is a member of (RFC
+	// 4610), nil when it is none.
+	AnycastRP *AnycastRP `json:"anycast_rp,omitempty"`
 	// Timers are the pending timers of every engine (the CallOut queue),
 	// in any order: the report sorts them by time left.
 	Timers []Timer `json:"timers"`
@@ -383,6 +386,36 @@ type RPGroup struct {
 	// left (the report's "Age" column).
 	Holdtime Duration `json:"holdtime"`
 	Left     Duration `json:"left"`
+}
+
+// AnycastRP is an Anycast-RP set (RFC 4610) and the Registers exchanged
+// with each member.
+type AnycastRP struct {
+	// Address is the RP address the members share; Local whether it is
+	// one of this router's (without it the router is not the RP).
+	Address netip.Addr `json:"address"`
+	Local   bool       `json:"local"`
+	// Self is this router's unique address in the set; zero when no
+	// member is one of its addresses (then it sends nothing on).
+	Self    netip.Addr      `json:"self,omitzero"`
+	Members []AnycastMember `json:"members"`
+}
+
+// AnycastMember is one member of the set, in the configured order, with
+// what was exchanged with it (zero for this router itself).
+type AnycastMember struct {
+	Address netip.Addr `json:"address"`
+	Self    bool       `json:"self,omitempty"`
+	// RegistersIn and NullRegistersIn count Registers from the member;
+	// RegistersOut and NullRegistersOut those sent to it (a DR's sent on,
+	// or ours as the DR of a source).
+	RegistersIn      uint64 `json:"registers_in"`
+	NullRegistersIn  uint64 `json:"null_registers_in"`
+	RegistersOut     uint64 `json:"registers_out"`
+	NullRegistersOut uint64 `json:"null_registers_out"`
+	// RegisterStopsIn and RegisterStopsOut: Register-Stops from and to it.
+	RegisterStopsIn  uint64 `json:"register_stops_in"`
+	RegisterStopsOut uint64 `json:"register_stops_out"`
 }
 
 // Timer is one pending timer.

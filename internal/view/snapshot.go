@@ -133,6 +133,7 @@ func Snapshot(st *State) *ctl.Snapshot {
 	}
 	bsr := st.PIM.BSR(now)
 	s.RPSet = rpSetOf(st, pimState, bsr)
+	s.AnycastRP = anycastOf(st.PIM.Anycast())
 	s.Limits = limitsOf(st, mldState, pimState, bsr)
 	s.CacheMirrors = st.MRIB.Len()
 	s.Timers = append(timersOf(st.MLD.Timers(), "mld", now), timersOf(st.PIM.Timers(), "pim", now)...)

@@ -255,6 +255,13 @@ func Rich() *ctl.Snapshot {
 			{Address: addr("2001:db8:0:1::1"), Myself: true, Origin: ctl.RPOriginStatic},
 		},
 	}
+	s.AnycastRP = &ctl.AnycastRP{
+		Address: addr("2001:db8:0:1::1"), Local: true, Self: addr("2001:db8:0:a::1"),
+		Members: []ctl.AnycastMember{
+			{Address: addr("2001:db8:0:a::1"), Self: true},
+			{Address: addr("2001:db8:0:b::1"), RegistersIn: 3, NullRegistersIn: 1, RegistersOut: 120, NullRegistersOut: 4, RegisterStopsIn: 2, RegisterStopsOut: 1},
+		},
+	}
 	s.Timers = []ctl.Timer{
 		{ID: 23, Left: sec(100)}, {ID: 22, Left: sec(100)}, {ID: 31, Left: sec(200)},
 		{ID: 32, Left: sec(250)}, {ID: 21, Left: sec(260)}, {ID: 24, Left: sec(10)},
