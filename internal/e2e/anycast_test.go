@@ -81,7 +81,14 @@ groups = ["ff0e::/16"]
 	rc1 := joinASM(t, c1, "eth0", asmGrp, 7000)
 	rc2 := joinASM(t, c2, "eth0", asmGrp, 7000)
 	for _, d := range []*daemon{dp1, dp2} {
-		d.waitFor(10*time.Second, "the receiver's (*,G)", func(s *ctl.Snapshot) bool { return starGJoined(s, asmGrp) })
+		d.waitFor(10*time.Second, "the receiver's (*,G)", func(s *ctl.Snapshot) bool {
+			for _, r := range s.Routes {
+				if r.Kind == ctl.StarG && r.Group.String() == asmGrp && len(r.Leaves) > 0 {
+					return true
+				}
+			}
+			return false
+		})
 	}
 
 	// Each source sends 200 datagrams, 20 ms apart, named by source.
