@@ -117,6 +117,7 @@ var allDescs = []*prometheus.Desc{
 	descRecv, descSent, descDropped, descUpcalls, descEvents,
 	descBSRKnown, descBSRInfo, descBSRPrio, descBSRHash, descBSRLeft, descCBSR, descCBSRPrio, descCRP, descRPs, descRPSet,
 	descLimMax, descLimUsed, descLimRef,
+	descAnycastMember, descAnycastRegs,
 }
 
 // Describe sends every family's description.
@@ -203,6 +204,7 @@ func export(s *ctl.Snapshot, maxSG int, ch chan<- prometheus.Metric) {
 	exportRoutes(s, maxSG, ch)
 	exportCounters(s, ch)
 	exportRP(s, ch)
+	exportAnycast(s, ch)
 	lmax, lused, lref := acc{last: true}, acc{last: true}, acc{last: true}
 	for _, l := range s.Limits {
 		lmax.add(float64(l.Max), l.Name, l.Interface)
@@ -398,5 +400,33 @@ func exportRP(s *ctl.Snapshot, ch chan<- prometheus.Metric) {
 	for _, o := range origins {
 		ch <- gauge(descRPs, float64(rps[o]), o)
 		ch <- gauge(descRPSet, float64(entries[o]), o)
+	}
+}
+
+// The Anycast-RP set (RFC 4610): only on a member.
+var (
+	descAnycastMember = desc("anycast_rp_member_info", "Always 1 for each member of this router's Anycast-RP set: the shared address, the member's unique address and whether it is this router.", "address", "member", "self")
+	descAnycastRegs   = desc("anycast_rp_messages_total", "Registers and Register-Stops exchanged with another member of the Anycast-RP set, by member, direction (in, out) and type (register, null-register, register-stop).", "member", "direction", "type")
+)
+
+func exportAnycast(s *ctl.Snapshot, ch chan<- prometheus.Metric) {
+	a := s.AnycastRP
+	if a == nil {
+		return
+	}
+	for _, m := range a.Members {
+		ch <- gauge(descAnycastMember, 1, a.Address.String(), m.Address.String(), strconv.FormatBool(m.Self))
+		if m.Self {
+			continue
+		}
+		for _, c := range []struct {
+			dir, typ string
+			n        uint64
+		}{
+			{"in", "register", m.RegistersIn}, {"in", "null-register", m.NullRegistersIn}, {"in", "register-stop", m.RegisterStopsIn},
+			{"out", "register", m.RegistersOut}, {"out", "null-register", m.NullRegistersOut}, {"out", "register-stop", m.RegisterStopsOut},
+		} {
+			ch <- counter(descAnycastRegs, float64(c.n), m.Address.String(), c.dir, c.typ)
+		}
 	}
 }

@@ -65,6 +65,10 @@ func testSnapshot() *ctl.Snapshot {
 			"kernel":   {"upcall/nocache": 3, "resyncs": 1},
 		},
 		Limits: []ctl.Limit{{Name: "mld.max-groups", Interface: "eth1", Max: 100, Used: 2, Refused: 9}},
+		AnycastRP: &ctl.AnycastRP{Address: a("2001:db8::100"), Local: true, Self: a("2001:db8::101"), Members: []ctl.AnycastMember{
+			{Address: a("2001:db8::101"), Self: true},
+			{Address: a("2001:db8::102"), RegistersIn: 1, NullRegistersIn: 2, RegisterStopsIn: 3, RegistersOut: 4, NullRegistersOut: 5, RegisterStopsOut: 6},
+		}},
 	}
 }
 
@@ -166,6 +170,10 @@ func TestExposition(t *testing.T) {
 		{"pim6sd_limit_max", dto.MetricType_GAUGE, []string{"interface=eth1,name=mld.max-groups 100"}},
 		{"pim6sd_limit_used", dto.MetricType_GAUGE, []string{"interface=eth1,name=mld.max-groups 2"}},
 		{"pim6sd_limit_refused_total", dto.MetricType_COUNTER, []string{"interface=eth1,name=mld.max-groups 9"}},
+		{"pim6sd_anycast_rp_member_info", dto.MetricType_GAUGE, []string{"address=2001:db8::100,member=2001:db8::101,self=true 1", "address=2001:db8::100,member=2001:db8::102,self=false 1"}},
+		{"pim6sd_anycast_rp_messages_total", dto.MetricType_COUNTER, []string{
+			"direction=in,member=2001:db8::102,type=register 1", "direction=in,member=2001:db8::102,type=null-register 2", "direction=in,member=2001:db8::102,type=register-stop 3",
+			"direction=out,member=2001:db8::102,type=register 4", "direction=out,member=2001:db8::102,type=null-register 5", "direction=out,member=2001:db8::102,type=register-stop 6"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := fams[tc.name]
