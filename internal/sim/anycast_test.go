@@ -31,9 +31,9 @@ const (
 )
 
 type anycastNet struct {
-	n                  *Net
+	n                   *Net
 	r1, rp1, x, rp2, r2 *Router
-	s1, s2, s3, h1, h2 *Host
+	s1, s2, s3, h1, h2  *Host
 }
 
 // rpMode is how the routers learn that anyRPA is RP(G): "static" ([[rp]]
