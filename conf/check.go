@@ -84,6 +84,14 @@ var pimKeys = map[string]string{
 	"Rand":             "",
 	"ActivityInterval": "",
 	"MaxRegisterRate":  "",
+	// Administrative scope zones: not in the file yet.
+	"BSRZones":                            "",
+	"BSRZones[].Range":                    "",
+	"BSRZones[].Border[]":                 "",
+	"BSRZones[].CandidateBSR.Addr":        "",
+	"BSRZones[].CandidateBSR.Priority":    "",
+	"BSRZones[].CandidateBSR.HashMaskLen": "",
+	"MaxBSRZones":                         "",
 }
 
 // A problem is an engine's verdict on one value: a FieldError of either

@@ -671,23 +671,37 @@ func (f *fuzzer) check(acts []Action, expired, registers bool) {
 	if nAsserts != f.r.nAsserts {
 		t.Fatalf("%d Assert machines, counted %d", nAsserts, f.r.nAsserts)
 	}
-	// The BSR's address is watched too (the current BSR's, or one whose
-	// BSM waits for its route), and only while it has such a use.
-	if z := &f.r.bsr; z.src != nil {
+	// Each zone's BSR address is watched too (the current BSR's, or one
+	// whose BSM waits for its route), and only while it has such a use;
+	// a source counts the zones that watch it.
+	refs := map[addrKey]int{}
+	for _, z := range f.r.zones {
+		if z.src == nil {
+			continue
+		}
+		refs[z.src.key]++
 		watched[z.src.key.Addr()] = true
 		b, has := z.zone.BSR()
 		if len(z.held) == 0 && (!has || keyOf(b) != z.src.key || z.zone.State() == BSRElected) {
-			t.Fatalf("BSR watch on %v: held %d, BSR %v %v state %v", z.src.key.Addr(), len(z.held), b, has, z.zone.State())
+			t.Fatalf("zone %v: BSR watch on %v: held %d, BSR %v %v state %v", z.rng, z.src.key.Addr(), len(z.held), b, has, z.zone.State())
+		}
+	}
+	for k, s := range f.r.sources {
+		if s.bsrRefs != refs[k] {
+			t.Fatalf("source %v watched by %d zones, counts %d", k.Addr(), refs[k], s.bsrRefs)
 		}
 	}
 	if !maps.Equal(watched, f.watched) {
 		t.Fatalf("watched %v, entries' sources, RPs and BSR %v", f.watched, watched)
 	}
-	// The RP-set's pair count is right and bounded (package bsr's own
-	// fuzz test checks its ranges).
-	if info := f.r.bsr.zone.Info(f.now); len(info.RPSet) != info.Pairs || info.Pairs > f.r.cfg.MaxRPSet {
-		t.Fatalf("RP-set: %d pairs, counted %d, limit %d", len(info.RPSet), info.Pairs, f.r.cfg.MaxRPSet)
+	// Each zone's RP-set pair count is right and bounded (package bsr's
+	// own fuzz test checks its ranges).
+	for _, z := range f.r.zones {
+		if info := z.zone.Info(f.now); len(info.RPSet) != info.Pairs || info.Pairs > f.r.cfg.MaxRPSet {
+			t.Fatalf("zone %v: RP-set: %d pairs, counted %d, limit %d", z.rng, len(info.RPSet), info.Pairs, f.r.cfg.MaxRPSet)
+		}
 	}
+	f.checkZones()
 	if n := len(f.r.BSR(f.now).Embedded); n != f.r.nEmbedded || n > f.r.cfg.MaxEmbeddedRPGroups {
 		t.Fatalf("%d embedded groups, counted %d, limit %d", n, f.r.nEmbedded, f.r.cfg.MaxEmbeddedRPGroups)
 	}
@@ -820,4 +834,57 @@ func runFuzzOnce(t *testing.T, data []byte) {
 		}
 		fz.check(r.Shutdown(fz.now), false, false)
 	}
+}
+
+// checkZones checks the BSR zones: the global one first, then the scope
+// zones most specific first, each an admin scope range, at most
+// MaxBSRZones; the configured ones are there with their border, the
+// others are learned (no border) and still have something (pruneZones);
+// RP(G) of every group with a BSR RP comes from its zone.
+func (f *fuzzer) checkZones() {
+	t, r := f.t, f.r
+	if r.zones[0].rng.IsValid() {
+		t.Fatalf("first zone %v, want the global zone", r.zones[0].rng)
+	}
+	sc := r.scoped()
+	if len(sc) > max(r.cfg.MaxBSRZones, len(r.cfg.BSRZones)) {
+		t.Fatalf("%d scope zones, limit %d", len(sc), r.cfg.MaxBSRZones)
+	}
+	for i, z := range sc {
+		if !adminScopeRange(z.rng) || i > 0 && zoneOrder(sc[i-1], z) >= 0 {
+			t.Fatalf("scope zones %v: %v bad or out of order", zoneRanges(sc), z.rng)
+		}
+		zc := r.cfg.bsrZone(z.rng)
+		if z.configured != (zc != nil) || zc != nil && !slices.Equal(z.border, zc.Border) || zc == nil && len(z.border) > 0 {
+			t.Fatalf("zone %v: configured %v border %v, config %+v", z.rng, z.configured, z.border, zc)
+		}
+		if _, _, timed := z.zone.Next(); !z.configured && len(z.held) == 0 && !timed &&
+			(z.zone.State() == BSRNoInfo || z.zone.State() == BSRAcceptAny) {
+			t.Fatalf("learned zone %v kept with nothing left", z.rng)
+		}
+	}
+	for _, zc := range r.cfg.BSRZones {
+		if r.findZone(zc.Range) == nil {
+			t.Fatalf("configured zone %v missing", zc.Range)
+		}
+	}
+	for k, g := range r.groups {
+		ga := k.Addr()
+		if rp, origin, ok := r.rpLookup(ga); ok && origin == OriginBSR {
+			if want, _ := r.zoneOf(ga).zone.Lookup(ga); want != rp.Addr() {
+				t.Fatalf("RP(%v) = %v, its zone %v says %v", ga, rp.Addr(), r.zoneOf(ga).rng, want)
+			}
+			if g.hasRP && g.rp != rp && !g.embedded {
+				t.Fatalf("group %v keeps RP %v, RP(G) is %v", ga, g.rp.Addr(), rp.Addr())
+			}
+		}
+	}
+}
+
+func zoneRanges(zs []*bsrZone) []netip.Prefix {
+	out := make([]netip.Prefix, len(zs))
+	for i, z := range zs {
+		out[i] = z.rng
+	}
+	return out
 }
