@@ -238,8 +238,10 @@ func (r *Router) setZonesConfig(now time.Time) {
 		r.applyBSR(z, z.zone.Start(now), &r.stats, "")
 		r.applyBSR(z, z.zone.SetConfig(now, bsrConfig(&r.cfg, z)), &r.stats, "")
 	}
-	// Groups may have a new zone: their RP(G) is looked up again.
+	// Groups may have a new zone: their RP(G) is looked up again; local
+	// listeners follow the borders.
 	r.rpDirty = true
+	r.rescopeListeners()
 }
 
 // pruneZones forgets the learned zones that have nothing left: no BSR in
@@ -360,6 +362,57 @@ func (r *Router) scopeBorder(ifc *iface, g netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// borderListeners returns the listeners of u to use for the group g on
+// ifc: none when ifc is at the border of a configured zone containing g.
+// Those are counted (scope-border) and kept aside, so that a reload that
+// moves the border gives them back (rescopeListeners); MLD bounds them
+// (its groups per interface).
+func (r *Router) borderListeners(ifc *iface, g netip.Addr, u ListenerInput) ListenerInput {
+	gk := keyOf(g)
+	if !r.scopeBorder(ifc, g) {
+		delete(ifc.borderListeners, gk)
+		return u
+	}
+	if !u.Exclude && len(u.Sources) == 0 {
+		delete(ifc.borderListeners, gk)
+		return u
+	}
+	ifc.stats.drop(DropScopeBorder)
+	if ifc.borderListeners == nil {
+		ifc.borderListeners = make(map[addrKey]ListenerInput)
+	}
+	ifc.borderListeners[gk] = ListenerInput{IfIndex: ifc.index, Group: g, Exclude: u.Exclude, Sources: slices.Clone(u.Sources)}
+	return ListenerInput{IfIndex: ifc.index, Group: g}
+}
+
+// rescopeListeners applies new borders to the listeners (a reload): those
+// of groups now at a border are withdrawn, those kept aside that are no
+// longer at one are used.
+func (r *Router) rescopeListeners() {
+	for _, i := range r.Interfaces() {
+		ifc := r.ifaces[i]
+		var redo []ListenerInput
+		for gk, ls := range ifc.listeners {
+			if r.scopeBorder(ifc, gk.Addr()) {
+				u := ListenerInput{IfIndex: i, Group: gk.Addr(), Exclude: ls.exclude}
+				for _, s := range ls.sources {
+					u.Sources = append(u.Sources, s.Addr())
+				}
+				redo = append(redo, u)
+			}
+		}
+		for gk, u := range ifc.borderListeners {
+			if !r.scopeBorder(ifc, gk.Addr()) {
+				redo = append(redo, u)
+			}
+		}
+		slices.SortFunc(redo, func(a, b ListenerInput) int { return a.Group.Compare(b.Group) })
+		for _, u := range redo {
+			r.setListeners(ifc, u)
+		}
+	}
 }
 
 // BSRZoneInfo is the BSR state of one administrative scope zone, for

@@ -375,3 +375,83 @@ func bsrConfigFor(t testing.TB, mods ...func(*Config)) Config {
 	}
 	return c
 }
+
+// At the border of a scope zone the zone's groups hold no state: a
+// Join/Prune group set for one is dropped (scope-border) and so are MLD
+// listeners of one, kept aside for a reload that moves the border. Other
+// groups, and the same group inside the zone, are taken.
+func TestZoneBorderJoinAndListeners(t *testing.T) {
+	r := bsrRouter(t, withZone("eth4"))
+	for _, i := range []int{ifD, ifX} {
+		joinPrune(t, r, at(3), i, map[int]netip.Addr{ifD: nbr1, ifX: nbr5}[i], fuzzSelf[i], 210, join(siteG, s1), join(gA, s1))
+	}
+	if st := r.Stats(ifX); st.Dropped[DropScopeBorder] != 1 {
+		t.Errorf("scope-border drops on eth4: %v", st.Dropped)
+	}
+	ds := func(g netip.Addr) []int {
+		var out []int
+		if rs := route(r, at(3), s1, g); rs != nil {
+			for _, d := range rs.Downstream {
+				out = append(out, int(d.IfIndex))
+			}
+		}
+		return out
+	}
+	if got := ds(siteG); !slices.Equal(got, []int{ifD}) {
+		t.Errorf("Join state of %v on %v, want on eth2 only", siteG, got)
+	}
+	if got := ds(gA); !slices.Equal(got, []int{ifD, ifX}) {
+		t.Errorf("Join state of %v on %v, want on both", gA, got)
+	}
+	// Listeners.
+	g2 := addr("ff15::2")
+	local := func() []int {
+		if rs := route(r, at(4), s2, g2); rs != nil {
+			return rs.LocalReceivers
+		}
+		return nil
+	}
+	r.SetListeners(at(4), ListenerInput{IfIndex: ifX, Group: g2, Sources: []netip.Addr{s2}})
+	r.SetListeners(at(4), ListenerInput{IfIndex: ifD, Group: g2, Sources: []netip.Addr{s2}})
+	if got := local(); !slices.Equal(got, []int{ifD}) || r.Stats(ifX).Dropped[DropScopeBorder] != 2 {
+		t.Errorf("local receivers of %v on %v (drops %v), want eth2 only", g2, got, r.Stats(ifX).Dropped)
+	}
+	// The border moves away from eth4: its listener is used; back: it goes.
+	if _, err := r.SetConfig(at(5), bsrConfigFor(t, func(c *Config) { c.RPs = nil }, withZone())); err != nil {
+		t.Fatal(err)
+	}
+	if got := local(); !slices.Equal(got, []int{ifD, ifX}) {
+		t.Errorf("local receivers after the border went: %v", got)
+	}
+	if _, err := r.SetConfig(at(6), bsrConfigFor(t, func(c *Config) { c.RPs = nil }, withZone("eth4"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := local(); !slices.Equal(got, []int{ifD}) {
+		t.Errorf("local receivers after the border came back: %v", got)
+	}
+	// MLD says the listener left: nothing is kept aside.
+	r.SetListeners(at(7), ListenerInput{IfIndex: ifX, Group: g2})
+	if _, err := r.SetConfig(at(8), bsrConfigFor(t, func(c *Config) { c.RPs = nil }, withZone())); err != nil {
+		t.Fatal(err)
+	}
+	if got := local(); !slices.Equal(got, []int{ifD}) {
+		t.Errorf("local receivers after the listener left at the border and the border went: %v", got)
+	}
+	// A listener kept aside and then used is no longer kept aside: once
+	// it leaves, no reload brings it back.
+	reload := func(s float64, border ...string) {
+		t.Helper()
+		if _, err := r.SetConfig(at(s), bsrConfigFor(t, func(c *Config) { c.RPs = nil }, withZone(border...))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reload(9, "eth4")
+	r.SetListeners(at(10), ListenerInput{IfIndex: ifX, Group: g2, Sources: []netip.Addr{s2}})
+	reload(11)
+	r.SetListeners(at(12), ListenerInput{IfIndex: ifX, Group: g2})
+	reload(13, "eth4")
+	reload(14)
+	if got := local(); !slices.Equal(got, []int{ifD}) {
+		t.Errorf("local receivers after a listener that left came back: %v", got)
+	}
+}
