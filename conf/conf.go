@@ -29,6 +29,11 @@ type Config struct {
 	CandidateRP CandidateRP
 	EmbeddedRP  EmbeddedRP
 	Limits      Limits
+
+	// BSRZones are the [[bsr-zone]] entries in file order: the
+	// administrative scope zones of the BSR mechanism (RFC 5059 1.3,
+	// bsrzone.go).
+	BSRZones []BSRZone
 }
 
 // Global is the [global] table.

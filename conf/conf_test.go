@@ -94,7 +94,7 @@ func TestDefaultIsTheEngines(t *testing.T) {
 }
 
 // TestExampleFile parses etc/pim6sd.toml: it equals Default except for its
-// [[interface]] and [[rp]] examples.
+// [[interface]], [[rp]] and [[bsr-zone]] examples.
 func TestExampleFile(t *testing.T) {
 	c, err := Load(examplePath)
 	if err != nil {
@@ -116,8 +116,12 @@ func TestExampleFile(t *testing.T) {
 	if diff := cmp.Diff(wantRPs, c.RPs, cmpNetip); diff != "" {
 		t.Errorf("example [[rp]] (-want +got):\n%s", diff)
 	}
+	wantZones := []BSRZone{{Range: netip.MustParsePrefix("ff15::/16"), Border: []string{"eth3"}, Priority: 64, HashMaskLength: 126}}
+	if diff := cmp.Diff(wantZones, c.BSRZones, cmpNetip); diff != "" {
+		t.Errorf("example [[bsr-zone]] (-want +got):\n%s", diff)
+	}
 	rest := *c
-	rest.Interfaces, rest.RPs = nil, nil
+	rest.Interfaces, rest.RPs, rest.BSRZones = nil, nil, nil
 	if diff := cmp.Diff(Default(), &rest, cmpNetip); diff != "" {
 		t.Errorf("example file differs from Default() outside its examples (-Default +example):\n%s", diff)
 	}

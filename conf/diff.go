@@ -49,6 +49,10 @@ type Changes struct {
 	EmbeddedRP  bool
 	// Limits: [limits] changed.
 	Limits bool
+
+	// BSRZones: a [[bsr-zone]] entry was added, removed or changed
+	// (applied with the rest of the PIM router configuration).
+	BSRZones bool
 }
 
 // InterfaceChange is what changed for one interface, assuming it is
@@ -116,6 +120,7 @@ func Diff(old, new *Config) Changes {
 	ch.CandidateRP = !equalCandidateRP(old.CandidateRP, new.CandidateRP)
 	ch.EmbeddedRP = old.EmbeddedRP != new.EmbeddedRP
 	ch.Limits = old.Limits != new.Limits
+	ch.BSRZones = !equalBSRZones(old.BSRZones, new.BSRZones) // bsrzone.go
 	return ch
 }
 
@@ -173,7 +178,8 @@ func (ch Changes) Empty() bool {
 		!ch.DefaultInterfaces && !ch.SSMRange && !ch.MLDDefaults && !ch.PIMDefaults &&
 		!ch.PIMTimers && len(ch.Interfaces) == 0 && len(ch.RPsAdded) == 0 &&
 		len(ch.RPsRemoved) == 0 && !ch.BSR && !ch.CandidateRP && !ch.EmbeddedRP &&
-		!ch.Limits
+		!ch.Limits &&
+		!ch.BSRZones
 }
 
 // String describes the changes on one line, for the log.
@@ -219,6 +225,7 @@ func (ch Changes) String() string {
 	flag(ch.CandidateRP, "[candidate-rp]")
 	flag(ch.EmbeddedRP, "[embedded-rp]")
 	flag(ch.Limits, "[limits]")
+	flag(ch.BSRZones, "[[bsr-zone]]")
 	return strings.Join(parts, "; ")
 }
 

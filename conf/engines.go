@@ -140,5 +140,6 @@ func (c *Config) pimConfig() pim.Config {
 	}
 	pc.EmbeddedRP = c.EmbeddedRP.Enable
 	pc.MaxEmbeddedRPGroups = c.EmbeddedRP.MaxGroups
+	c.bsrZonesConfig(&pc) // [[bsr-zone]], bsrzone.go
 	return pc
 }

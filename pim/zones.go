@@ -122,13 +122,15 @@ func cloneBSRZones(zs []BSRZone) []BSRZone {
 // bsrZones checks Config.BSRZones and MaxBSRZones.
 func (v *validator) bsrZones(c *Config) {
 	v.atLeast("MaxBSRZones", c.MaxBSRZones, 0)
-	if c.MaxBSRZones >= 0 && len(c.BSRZones) > c.MaxBSRZones {
-		v.bad("BSRZones", "%d zones: at most %d (%s)", len(c.BSRZones), c.MaxBSRZones, fieldRef("MaxBSRZones"))
-	}
 	first := map[netip.Prefix]int{}
 	for i, z := range c.BSRZones {
 		f := fmt.Sprintf("BSRZones[%d]", i)
 		switch {
+		case i >= max(c.MaxBSRZones, 0):
+			// Reported at the first zone beyond the limit.
+			if i == max(c.MaxBSRZones, 0) {
+				v.bad(f+".Range", "one zone too many: at most %d scope zones", c.MaxBSRZones)
+			}
 		case !v.prefix(f+".Range", z.Range):
 		case !adminScopeRange(z.Range):
 			v.bad(f+".Range", "%v is not an administrative scope range: a /16 or longer prefix whose scope (the fourth hex digit) is 3 to d, above link-local (2) and below global (e)", z.Range)

@@ -294,7 +294,8 @@ func TestZoneConfigValidate(t *testing.T) {
 		{zones: []BSRZone{{Range: siteZone, Border: []string{"eth1", "eth1"}}}, field: "BSRZones[0].Border[1]", message: "twice"},
 		{zones: []BSRZone{{Range: siteZone, CandidateBSR: &CandidateBSR{Priority: 1}}}, field: "BSRZones[0].CandidateBSR.Addr", message: "required"},
 		{zones: []BSRZone{{Range: siteZone, CandidateBSR: &CandidateBSR{Addr: selfG, HashMaskLen: 129}}}, field: "BSRZones[0].CandidateBSR.HashMaskLen", message: "more than 128"},
-		{zones: []BSRZone{{Range: siteZone}, {Range: netip.MustParsePrefix("ff18::/16")}}, max: 1, field: "BSRZones", message: "at most 1"},
+		{zones: []BSRZone{{Range: siteZone}, {Range: netip.MustParsePrefix("ff18::/16")}, {Range: netip.MustParsePrefix("ff14::/16")}}, max: 1,
+			field: "BSRZones[1].Range", message: "one zone too many: at most 1 scope zones"},
 		{max: -1, field: "MaxBSRZones", message: "at least 0"},
 	} {
 		c := testConfig(constRand(0))
