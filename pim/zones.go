@@ -417,6 +417,14 @@ func (r *Router) rescopeListeners() {
 	}
 }
 
+// BSRFor returns the BSR whose RP-set gives RP(G) for the group g (zero:
+// none known) and the range of its scope zone (zero: the global zone).
+func (r *Router) BSRFor(g netip.Addr) (netip.Addr, netip.Prefix) {
+	z := r.zoneOf(g.WithZone(""))
+	b, _ := z.zone.BSR()
+	return b, z.rng
+}
+
 // BSRZoneInfo is the BSR state of one administrative scope zone, for
 // pim6stat: BSRInfo (without Embedded) with the zone's range, its border
 // and whether it is configured (else learned from BSMs).

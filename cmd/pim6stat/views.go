@@ -388,11 +388,54 @@ func rpView(w io.Writer, s *ctl.Snapshot) error {
 	fmt.Fprintln(w)
 	if len(rs.RPs) == 0 {
 		fmt.Fprintln(w, "no RP mappings")
+	} else if err := rpTable(w, rs.RPs); err != nil {
+		return err
+	}
+	for _, z := range rs.Zones {
+		if err := zoneView(w, z); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// zoneView shows one administrative scope zone: its range and border, its
+// BSR, this router's candidacy there and its RP-set.
+func zoneView(w io.Writer, z ctl.RPSetZone) error {
+	fmt.Fprintln(w)
+	tw := table(w)
+	about := "no border here"
+	if len(z.Border) > 0 {
+		about = "border " + strings.Join(z.Border, " ")
+	}
+	if z.Learned {
+		about += ", learned from Bootstrap messages"
+	}
+	row(tw, "scope zone", z.Range.String(), about)
+	if z.BSR.IsValid() {
+		row(tw, "BSR", z.BSR.String(), fmt.Sprintf("priority %d, hash mask length %d, expires in %s, %s", z.BSRPriority, z.BSRHashMaskLen, left(z.BSRTimeout), z.State))
+	} else {
+		row(tw, "BSR", "none", z.State)
+	}
+	if c := z.CandidateBSR; c != nil {
+		row(tw, "candidate BSR", addrOr(c.Address, "-"), fmt.Sprintf("priority %d, hash mask length %d, %s", c.Priority, c.HashMaskLen, c.State))
+	} else {
+		row(tw, "candidate BSR", "not configured")
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	if len(z.RPs) == 0 {
+		fmt.Fprintln(w, "no RP mappings in the zone")
 		return nil
 	}
-	tw = table(w)
+	return rpTable(w, z.RPs)
+}
+
+// rpTable lists RPs with their group ranges.
+func rpTable(w io.Writer, rps []ctl.RP) error {
+	tw := table(w)
 	row(tw, "RP", "ORIGIN", "REACHED", "GROUP", "PRIO", "HOLDTIME", "EXPIRES")
-	for _, rp := range rs.RPs {
+	for _, rp := range rps {
 		via := "unreachable"
 		switch {
 		case rp.Upstream.IsValid():
