@@ -87,6 +87,14 @@ var pimKeys = map[string]string{
 	"Rand":             "",
 	"ActivityInterval": "",
 	"MaxRegisterRate":  "",
+	// Administrative scope zones ([[bsr-zone]], bsrzone.go); the most
+	// zones known at once is the engine's default.
+	"BSRZones[].Range":                    "bsr-zone[].range",
+	"BSRZones[].Border[]":                 "bsr-zone[].border[]",
+	"BSRZones[].CandidateBSR.Addr":        "bsr-zone[].address",
+	"BSRZones[].CandidateBSR.Priority":    "bsr-zone[].priority",
+	"BSRZones[].CandidateBSR.HashMaskLen": "bsr-zone[].hash-mask-length",
+	"MaxBSRZones":                         "",
 }
 
 // A problem is an engine's verdict on one value: a FieldError of either
@@ -154,19 +162,21 @@ func (d *decoder) checkRouter(c *Config) {
 	v := *c
 	v.BSR.Candidate = c.BSR.Candidate || d.isSet(d.at(root, "bsr"))
 	v.CandidateRP.Enable = c.CandidateRP.Enable || d.isSet(d.at(root, "candidate-rp"))
+	v.BSRZones = zonesAsIfCandidates(c.BSRZones) // bsrzone.go
 	pc := v.pimConfig()
 	pc.Rand = func() uint32 { return 0 } // the daemon's, not a setting
 	var ps []problem
 	for _, p := range problems(pc.Validate()) {
 		if p.field == "CandidateBSR.Addr" && !c.BSR.Candidate && !c.BSR.Address.IsValid() ||
-			p.field == "CandidateRP.Addr" && !c.CandidateRP.Enable && !c.CandidateRP.Address.IsValid() {
+			p.field == "CandidateRP.Addr" && !c.CandidateRP.Enable && !c.CandidateRP.Address.IsValid() ||
+			zoneAddressOff(c, p) {
 			continue
 		}
 		ps = append(ps, p)
 	}
 	d.report(root, pimKeys, ps, nil, func(key string) string {
 		switch key {
-		case "bsr.address", "candidate-rp.address", "anycast-rp.address", "anycast-rp.members":
+		case "bsr.address", "candidate-rp.address", "bsr-zone[].address", "anycast-rp.address", "anycast-rp.members":
 			return "" // there is no default
 		case "candidate-rp.holdtime":
 			return "not set: derived from interval"

@@ -31,6 +31,11 @@ type Config struct {
 	// AnycastRP is the [anycast-rp] table (RFC 4610).
 	AnycastRP AnycastRP
 	Limits    Limits
+
+	// BSRZones are the [[bsr-zone]] entries in file order: the
+	// administrative scope zones of the BSR mechanism (RFC 5059 1.3,
+	// bsrzone.go).
+	BSRZones []BSRZone
 }
 
 // Global is the [global] table.

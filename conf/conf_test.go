@@ -94,7 +94,7 @@ func TestDefaultIsTheEngines(t *testing.T) {
 }
 
 // TestExampleFile parses etc/pim6sd.toml: it equals Default except for its
-// [[interface]], [[rp]] and [anycast-rp] examples.
+// [[interface]], [[rp]], [[bsr-zone]] and [anycast-rp] examples.
 func TestExampleFile(t *testing.T) {
 	c, err := Load(examplePath)
 	if err != nil {
@@ -116,13 +116,17 @@ func TestExampleFile(t *testing.T) {
 	if diff := cmp.Diff(wantRPs, c.RPs, cmpNetip); diff != "" {
 		t.Errorf("example [[rp]] (-want +got):\n%s", diff)
 	}
+	wantZones := []BSRZone{{Range: netip.MustParsePrefix("ff15::/16"), Border: []string{"eth3"}, Priority: 64, HashMaskLength: 126}}
+	if diff := cmp.Diff(wantZones, c.BSRZones, cmpNetip); diff != "" {
+		t.Errorf("example [[bsr-zone]] (-want +got):\n%s", diff)
+	}
 	wantAnycast := AnycastRP{Enable: true, Address: netip.MustParseAddr("2001:db8::1"),
 		Members: []netip.Addr{netip.MustParseAddr("2001:db8:0:1::1"), netip.MustParseAddr("2001:db8:0:2::1")}}
 	if diff := cmp.Diff(wantAnycast, c.AnycastRP, cmpNetip); diff != "" {
 		t.Errorf("example [anycast-rp] (-want +got):\n%s", diff)
 	}
 	rest := *c
-	rest.Interfaces, rest.RPs, rest.AnycastRP = nil, nil, AnycastRP{}
+	rest.Interfaces, rest.RPs, rest.BSRZones, rest.AnycastRP = nil, nil, nil, AnycastRP{}
 	if diff := cmp.Diff(Default(), &rest, cmpNetip); diff != "" {
 		t.Errorf("example file differs from Default() outside its examples (-Default +example):\n%s", diff)
 	}

@@ -51,6 +51,10 @@ type Changes struct {
 	AnycastRP bool
 	// Limits: [limits] changed.
 	Limits bool
+
+	// BSRZones: a [[bsr-zone]] entry was added, removed or changed
+	// (applied with the rest of the PIM router configuration).
+	BSRZones bool
 }
 
 // InterfaceChange is what changed for one interface, assuming it is
@@ -120,6 +124,7 @@ func Diff(old, new *Config) Changes {
 	ch.AnycastRP = old.AnycastRP.Enable != new.AnycastRP.Enable || old.AnycastRP.Address != new.AnycastRP.Address ||
 		!slices.Equal(old.AnycastRP.Members, new.AnycastRP.Members)
 	ch.Limits = old.Limits != new.Limits
+	ch.BSRZones = !equalBSRZones(old.BSRZones, new.BSRZones) // bsrzone.go
 	return ch
 }
 
@@ -177,7 +182,8 @@ func (ch Changes) Empty() bool {
 		!ch.DefaultInterfaces && !ch.SSMRange && !ch.MLDDefaults && !ch.PIMDefaults &&
 		!ch.PIMTimers && len(ch.Interfaces) == 0 && len(ch.RPsAdded) == 0 &&
 		len(ch.RPsRemoved) == 0 && !ch.BSR && !ch.CandidateRP && !ch.EmbeddedRP &&
-		!ch.AnycastRP && !ch.Limits
+		!ch.AnycastRP && !ch.Limits &&
+		!ch.BSRZones
 }
 
 // String describes the changes on one line, for the log.
@@ -224,6 +230,7 @@ func (ch Changes) String() string {
 	flag(ch.EmbeddedRP, "[embedded-rp]")
 	flag(ch.AnycastRP, "[anycast-rp]")
 	flag(ch.Limits, "[limits]")
+	flag(ch.BSRZones, "[[bsr-zone]]")
 	return strings.Join(parts, "; ")
 }
 

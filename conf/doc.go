@@ -10,8 +10,10 @@
 // tables) and [[rp]] (static RPs), and the RP discovery tables [bsr] (the
 // Bootstrap Router mechanism, RFC 5059: Candidate-BSR, BS_Period, the size
 // of the RP-set), [candidate-rp] (Candidate-RP, RFC 5059 section 3.2) and
-// [embedded-rp] (RFC 3956). Durations are Go duration strings ("125s",
-// "500ms").
+// [embedded-rp] (RFC 3956), and [[bsr-zone]] (the administrative scope
+// zones of the BSR mechanism, RFC 5059 1.3: each zone's range, border
+// interfaces and Candidate-BSR). Durations are Go duration strings
+// ("125s", "500ms").
 //
 // # Defaults and precedence
 //
@@ -63,7 +65,8 @@
 //     [embedded-rp] enable = true (the default);
 //  2. a static [[rp]] with override = true whose groups contain G;
 //  3. the RP-set learned from the elected BSR (RFC 5059; RFC 7761 section
-//     4.7.2);
+//     4.7.2): that of the most specific [[bsr-zone]] (or zone learned from
+//     Bootstrap messages) whose range contains G, else the global one;
 //  4. a static [[rp]] without override whose groups contain G.
 //
 // Groups in global.ssm-range never use an RP; a candidate-rp.groups prefix

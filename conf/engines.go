@@ -143,5 +143,6 @@ func (c *Config) pimConfig() pim.Config {
 	if a := c.AnycastRP; a.Enable {
 		pc.AnycastRP = &pim.AnycastRP{Addr: a.Address, Members: slices.Clone(a.Members)}
 	}
+	c.bsrZonesConfig(&pc) // [[bsr-zone]], bsrzone.go
 	return pc
 }

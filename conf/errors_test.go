@@ -370,6 +370,7 @@ func TestLoad(t *testing.T) {
 // settings (what check-config passes, the daemon can run).
 func FuzzParse(f *testing.F) {
 	f.Add(readExample(f))
+	f.Add([]byte("[[bsr-zone]]\nrange = \"ff15::/16\"\nborder = [\"eth1\"]\ncandidate = true\naddress = \"2001:db8::5\"\n[[bsr-zone]]\nrange = \"ff18::/16\"\n"))
 	f.Add([]byte("[mld]\nquery-interval = \"5s\"\n[[interface]]\nname = \"a\"\nmld = { version = 1 }\npim.hello-period = \"90s\"\n"))
 	f.Add([]byte("[global]\nssm-range = [\"ff3x::/32\", \"ff05::/16\"]\n[[rp]]\naddress = \"2001:db8::1\"\n"))
 	f.Add([]byte("[bsr]\ncandidate = true\naddress = \"2001:db8::2\"\n[candidate-rp]\nenable = true\naddress = \"2001:db8::2\"\ninterval = \"10s\"\ngroups = [\"ff0e::/16\"]\n[embedded-rp]\nmax-groups = 0\n[[rp]]\naddress = \"2001:db8::1\"\noverride = true\n"))

@@ -201,7 +201,7 @@ func tableName(t string) string {
 	switch t {
 	case "":
 		return "the top level"
-	case "interface", "rp":
+	case "interface", "rp", "bsr-zone":
 		return "[[" + t + "]]"
 	}
 	return "[" + t + "]"
@@ -618,16 +618,7 @@ var interfacePIMFields = append([]field[PIMOverride]{
 
 var interfaceFields = []field[Interface]{
 	{"name", func(d *decoder, n node, v any, ifc *Interface) {
-		s, ok := d.str(n, v)
-		switch {
-		case !ok:
-		case s == "":
-			d.errorf(n, "must not be empty")
-		case len(s) > 15:
-			d.errorf(n, "%q is longer than 15 bytes, the limit of a Linux interface name", s)
-		case s == "." || s == ".." || strings.ContainsAny(s, "/: \t\n\r\v\f"):
-			d.errorf(n, "%q is not a valid interface name", s)
-		default:
+		if s, ok := d.ifaceName(n, v); ok { // bsrzone.go
 			ifc.Name = s
 		}
 	}},
@@ -789,12 +780,14 @@ var limitsFields = []field[Limits]{
 	}},
 }
 
-var topKeys = []string{"global", "mld", "pim", "interface", "rp", "bsr", "candidate-rp", "embedded-rp", "anycast-rp", "limits"}
+var topKeys = []string{"global", "mld", "pim", "interface", "rp", "bsr", "candidate-rp", "embedded-rp", "anycast-rp", "limits",
+	"bsr-zone"}
 
 // schemaTables names the tables of the schema, and schemaKeys their keys.
 var (
-	schemaTables = []string{"", "global", "mld", "pim", "interface", "interface.mld", "interface.pim", "rp", "bsr", "candidate-rp", "embedded-rp", "anycast-rp", "limits"}
-	schemaKeys   map[string][]string
+	schemaTables = []string{"", "global", "mld", "pim", "interface", "interface.mld", "interface.pim", "rp", "bsr", "candidate-rp", "embedded-rp", "anycast-rp", "limits",
+		"bsr-zone"}
+	schemaKeys map[string][]string
 )
 
 func init() {
@@ -812,6 +805,7 @@ func init() {
 		"embedded-rp":   keysOf(embeddedRPFields),
 		"anycast-rp":    keysOf(anycastRPFields),
 		"limits":        keysOf(limitsFields),
+		"bsr-zone":      keysOf(bsrZoneFields),
 	}
 }
 
@@ -854,6 +848,8 @@ func (d *decoder) config(raw map[string]any) *Config {
 			c.AnycastRP.Enable = true
 		case "limits":
 			decodeTable(d, n, v, "limits", limitsFields, &c.Limits)
+		case "bsr-zone":
+			d.bsrZones(n, v, c) // bsrzone.go
 		default:
 			d.unknown(n, "", e.key)
 		}
@@ -868,6 +864,7 @@ func (d *decoder) config(raw map[string]any) *Config {
 	if c.CandidateRP.Holdtime == 0 {
 		c.CandidateRP.Holdtime = pim.CandidateRP{Interval: c.CandidateRP.Interval}.Derive().Holdtime
 	}
+	d.checkBorders(c) // bsrzone.go
 	d.check(c)
 	return c
 }

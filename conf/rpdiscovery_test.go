@@ -268,15 +268,15 @@ func TestParseErrorsRPDiscovery(t *testing.T) {
 		{"candidate-rp unknown key", "[candidate-rp]\nintervall = \"60s\"\n",
 			"rp.toml:2: candidate-rp.intervall: unknown key (did you mean interval?)"},
 		{"candidate-rp key of [bsr]", "[candidate-rp]\ncandidate = true\n",
-			"rp.toml:2: candidate-rp.candidate: unknown key (it is a key of [bsr])"},
+			"rp.toml:2: candidate-rp.candidate: unknown key (it is a key of [bsr], [[bsr-zone]])"},
 
 		// [embedded-rp]
 		{"embedded-rp enable not a boolean", "[embedded-rp]\nenable = 1\n",
 			"rp.toml:2: embedded-rp.enable: expected true or false, found integer 1"},
 		{"embedded-rp unknown key", "[embedded-rp]\nmax-group = 10\n",
 			"rp.toml:2: embedded-rp.max-group: unknown key (did you mean max-groups?)"},
-		{"embedded-rp unknown key, no hint", "[embedded-rp]\nrange = \"ff70::/12\"\n",
-			"rp.toml:2: embedded-rp.range: unknown key in [embedded-rp]"},
+		{"embedded-rp unknown key, no hint", "[embedded-rp]\nprefix = \"ff70::/12\"\n",
+			"rp.toml:2: embedded-rp.prefix: unknown key in [embedded-rp]"},
 
 		// [[rp]] override
 		{"rp override not a boolean", "[[rp]]\naddress = \"2001:db8::1\"\noverride = \"yes\"\n",

@@ -119,6 +119,7 @@ const (
 	LimitRoutes     = "routes"
 	LimitRPSet      = "rp-set"             // Config.MaxRPSet
 	LimitEmbeddedRP = "embedded-rp-groups" // Config.MaxEmbeddedRPGroups
+	LimitBSRZones   = "bsr-zones"          // Config.MaxBSRZones (zones.go)
 )
 
 func (SendPIM) action()         {}

@@ -11,9 +11,10 @@ import (
 
 // The Router's side of the Bootstrap Router mechanism of RFC 5059. The
 // machine itself, the election, the RP-set and the Candidate-RPs, is
-// package bsr: one bsr.Zone for the global scope zone. The Router feeds it
-// and carries out its outputs (applyBSR); what needs the Router's own
-// state stays here:
+// package bsr: one bsr.Zone for the global scope zone and one for each
+// administrative scope zone (zones.go). The Router feeds them and carries
+// out their outputs (applyBSR); what needs the Router's own state stays
+// here:
 //
 //   - where a Bootstrap message (BSM) may come from (3.1.3): it names a
 //     routable BSR address that is not ours; it comes from a PIM neighbor
@@ -36,8 +37,9 @@ import (
 //   - RP(G) from the RP-set (rp.go) and its changes (RPSetChanged: every
 //     group's RP is looked up again when the event ends).
 //
-// Scoped zones would be one bsrZone each, chosen by the group range of
-// their BSMs.
+// Each zone has its own bsrZone: its watched route, its held BSMs. Which
+// zone a BSM, a C-RP-Adv range or a group belongs to, and the zones'
+// borders, are zones.go's.
 
 // BSRState is the state of the BSR election machine.
 type BSRState = bsr.State
@@ -59,6 +61,9 @@ type BSRChange struct {
 	BSR      netip.Addr
 	Priority uint8
 	State    BSRState
+	// Zone is the range of the administrative scope zone (RFC 5059 1.3)
+	// whose BSR changed; the zero Prefix for the global zone.
+	Zone netip.Prefix
 }
 
 func (BSRChange) action() {}
@@ -70,13 +75,22 @@ type RPSetEntry = bsr.RPSetEntry
 // looked up.
 const maxHeldBSM = 64
 
-// bsrZone is the Router's side of the BSR zone: the machine, the watched
+// bsrZone is the Router's side of one BSR zone: the machine, the watched
 // route toward the BSR (or toward the BSR of the held BSMs), and the BSM
-// fragments waiting for that route.
+// fragments waiting for that route; for a scope zone, its range and
+// border (zones.go).
 type bsrZone struct {
 	zone *bsr.Zone
 	src  *source
 	held []heldBSM
+
+	// rng is the scope zone's range, the zero Prefix for the global zone.
+	// border holds the names of the interfaces at its border, sorted;
+	// configured says the zone is in Config.BSRZones (else it was learned
+	// from a BSM, and has no border).
+	rng        netip.Prefix
+	border     []string
+	configured bool
 }
 
 type heldBSM struct {
@@ -85,36 +99,50 @@ type heldBSM struct {
 	m        *pimmsg.Bootstrap
 }
 
-// bsrConfig is the zone's part of cfg.
-func bsrConfig(cfg *Config) bsr.Config {
-	c := bsr.Config{BootstrapPeriod: cfg.BootstrapPeriod, MaxRPSet: cfg.MaxRPSet, Rand: cfg.Rand}
-	if b := cfg.CandidateBSR; b != nil {
+// bsrConfig is the part of cfg of the zone z: the global zone's, or a
+// configured scope zone's, its Candidate-RP ranges those that are its own
+// (zoneCRPGroups). A learned zone has no candidacy.
+func bsrConfig(cfg *Config, z *bsrZone) bsr.Config {
+	c := bsr.Config{BootstrapPeriod: cfg.BootstrapPeriod, MaxRPSet: cfg.MaxRPSet, Rand: cfg.Rand, Range: z.rng}
+	cb := cfg.CandidateBSR
+	if z.rng.IsValid() {
+		cb = nil
+		if zc := cfg.bsrZone(z.rng); zc != nil {
+			cb = zc.CandidateBSR
+		}
+	}
+	if b := cb; b != nil {
 		c.CandidateBSR = &bsr.CandidateBSR{Addr: b.Addr, Priority: b.Priority, HashMaskLen: b.HashMaskLen}
 	}
-	if p := cfg.CandidateRP; p != nil {
-		c.CandidateRP = &bsr.CandidateRP{Addr: p.Addr, Priority: p.Priority, Holdtime: seconds(p.Holdtime), Interval: p.Interval, Groups: p.Groups}
+	if p := cfg.CandidateRP; p != nil && (!z.rng.IsValid() || z.configured) {
+		if groups := zoneCRPGroups(cfg, z.rng); len(groups) > 0 {
+			c.CandidateRP = &bsr.CandidateRP{Addr: p.Addr, Priority: p.Priority, Holdtime: seconds(p.Holdtime), Interval: p.Interval, Groups: groups}
+		}
 	}
 	return c
 }
 
-// applyBSR carries out the zone's outputs in order. c counts what
+// applyBSR carries out the outputs of the zone z in order. c counts what
 // concerns the message that was input (the router's counters for other
-// inputs), recv is the kind it is received as.
-func (r *Router) applyBSR(out []bsr.Output, c *counters, recv string) {
+// inputs), recv is the kind it is received as ("": not counted again, a
+// message some other zone counted).
+func (r *Router) applyBSR(z *bsrZone, out []bsr.Output, c *counters, recv string) {
 	for _, o := range out {
 		switch o := o.(type) {
 		case bsr.Forward:
 			for _, i := range r.Interfaces() {
-				if ifc := r.ifaces[i]; i != o.In && len(ifc.neighbors) > 0 {
+				if ifc := r.ifaces[i]; i != o.In && len(ifc.neighbors) > 0 && !z.atBorder(ifc) {
 					r.sendBSM(ifc, AllPIMRouters, o.Msg, false)
 				}
 			}
 		case bsr.Originate:
 			for _, i := range r.Interfaces() {
-				r.sendBSM(r.ifaces[i], AllPIMRouters, o.Msg, false)
+				if ifc := r.ifaces[i]; !z.atBorder(ifc) {
+					r.sendBSM(ifc, AllPIMRouters, o.Msg, false)
+				}
 			}
 		case bsr.Unicast:
-			if ifc := r.ifaces[o.IfIndex]; ifc != nil {
+			if ifc := r.ifaces[o.IfIndex]; ifc != nil { // never at z's border: bsmToNewNeighbors
 				r.sendBSM(ifc, o.Neighbor, o.Msg, true)
 			}
 		case bsr.Advertise:
@@ -122,19 +150,21 @@ func (r *Router) applyBSR(out []bsr.Output, c *counters, recv string) {
 			r.stats.sentMsg(SentCRPAdv)
 		case bsr.WatchBSR:
 			if o.BSR.IsValid() {
-				r.watchBSR(keyOf(o.BSR))
+				r.watchBSR(z, keyOf(o.BSR))
 			} else {
-				r.unwatchBSR()
+				r.unwatchBSR(z)
 			}
 		case bsr.RPSetChanged:
 			r.rpDirty = true
 		case bsr.Change:
-			r.emit(BSRChange{BSR: o.BSR, Priority: o.Priority, State: o.State})
+			r.emit(BSRChange{BSR: o.BSR, Priority: o.Priority, State: o.State, Zone: z.rng})
 		case bsr.LimitHit:
 			r.stats.limitHit(LimitRPSet)
 			r.emit(LimitHit{Kind: LimitRPSet, Limit: o.Limit})
 		case bsr.Received:
-			c.recv(recv)
+			if recv != "" {
+				c.recv(recv)
+			}
 		case bsr.Dropped:
 			to := c
 			if o.Router {
@@ -153,6 +183,7 @@ var bsrDropReason = [...]string{
 	bsr.NotBSR:       DropNotBSR,
 	bsr.SetLimit:     DropRPSetLimit,
 	bsr.NotStartup:   DropBSMNotStartup,
+	bsr.OutOfZone:    DropOutOfZone,
 }
 
 // receiveBootstrap checks where a Bootstrap message came from (see the
@@ -164,7 +195,7 @@ func (r *Router) receiveBootstrap(ifc *iface, now int64, src, dst netip.Addr, m 
 		return
 	}
 	bk := keyOf(m.BSR)
-	if r.isLocal(bk) || r.cfg.CandidateBSR != nil && keyOf(r.cfg.CandidateBSR.Addr) == bk {
+	if r.isLocal(bk) || r.isCandidateBSR(bk) {
 		c.drop(DropOwn)
 		return
 	}
@@ -174,6 +205,10 @@ func (r *Router) receiveBootstrap(ifc *iface, now int64, src, dst netip.Addr, m 
 	}
 	if dst != AllPIMRouters && dst != ifc.self && !r.isLocal(keyOf(dst)) {
 		c.drop(DropNotOurs)
+		return
+	}
+	z := r.bsmZone(ifc, now, m) // zones.go: counts its refusals
+	if z == nil {
 		return
 	}
 	how := bsr.Multicast
@@ -189,7 +224,7 @@ func (r *Router) receiveBootstrap(ifc *iface, now int64, src, dst netip.Addr, m 
 	} else {
 		s := r.sources[bk]
 		if s == nil || !s.known {
-			r.holdBSM(ifc, src, dst, m)
+			r.holdBSM(z, ifc, src, dst, m)
 			return
 		}
 		if !r.bsrRPFCheck(ifc, src, s) {
@@ -197,19 +232,12 @@ func (r *Router) receiveBootstrap(ifc *iface, now int64, src, dst netip.Addr, m 
 			return
 		}
 	}
-	r.applyBSR(r.bsr.zone.Bootstrap(r.abs(now), ifc.index, m, how), c, RecvBootstrap)
-}
-
-// receiveCRPAdv gives a Candidate-RP-Advertisement to the zone; c counts
-// it (its interface's counters, or the router's).
-func (r *Router) receiveCRPAdv(c *counters, now int64, dst netip.Addr, m *pimmsg.CandidateRPAdvertisement) {
-	r.applyBSR(r.bsr.zone.CandidateRPAdvertisement(r.abs(now), dst, m), c, RecvCRPAdv)
+	r.applyBSR(z, z.zone.Bootstrap(r.abs(now), ifc.index, m, how), c, RecvBootstrap)
 }
 
 // holdBSM keeps a fragment until the route to its BSR is known; a BSM of
-// another BSR replaces what is held.
-func (r *Router) holdBSM(ifc *iface, src, dst netip.Addr, m *pimmsg.Bootstrap) {
-	z := &r.bsr
+// another BSR replaces what the zone holds.
+func (r *Router) holdBSM(z *bsrZone, ifc *iface, src, dst netip.Addr, m *pimmsg.Bootstrap) {
 	if len(z.held) > 0 && z.held[0].m.BSR != m.BSR {
 		z.held = z.held[:0]
 	}
@@ -218,32 +246,36 @@ func (r *Router) holdBSM(ifc *iface, src, dst netip.Addr, m *pimmsg.Bootstrap) {
 		return
 	}
 	z.held = append(z.held, heldBSM{ifindex: ifc.index, src: src, dst: dst, m: m})
-	r.watchBSR(keyOf(m.BSR))
+	r.watchBSR(z, keyOf(m.BSR))
 }
 
-// watchBSR makes the route toward k the one the zone watches.
-func (r *Router) watchBSR(k addrKey) {
-	z := &r.bsr
+// watchBSR makes the route toward k the one the zone z watches.
+func (r *Router) watchBSR(z *bsrZone, k addrKey) {
 	if z.src != nil && z.src.key == k {
 		return
 	}
-	r.unwatchBSR()
+	r.unwatchBSR(z)
 	z.src = r.acquireSource(k)
-	z.src.bsrRef = true
+	z.src.bsrRefs++
 }
 
-func (r *Router) unwatchBSR() {
-	z := &r.bsr
+func (r *Router) unwatchBSR(z *bsrZone) {
 	if z.src != nil {
-		z.src.bsrRef = false
+		z.src.bsrRefs--
 		r.releaseSource(z.src)
 		z.src = nil
 	}
 }
 
-// routeKnown processes the held BSM once the route to its BSR is known.
+// routeKnown processes the BSMs that the zones hold once the route to
+// their BSR is known.
 func (r *Router) routeKnown(now int64, s *source) {
-	z := &r.bsr
+	for _, z := range slices.Clone(r.zones) {
+		r.zoneRouteKnown(z, now, s)
+	}
+}
+
+func (r *Router) zoneRouteKnown(z *bsrZone, now int64, s *source) {
 	if len(z.held) == 0 || keyOf(z.held[0].m.BSR) != s.key {
 		return
 	}
@@ -257,9 +289,9 @@ func (r *Router) routeKnown(now int64, s *source) {
 	// The watch may stay on a BSR that was not accepted.
 	b, has := z.zone.BSR()
 	if z.src != nil && (!has || z.src.key != keyOf(b)) && len(z.held) == 0 {
-		r.unwatchBSR()
+		r.unwatchBSR(z)
 		if has && z.zone.State() != BSRElected {
-			r.watchBSR(keyOf(b))
+			r.watchBSR(z, keyOf(b))
 		}
 	}
 }
@@ -309,7 +341,11 @@ func (r *Router) bsmToNewNeighbors(ifc *iface) {
 			continue
 		}
 		nb.wantBSM = false
-		r.applyBSR(r.bsr.zone.NewNeighbor(ifc.index, nb.addr, ifc.drSelf || ifc.dr == nb.addr), &ifc.stats, "")
+		for _, z := range r.zones {
+			if !z.atBorder(ifc) {
+				r.applyBSR(z, z.zone.NewNeighbor(ifc.index, nb.addr, ifc.drSelf || ifc.dr == nb.addr), &ifc.stats, "")
+			}
+		}
 	}
 }
 
@@ -332,9 +368,10 @@ type BSRInfo struct {
 	Embedded []RPSetEntry
 }
 
-// BSR returns the BSR state at now.
+// BSR returns the BSR state of the global zone at now (BSRZones: the
+// scope zones').
 func (r *Router) BSR(now time.Time) BSRInfo {
-	z := r.bsr.zone.Info(now)
+	z := r.zones[0].zone.Info(now)
 	info := BSRInfo{
 		State:             z.State,
 		BSR:               z.BSR,

@@ -90,6 +90,40 @@ type Config struct {
 	// AnycastRP makes the router a member of an Anycast-RP set (RFC
 	// 4610, see anycast.go); nil: it is none.
 	AnycastRP *AnycastRP
+
+	// Administrative scope zones of the BSR mechanism (RFC 5059 1.3,
+	// zones.go).
+	//
+	// BSRZones are the scope zones this router is configured for: each
+	// has a BSR election and an RP-set of its own, its own Candidate-BSR
+	// setting, and the interfaces at its border, which its Bootstrap
+	// messages never cross. The ranges of CandidateRP within a zone are
+	// advertised to that zone's BSR (those within none, to the global
+	// BSR). Each zone keeps at most MaxRPSet pairs.
+	BSRZones []BSRZone
+	// MaxBSRZones is the most scope zones known at once, the configured
+	// ones included: the Bootstrap messages of further zones learned from
+	// the network are dropped and counted (DropZoneLimit).
+	MaxBSRZones int
+}
+
+// BSRZone is an administrative scope zone of the BSR mechanism (RFC 5059
+// 1.3) that this router is in.
+type BSRZone struct {
+	// Range is the zone's group range, an IPv6 multicast prefix of /16 or
+	// longer whose scope (the fourth nibble) is between 3 (realm-local)
+	// and 13, below global (14): ff15::/16 is the site-local scope, for
+	// example. Bootstrap messages of the zone carry it, with the Admin
+	// Scope Zone bit, as their first group range.
+	Range netip.Prefix
+	// Border are the names of the interfaces at the zone's border (this
+	// router is a Zone Border Router): the zone's Bootstrap messages are
+	// neither sent nor accepted there, and Join/Prune state and local
+	// listeners of the zone's groups are refused there.
+	Border []string
+	// CandidateBSR makes the router a Candidate-BSR of the zone; nil: it
+	// is not one there.
+	CandidateBSR *CandidateBSR
 }
 
 // CandidateBSR is a Candidate-BSR setting (RFC 5059 sections 3.1, 5).
@@ -183,8 +217,14 @@ func DefaultConfig() Config {
 		EmbeddedRP:              true,
 		MaxEmbeddedRPGroups:     256,
 		MaxRPSet:                1024,
+		MaxBSRZones:             DefaultMaxBSRZones,
 	}
 }
+
+// DefaultMaxBSRZones is the default of Config.MaxBSRZones: a zone for
+// each of the eleven scopes a zone can have (3 to 13), with room to spare
+// for zones nested within one scope.
+const DefaultMaxBSRZones = 16
 
 // DefaultCandidateBSR returns the defaults of a Candidate-BSR, without its
 // address: priority 64 and hash mask length 126 (RFC 5059 section 3.1.1,
@@ -316,6 +356,7 @@ func (c Config) Validate() error {
 	if a := c.AnycastRP; a != nil {
 		a.validate(&v)
 	}
+	v.bsrZones(&c) // zones.go
 	return errors.Join(v.errs...)
 }
 
@@ -453,6 +494,7 @@ func cloneConfig(c Config) Config {
 	if a := c.AnycastRP; a != nil {
 		c.AnycastRP = a.clone()
 	}
+	c.BSRZones = cloneBSRZones(c.BSRZones) // zones.go
 	return c
 }
 

@@ -33,9 +33,9 @@
 // SetLocalAddresses (I_am_RP), the data plane's upcalls and counters
 // (NoCache, WrongIIF, WholePacket, DataActivity), interface, address and
 // configuration changes (SetConfig), and Expire for timers. The Router
-// owns one timerq.Queue, and its BSR zone another on the same ID
-// allocator; Expire fires both in one order (deadline, then ID) and the
-// daemon calls it at NextDeadline.
+// owns one timerq.Queue, and each BSR zone another on the same ID
+// allocator; Expire fires them all in one order (deadline, then ID) and
+// the daemon calls it at NextDeadline.
 // Randomness (Generation IDs, Hello delays, Join Timer jitter, the
 // Register-Stop Timer) comes from Config.Rand, so that a simulation is
 // deterministic.
@@ -58,7 +58,12 @@
 //   - RFC 5059 (bsr.go, package bsr): the BSR election, Bootstrap messages
 //     (their RPF check, forwarding, and the unicast BSM to new neighbors
 //     here; the rest in the zone), the RP-set with the hash function of
-//     4.7.2, Candidate-RP-Advertisements.
+//     4.7.2, Candidate-RP-Advertisements; administrative scope zones
+//     (RFC 5059 1.3, zones.go): one zone machine per scope zone, the zone
+//     of a BSM by its Z-bit first range, RP(G) from the most specific zone
+//     containing G, Candidate-RP ranges to their zone's BSR, and the
+//     zones' borders (no BSM, Join/Prune state or listener of the zone
+//     across them).
 //   - RFC 3956 (embeddedrp.go): the RP address embedded in a group of
 //     ff70::/12, for at most Config.MaxEmbeddedRPGroups groups at once.
 //   - 4.1.2-4.1.5 (group.go, starg.go, sg.go, sgrpt.go, olist.go): the

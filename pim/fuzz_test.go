@@ -26,7 +26,8 @@ var (
 	fuzzSources  = []netip.Addr{s1, s2, addr("2001:db8::3")}
 	asmG2        = addr("ff05::2")
 	fuzzEmbG     = addr("ff7e:0140:2001:db8:ff::1234") // embedded RP 2001:db8:ff::1, the remote RP
-	fuzzGroups   = []netip.Addr{g1, g2, asmG, asmG2, fuzzEmbG}
+	fuzzSiteG    = addr("ff15::1")                     // in the scope zone ff15::/16 (zones.go)
+	fuzzGroups   = []netip.Addr{g1, g2, asmG, asmG2, fuzzEmbG, fuzzSiteG}
 	fuzzBSRs     = []netip.Addr{addr("2001:db8:b5::1"), addr("2001:db8:b5::2"), fuzzRPLocal}
 	fuzzRPRemote = addr("2001:db8:ff::1")
 	fuzzRPLocal  = addr("2001:db8:ff::99")
@@ -79,10 +80,37 @@ func fuzzConfig(rnd func() uint32, variant byte) Config {
 	if variant&64 != 0 {
 		cfg.CandidateRP = &CandidateRP{Addr: fuzzRPLocal, Priority: 1, Holdtime: 5 * time.Second, Interval: 2 * time.Second}
 	}
-	if variant&128 != 0 {
+	// An Anycast-RP set whose shared address is the RP that may be us,
+	// in a third of the variants (the other bits are taken).
+	if variant%3 == 2 {
 		cfg.AnycastRP = &AnycastRP{Addr: fuzzRPLocal, Members: []netip.Addr{fuzzAnycastPeer, fuzzAnycastSelf}}
 	}
+	// Administrative scope zones: at most two known; with variant&128 the
+	// router is in ff15::/16, whose border is eth4 (ifX), a candidate of
+	// it with variant&32, and a Candidate-RP splits its ranges.
+	cfg.MaxBSRZones = 2
+	if variant&128 != 0 {
+		z := BSRZone{Range: netip.MustParsePrefix("ff15::/16"), Border: []string{fuzzIfName(ifX)}}
+		if variant&32 != 0 {
+			z.CandidateBSR = &CandidateBSR{Addr: fuzzRPLocal, Priority: variant & 3, HashMaskLen: 126}
+		}
+		cfg.BSRZones = []BSRZone{z}
+		if cfg.CandidateRP != nil {
+			cfg.CandidateRP.Groups = []netip.Prefix{netip.MustParsePrefix("ff0e::/16"), netip.MustParsePrefix("ff15::/16")}
+		}
+	}
 	return cfg
+}
+
+// fuzzIfName is the name of a fuzz interface: eth and its index.
+func fuzzIfName(i int) string { return fmt.Sprintf("eth%d", i) }
+
+// fuzzZoneRanges are the first ranges of the fuzz BSMs with the Z bit:
+// the configured zone, two others (one too many), and a range that is no
+// admin scope range.
+var fuzzZoneRanges = []netip.Prefix{
+	netip.MustParsePrefix("ff15::/16"), netip.MustParsePrefix("ff18::/16"),
+	netip.MustParsePrefix("ff14::/16"), netip.MustParsePrefix("ff0e::/16"),
 }
 
 type fuzzer struct {
@@ -238,14 +266,27 @@ func (f *fuzzer) dataStep() (acts []Action, registers bool) {
 			BSR: fuzzBSRs[f.pick(len(fuzzBSRs))], NoForward: f.byte()&7 == 0}
 		for range f.pick(3) {
 			g := pimmsg.BootstrapGroup{Group: pimmsg.Group{Addr: addr("ff00::"), MaskLen: 8}}
-			if f.byte()&1 != 0 {
+			switch f.byte() & 3 {
+			case 1:
 				g.Group = pimmsg.Group{Addr: addr("ff0e::"), MaskLen: 16}
+			case 2:
+				g.Group = pimmsg.Group{Addr: addr("ff15::"), MaskLen: 16}
 			}
 			for range f.pick(3) {
 				g.RPs = append(g.RPs, pimmsg.BootstrapRP{Addr: fuzzRPs[f.pick(len(fuzzRPs))], Holdtime: uint16(f.pick(4)) * 2, Priority: uint8(f.pick(2))})
 			}
 			g.RPCount = uint8(len(g.RPs) + f.pick(2))
 			bs.Groups = append(bs.Groups, g)
+		}
+		if b := f.byte(); b&1 != 0 {
+			// A BSM of a scope zone: its first range names it (Z bit).
+			p := fuzzZoneRanges[int(b>>1)%len(fuzzZoneRanges)]
+			z := pimmsg.BootstrapGroup{Group: pimmsg.Group{Addr: p.Addr(), MaskLen: uint8(p.Bits()), AdminScope: true}}
+			if b&0x80 != 0 {
+				z.RPs = []pimmsg.BootstrapRP{{Addr: fuzzRPs[f.pick(len(fuzzRPs))], Holdtime: uint16(f.pick(4)) * 2}}
+				z.RPCount = 1
+			}
+			bs.Groups = append([]pimmsg.BootstrapGroup{z}, bs.Groups...)
 		}
 		i := f.iface()
 		to := AllPIMRouters
@@ -256,17 +297,21 @@ func (f *fuzzer) dataStep() (acts []Action, registers bool) {
 		// (tR) is no start-up refresh (RFC 5059 3.1.3): it changes
 		// nothing and goes nowhere.
 		late := (to != AllPIMRouters || bs.NoForward) && f.now.Sub(tR) >= f.r.cfg.BootstrapPeriod
-		before := f.r.BSR(f.now)
+		before, beforeZones := f.r.BSR(f.now), f.r.BSRZones(f.now)
 		acts := f.receiveTo(i, fuzzNbrs[f.pick(len(fuzzNbrs))], to, bs)
-		if after := f.r.BSR(f.now); late && (before.BSR != after.BSR || before.State != after.State ||
-			!slices.Equal(before.RPSet, after.RPSet) || len(acts) != 0) {
-			f.t.Fatalf("a late refresh BSM changed the BSR state or acted:\n%+v\n%+v\n%v", before, after, acts)
+		if after, afterZones := f.r.BSR(f.now), f.r.BSRZones(f.now); late && (before.BSR != after.BSR || before.State != after.State ||
+			!slices.Equal(before.RPSet, after.RPSet) || !sameZones(beforeZones, afterZones) || len(acts) != 0) {
+			f.t.Fatalf("a late refresh BSM changed the BSR state or acted:\n%+v\n%+v\n%+v\n%+v\n%v", before, after, beforeZones, afterZones, acts)
 		}
 		return acts, false
 	case 9:
 		adv := &pimmsg.CandidateRPAdvertisement{RP: fuzzRPs[f.pick(len(fuzzRPs))], Priority: uint8(f.pick(2)), Holdtime: uint16(f.pick(4)) * 2}
-		if f.byte()&1 != 0 {
+		b := f.byte()
+		if b&1 != 0 {
 			adv.Groups = []pimmsg.Group{{Addr: addr("ff0e::"), MaskLen: 16}}
+		}
+		if b&2 != 0 {
+			adv.Groups = append(adv.Groups, pimmsg.Group{Addr: addr("ff15::"), MaskLen: 16})
 		}
 		return f.receiveTo(fuzzIIFs[f.pick(len(fuzzIIFs))], addr("2001:db8:77::1"), fuzzRPLocal, adv), false
 	case 0, 1:
@@ -426,7 +471,7 @@ func (f *fuzzer) step() {
 				self = addr(fmt.Sprintf("fe80::%x", b))
 			}
 			var err error
-			if acts, err = f.r.AddInterface(f.now, i, "x", self, fuzzSecs[:f.pick(2)], DefaultIfConfig()); err != nil {
+			if acts, err = f.r.AddInterface(f.now, i, fuzzIfName(i), self, fuzzSecs[:f.pick(2)], DefaultIfConfig()); err != nil {
 				f.t.Fatal(err)
 			}
 			f.ifUp[i] = true
@@ -449,13 +494,15 @@ func (f *fuzzer) step() {
 
 // fuzzRIB is how the fuzz daemon answers WatchRPF at once: S1 and the
 // remote RP through nbr3 on ifU, S2 on ifD's link, the third source
-// through nbr1 on ifD, the local RP nowhere. SetRPFs steps change routes
-// later.
+// through nbr1 on ifD, the local RP nowhere; the first BSR through nbr3
+// on ifU (so that its multicast BSMs can pass the RPF check), the others
+// nowhere. SetRPFs steps change routes later.
 var fuzzRIB = map[netip.Addr]RPF{
 	s1:                  {Valid: true, IfIndex: ifU, NextHop: nbr3, Preference: 1, Metric: 10},
 	s2:                  {Valid: true, IfIndex: ifD},
 	addr("2001:db8::3"): {Valid: true, IfIndex: ifD, NextHop: nbr1, Preference: 1, Metric: 20},
 	fuzzRPRemote:        {Valid: true, IfIndex: ifU, NextHop: nbr3, Preference: 1, Metric: 5},
+	fuzzBSRs[0]:         {Valid: true, IfIndex: ifU, NextHop: nbr3, Preference: 1, Metric: 5},
 }
 
 // answer answers the WatchRPFs of acts, as the daemon does.
@@ -547,6 +594,7 @@ func (f *fuzzer) check(acts []Action, expired, registers bool) {
 			if jp, ok := a.Msg.(*pimmsg.JoinPrune); ok && pimmsg.Len(jp) > 1500-ipv6HeaderLen {
 				t.Fatalf("Join/Prune of %d octets", pimmsg.Len(jp))
 			}
+			f.checkZoneSend(a)
 			if (a.IfIndex == 0) != (a.Dst != AllPIMRouters && !isLinkLocal6(a.Dst)) {
 				t.Fatalf("%v to %v on %d", a.Msg.Type(), a.Dst, a.IfIndex)
 			}
@@ -554,9 +602,10 @@ func (f *fuzzer) check(acts []Action, expired, registers bool) {
 				s, g := innerAddrs(reg.Packet)
 				rs := route(f.r, f.now, s, g)
 				switch {
-				case rs == nil && reg.Null && expired:
+				case (rs == nil || rs.Register == RegisterNoInfo) && reg.Null && expired:
 					// A late Expire: the Register-Stop Timer fired,
-					// then the Keepalive Timer, in one batch.
+					// then the Keepalive Timer, in one batch (the
+					// entry gone, or kept by other state).
 				case rs == nil:
 					t.Fatalf("Register for %v,%v without an entry", s, g)
 				case !reg.Null && (!registers || rs.Register != RegisterJoin):
@@ -593,6 +642,7 @@ func (f *fuzzer) check(acts []Action, expired, registers bool) {
 		}
 	}
 	st := f.r.Snapshot(f.now)
+	f.checkBorderState(st)
 	if n := len(st.Routes) + len(st.StarG); n > fuzzMaxRoutes {
 		t.Fatalf("%d entries", n)
 	}
@@ -698,23 +748,37 @@ func (f *fuzzer) check(acts []Action, expired, registers bool) {
 	if nAsserts != f.r.nAsserts {
 		t.Fatalf("%d Assert machines, counted %d", nAsserts, f.r.nAsserts)
 	}
-	// The BSR's address is watched too (the current BSR's, or one whose
-	// BSM waits for its route), and only while it has such a use.
-	if z := &f.r.bsr; z.src != nil {
+	// Each zone's BSR address is watched too (the current BSR's, or one
+	// whose BSM waits for its route), and only while it has such a use;
+	// a source counts the zones that watch it.
+	refs := map[addrKey]int{}
+	for _, z := range f.r.zones {
+		if z.src == nil {
+			continue
+		}
+		refs[z.src.key]++
 		watched[z.src.key.Addr()] = true
 		b, has := z.zone.BSR()
 		if len(z.held) == 0 && (!has || keyOf(b) != z.src.key || z.zone.State() == BSRElected) {
-			t.Fatalf("BSR watch on %v: held %d, BSR %v %v state %v", z.src.key.Addr(), len(z.held), b, has, z.zone.State())
+			t.Fatalf("zone %v: BSR watch on %v: held %d, BSR %v %v state %v", z.rng, z.src.key.Addr(), len(z.held), b, has, z.zone.State())
+		}
+	}
+	for k, s := range f.r.sources {
+		if s.bsrRefs != refs[k] {
+			t.Fatalf("source %v watched by %d zones, counts %d", k.Addr(), refs[k], s.bsrRefs)
 		}
 	}
 	if !maps.Equal(watched, f.watched) {
 		t.Fatalf("watched %v, entries' sources, RPs and BSR %v", f.watched, watched)
 	}
-	// The RP-set's pair count is right and bounded (package bsr's own
-	// fuzz test checks its ranges).
-	if info := f.r.bsr.zone.Info(f.now); len(info.RPSet) != info.Pairs || info.Pairs > f.r.cfg.MaxRPSet {
-		t.Fatalf("RP-set: %d pairs, counted %d, limit %d", len(info.RPSet), info.Pairs, f.r.cfg.MaxRPSet)
+	// Each zone's RP-set pair count is right and bounded (package bsr's
+	// own fuzz test checks its ranges).
+	for _, z := range f.r.zones {
+		if info := z.zone.Info(f.now); len(info.RPSet) != info.Pairs || info.Pairs > f.r.cfg.MaxRPSet {
+			t.Fatalf("zone %v: RP-set: %d pairs, counted %d, limit %d", z.rng, len(info.RPSet), info.Pairs, f.r.cfg.MaxRPSet)
+		}
 	}
+	f.checkZones()
 	if n := len(f.r.BSR(f.now).Embedded); n != f.r.nEmbedded || n > f.r.cfg.MaxEmbeddedRPGroups {
 		t.Fatalf("%d embedded groups, counted %d, limit %d", n, f.r.nEmbedded, f.r.cfg.MaxEmbeddedRPGroups)
 	}
@@ -806,6 +870,26 @@ func FuzzRouter(f *testing.F) {
 	// from the RPF neighbor on ifU, where our metric is infinite: it must
 	// not make us a loser.
 	f.Add([]byte{4, 0, 0, 0, 2, 0, 2, 0, 1, 0, 11, 0, 2, 7, 0, 0, 8, 1, 2})
+	// Scope zones (zones.go). In ff15::/16 with its border on eth4: a BSM
+	// of the zone from the RPF neighbor, forwarded on eth2 only.
+	f.Add([]byte{135, 4, 11, 0, 0, 8, 0, 126, 1, 0, 1, 1, 2, 1, 0, 3, 0, 0, 129, 0, 3, 1, 1, 2, 0, 8})
+	// The same zone: eth4 comes up with a neighbor; the zone's BSM from
+	// the RPF neighbor on eth3 is not forwarded there.
+	f.Add([]byte{135, 4, 10, 2, 1, 0, 2, 2, 0, 3, 0, 0, 0, 0,
+		11, 0, 0, 8, 0, 126, 1, 0, 1, 1, 2, 1, 0, 3, 0, 0, 129, 0, 3, 1, 1, 2, 0, 8})
+	// The same zone: eth4 comes up with a neighbor, whose Join(S1,ff15::1)
+	// and BSM of the zone are dropped at the border.
+	f.Add([]byte{135, 4, 10, 2, 1, 0, 2, 2, 0, 3, 0, 0, 0, 0, 4, 2, 0, 0, 2, 0, 5, 0, 1, 0,
+		11, 0, 0, 8, 0, 126, 1, 0, 1, 1, 2, 1, 0, 3, 0, 0, 129, 0, 3, 2, 1, 0})
+	// No zone configured: BSMs of ff18::/16, ff14::/16 and ff15::/16
+	// are learned, the third beyond MaxBSRZones; then time passes.
+	f.Add([]byte{0, 4, 11, 0, 0, 8, 0, 126, 1, 0, 1, 1, 2, 1, 0, 3, 0, 0, 0x83, 0, 3, 1, 1, 2,
+		11, 0, 0, 8, 1, 126, 1, 0, 1, 0, 0x85, 1, 1, 2,
+		11, 0, 0, 8, 2, 126, 1, 0, 1, 0, 0x81, 1, 1, 2, 0, 200, 0, 200})
+	// Candidate-BSR of the global zone and of ff15::/16, Candidate-RP of
+	// ff0e::/16 and ff15::/16: elected in both; a C-RP-Adv with a range
+	// of each is split between them.
+	f.Add([]byte{225, 4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 11, 0, 0, 9, 0, 0, 3, 3, 0, 1, 1, 1, 1})
 	f.Fuzz(runFuzzOnce)
 }
 
@@ -825,7 +909,7 @@ func runFuzzOnce(t *testing.T, data []byte) {
 			counting: map[[2]netip.Addr]bool{}, counters: map[[2]netip.Addr][2]uint64{},
 			self: map[int]netip.Addr{}, heard: map[int]bool{}}
 		for _, i := range []int{ifD, ifU} {
-			acts, err := r.AddInterface(tR, i, "x", fuzzSelf[i], nil, DefaultIfConfig())
+			acts, err := r.AddInterface(tR, i, fuzzIfName(i), fuzzSelf[i], nil, DefaultIfConfig())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -846,5 +930,144 @@ func runFuzzOnce(t *testing.T, data []byte) {
 			fz.step()
 		}
 		fz.check(r.Shutdown(fz.now), false, false)
+	}
+}
+
+// checkZones checks the BSR zones: the global one first, then the scope
+// zones most specific first, each an admin scope range, at most
+// MaxBSRZones; the configured ones are there with their border, the
+// others are learned (no border) and still have something (pruneZones);
+// RP(G) of every group with a BSR RP comes from its zone.
+func (f *fuzzer) checkZones() {
+	t, r := f.t, f.r
+	if r.zones[0].rng.IsValid() {
+		t.Fatalf("first zone %v, want the global zone", r.zones[0].rng)
+	}
+	sc := r.scoped()
+	if len(sc) > max(r.cfg.MaxBSRZones, len(r.cfg.BSRZones)) {
+		t.Fatalf("%d scope zones, limit %d", len(sc), r.cfg.MaxBSRZones)
+	}
+	for i, z := range sc {
+		if !adminScopeRange(z.rng) || i > 0 && zoneOrder(sc[i-1], z) >= 0 {
+			t.Fatalf("scope zones %v: %v bad or out of order", zoneRanges(sc), z.rng)
+		}
+		zc := r.cfg.bsrZone(z.rng)
+		if z.configured != (zc != nil) || zc != nil && !slices.Equal(z.border, zc.Border) || zc == nil && len(z.border) > 0 {
+			t.Fatalf("zone %v: configured %v border %v, config %+v", z.rng, z.configured, z.border, zc)
+		}
+		if _, _, timed := z.zone.Next(); !z.configured && len(z.held) == 0 && !timed &&
+			(z.zone.State() == BSRNoInfo || z.zone.State() == BSRAcceptAny) {
+			t.Fatalf("learned zone %v kept with nothing left", z.rng)
+		}
+	}
+	for _, zc := range r.cfg.BSRZones {
+		if r.findZone(zc.Range) == nil {
+			t.Fatalf("configured zone %v missing", zc.Range)
+		}
+	}
+	for k, g := range r.groups {
+		ga := k.Addr()
+		if rp, origin, ok := r.rpLookup(ga); ok && origin == OriginBSR {
+			if want, _ := r.zoneOf(ga).zone.Lookup(ga); want != rp.Addr() {
+				t.Fatalf("RP(%v) = %v, its zone %v says %v", ga, rp.Addr(), r.zoneOf(ga).rng, want)
+			}
+			if g.hasRP && g.rp != rp && !g.embedded {
+				t.Fatalf("group %v keeps RP %v, RP(G) is %v", ga, g.rp.Addr(), rp.Addr())
+			}
+		}
+	}
+}
+
+func zoneRanges(zs []*bsrZone) []netip.Prefix {
+	out := make([]netip.Prefix, len(zs))
+	for i, z := range zs {
+		out[i] = z.rng
+	}
+	return out
+}
+
+// sameZones reports whether two views of the scope zones are the same
+// (their times left aside).
+func sameZones(a, b []BSRZoneInfo) bool {
+	return slices.EqualFunc(a, b, func(x, y BSRZoneInfo) bool {
+		return x.Range == y.Range && x.BSR == y.BSR && x.State == y.State && x.Configured == y.Configured &&
+			slices.EqualFunc(x.RPSet, y.RPSet, func(p, q RPSetEntry) bool { return p.Prefix == q.Prefix && p.RP == q.RP && p.Priority == q.Priority })
+	})
+}
+
+// checkZoneSend checks a message sent for the scope zones: a zone's BSM
+// never on an interface at its border, and ours only with the zone's
+// ranges; a Candidate-RP-Advertisement carries the ranges of one zone
+// only (the zone's BSR hears those).
+func (f *fuzzer) checkZoneSend(a SendPIM) {
+	t, r := f.t, f.r
+	switch m := a.Msg.(type) {
+	case *pimmsg.Bootstrap:
+		if len(m.Groups) == 0 || !m.Groups[0].Group.AdminScope {
+			return
+		}
+		z := r.findZone(m.Groups[0].Group.Prefix())
+		if z == nil {
+			// A learned zone (no border) that went later in the event:
+			// it sent its last BSM to a new neighbor, then its BSR timed
+			// out with its RP-set.
+			if r.cfg.bsrZone(m.Groups[0].Group.Prefix()) != nil {
+				t.Fatalf("BSM of configured zone %v sent, the zone is gone", m.Groups[0].Group)
+			}
+			return
+		}
+		if ifc := r.ifaces[a.IfIndex]; ifc != nil && z.atBorder(ifc) {
+			t.Fatalf("BSM of zone %v sent on %s, at its border", z.rng, ifc.name)
+		}
+		// Ours carries only the zone's ranges (one received is forwarded
+		// as it came).
+		for _, g := range m.Groups {
+			if r.isCandidateBSR(keyOf(m.BSR)) && !within(g.Group.Prefix(), z.rng) {
+				t.Fatalf("our BSM of zone %v carries %v", z.rng, g.Group)
+			}
+		}
+	case *pimmsg.CandidateRPAdvertisement:
+		var zone netip.Prefix
+		for i, g := range m.Groups {
+			z := netip.Prefix{}
+			for _, zc := range r.cfg.BSRZones {
+				if within(g.Prefix(), zc.Range) {
+					z = zc.Range
+				}
+			}
+			if i > 0 && z != zone {
+				t.Fatalf("C-RP-Adv to %v mixes the ranges of zones %v and %v: %+v", a.Dst, zone, z, m.Groups)
+			}
+			zone = z
+		}
+	}
+}
+
+// checkBorderState: no Join/Prune state and no local receivers of a
+// zone's group on an interface at the zone's border.
+func (f *fuzzer) checkBorderState(st State) {
+	t, r := f.t, f.r
+	at := func(i int, g netip.Addr) bool {
+		ifc := r.ifaces[i]
+		return ifc != nil && r.scopeBorder(ifc, g)
+	}
+	for _, sg := range st.StarG {
+		for _, d := range sg.Downstream {
+			if at(d.IfIndex, sg.Group) {
+				t.Fatalf("(*,%v) Join state at the border %d", sg.Group, d.IfIndex)
+			}
+		}
+	}
+	for _, rs := range st.Routes {
+		for _, d := range rs.Downstream {
+			if at(d.IfIndex, rs.Group) {
+				t.Fatalf("(%v,%v) Join state at the border %d", rs.Source, rs.Group, d.IfIndex)
+			}
+		}
+		for _, i := range rs.LocalReceivers {
+			if at(i, rs.Group) {
+				t.Fatalf("(%v,%v) local receivers at the border %d", rs.Source, rs.Group, i)
+			}
+		}
 	}
 }

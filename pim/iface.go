@@ -39,6 +39,9 @@ type iface struct {
 	// (local_receiver_include(*,G,I)) with the sources excluded
 	// (local_receiver_exclude(S,G,I)) (4.1.5).
 	listeners map[addrKey]listenerSet
+	// borderListeners are the listeners MLD reported for groups of a
+	// scope zone this interface is at the border of, not used (zones.go).
+	borderListeners map[addrKey]ListenerInput
 
 	stats counters
 }

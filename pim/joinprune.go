@@ -44,6 +44,10 @@ func (r *Router) receiveJoinPrune(ifc *iface, now int64, jp *pimmsg.JoinPrune) {
 			ifc.stats.drop(DropGroup)
 			continue
 		}
+		if r.scopeBorder(ifc, g) { // zones.go
+			ifc.stats.drop(DropScopeBorder)
+			continue
+		}
 		if !toUs && target == nil {
 			continue // for a router we do not know: nothing to see
 		}

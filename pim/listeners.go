@@ -57,6 +57,7 @@ func (r *Router) setListeners(ifc *iface, u ListenerInput) {
 		ifc.stats.drop(DropGroup)
 		return
 	}
+	u = r.borderListeners(ifc, g, u) // zones.go
 	ssm := r.cfg.isSSM(g)
 	var want listenerSet
 	if u.Exclude && ssm {

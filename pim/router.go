@@ -19,7 +19,14 @@ type Router struct {
 	cfg         Config
 	rps         rpMap // static mappings without Override
 	rpsOverride rpMap // static mappings with Override
-	bsr         bsrZone
+	// zones are the BSR zones: the global zone first, then the scope
+	// zones, most specific range first (zones.go). ids is the timer ID
+	// allocator that zones made later take their IDs from;
+	// zoneLimitHit: a LimitHit for zones was emitted and the count is
+	// still at the limit.
+	zones        []*bsrZone
+	ids          *timerq.IDs
+	zoneLimitHit bool
 	// nEmbedded counts the groups whose RP is embedded in their address;
 	// rpDirty: the RP-set changed in this event, every group's RP(G) is
 	// looked up again when it ends.
@@ -83,18 +90,23 @@ func New(ids *timerq.IDs, cfg Config) (*Router, error) {
 	if ids == nil {
 		ids = new(timerq.IDs) // one allocator for the zone's timers and ours
 	}
-	return &Router{
+	global := &bsrZone{}
+	global.zone = bsr.New(ids, bsrConfig(&cfg, global))
+	r := &Router{
 		cfg:         cfg,
 		rps:         newRPMap(cfg.RPs, false),
 		rpsOverride: newRPMap(cfg.RPs, true),
-		bsr:         bsrZone{zone: bsr.New(ids, bsrConfig(&cfg))},
+		zones:       []*bsrZone{global},
+		ids:         ids,
 		q:           timerq.New[timerRef](ids),
 		ifaces:      make(map[int]*iface),
 		sgs:         make(map[sgKey]*sgEntry),
 		groups:      make(map[addrKey]*group),
 		sources:     make(map[addrKey]*source),
 		regStops:    make(map[regStopKey]int64),
-	}, nil
+	}
+	r.addConfiguredZones() // zones.go
+	return r, nil
 }
 
 // Times inside the engine are nanoseconds since the first `now` it saw
@@ -106,7 +118,9 @@ func (r *Router) abs(ns int64) time.Time { return r.frame.Abs(ns) }
 func (r *Router) begin(now time.Time) int64 {
 	n := r.frame.Begin(now)
 	if !r.closed {
-		r.applyBSR(r.bsr.zone.Start(now), &r.stats, "")
+		for _, z := range r.zones {
+			r.applyBSR(z, z.zone.Start(now), &r.stats, "")
+		}
 	}
 	return n
 }
@@ -130,6 +144,7 @@ const maxScratch = 1 << 14
 // neighbor, Routes (each followed by its WatchActivity or UnwatchActivity)
 // by group and source, and UnwatchRPF by address.
 func (r *Router) finish(now int64) []Action {
+	r.pruneZones() // zones.go
 	for i := 0; r.rpDirty && i < 2; i++ {
 		r.rpDirty = false
 		r.remapGroups()
@@ -312,8 +327,10 @@ func (r *Router) Shutdown(now time.Time) []Action {
 		return nil
 	}
 	r.begin(now)
-	// A Candidate-RP says goodbye to the BSR (RFC 5059 3.2).
-	r.applyBSR(r.bsr.zone.Shutdown(now), &r.stats, "")
+	// A Candidate-RP says goodbye to the BSR of each zone (RFC 5059 3.2).
+	for _, z := range r.zones {
+		r.applyBSR(z, z.zone.Shutdown(now), &r.stats, "")
+	}
 	for _, i := range r.Interfaces() {
 		ifc := r.ifaces[i]
 		r.sendHelloHoldtime(ifc, ifc.self, 0)
@@ -339,7 +356,7 @@ func (r *Router) Receive(now time.Time, ifindex int, src, dst netip.Addr, data [
 	return r.finish(n)
 }
 
-// Expire fires every timer due at now, the BSR zone's among ours in the
+// Expire fires every timer due at now, the BSR zones' among ours in the
 // order of one queue (deadline, then ID).
 func (r *Router) Expire(now time.Time) []Action {
 	if r.closed {
@@ -347,10 +364,10 @@ func (r *Router) Expire(now time.Time) []Action {
 	}
 	n := r.begin(now)
 	for {
-		zat, zid, zok := r.bsr.zone.Next()
+		z, zat, zid, zok := r.nextZoneTimer()
 		if zok && !zat.After(now) {
 			if id, at, ok := r.q.Peek(); !ok || timerq.Earlier(zat, zid, at, id) {
-				r.applyBSR(r.bsr.zone.Fire(now), &r.stats, "")
+				r.applyBSR(z, z.zone.Fire(now), &r.stats, "")
 				continue
 			}
 		}
@@ -363,6 +380,22 @@ func (r *Router) Expire(now time.Time) []Action {
 	return r.finish(n)
 }
 
+// nextZoneTimer returns the zone whose timer is the earliest of all the
+// zones' (deadline, then ID), with its deadline and ID.
+func (r *Router) nextZoneTimer() (*bsrZone, time.Time, timerq.ID, bool) {
+	var (
+		best   *bsrZone
+		bestAt time.Time
+		bestID timerq.ID
+	)
+	for _, z := range r.zones {
+		if at, id, ok := z.zone.Next(); ok && (best == nil || timerq.Earlier(at, id, bestAt, bestID)) {
+			best, bestAt, bestID = z, at, id
+		}
+	}
+	return best, bestAt, bestID, best != nil
+}
+
 // NextDeadline returns when Expire should be called next. It may be earlier
 // than any real expiry: refreshed timers are lazy (see the package
 // documentation).
@@ -371,7 +404,7 @@ func (r *Router) NextDeadline() (time.Time, bool) {
 		return time.Time{}, false
 	}
 	at, ok := r.q.Next()
-	if zat, _, zok := r.bsr.zone.Next(); zok && (!ok || zat.Before(at)) {
+	if _, zat, _, zok := r.nextZoneTimer(); zok && (!ok || zat.Before(at)) {
 		return zat, true
 	}
 	return at, ok
@@ -580,7 +613,10 @@ func (r *Router) randBelow(d time.Duration) time.Duration {
 // true one (see Snapshot).
 func (r *Router) Timers() []timerq.Pending {
 	out := r.q.All()
-	zt := r.bsr.zone.Timers()
+	var zt []timerq.Pending
+	for _, z := range r.zones {
+		zt = append(zt, z.zone.Timers()...)
+	}
 	if len(zt) == 0 {
 		return out
 	}

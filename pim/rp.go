@@ -14,7 +14,9 @@ import (
 //     embedded address overrides other mappings); at most
 //     MaxEmbeddedRPGroups groups at once;
 //  2. the static mappings with Override;
-//  3. the RP-set of the BSR (RFC 5059; package bsr, bsr.go);
+//  3. the RP-set of the BSR (RFC 5059; package bsr, bsr.go) of the most
+//     specific administrative scope zone containing G, or of the global
+//     zone when none does (zones.go);
 //  4. the other static mappings.
 //
 // Everything else asks RP(G) through rpFor.
@@ -156,7 +158,7 @@ func (r *Router) rpLookup(g netip.Addr) (addrKey, string, bool) {
 	if a, ok := r.rpsOverride.lookup(g); ok {
 		return keyOf(a), OriginStaticOverride, true
 	}
-	if a, ok := r.bsr.zone.Lookup(g); ok {
+	if a, ok := r.zoneOf(g).zone.Lookup(g); ok { // zones.go
 		return keyOf(a), OriginBSR, true
 	}
 	if a, ok := r.rps.lookup(g); ok {

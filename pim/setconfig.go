@@ -41,7 +41,7 @@ func (r *Router) SetConfig(now time.Time, cfg Config) ([]Action, error) {
 	r.pruneAnycastCounters()
 	r.rps = newRPMap(r.cfg.RPs, false)
 	r.rpsOverride = newRPMap(r.cfg.RPs, true)
-	r.applyBSR(r.bsr.zone.SetConfig(now, bsrConfig(&r.cfg)), &r.stats, "")
+	r.setZonesConfig(now) // zones.go
 	keys := make([]addrKey, 0, len(r.groups))
 	for k := range r.groups {
 		keys = append(keys, k)

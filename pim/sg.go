@@ -31,10 +31,10 @@ type source struct {
 	known    bool // SetRPF has answered
 	sgs      []*sgEntry
 	rpGroups []*group // groups whose RP this is
-	bsrRef   bool     // the BSR's address (bsr.go)
+	bsrRefs  int      // the BSR's address, of that many zones (bsr.go)
 }
 
-func (s *source) unused() bool { return len(s.sgs) == 0 && len(s.rpGroups) == 0 && !s.bsrRef }
+func (s *source) unused() bool { return len(s.sgs) == 0 && len(s.rpGroups) == 0 && s.bsrRefs == 0 }
 
 // upstreamNbr is RPF'(S,G) as sent to: a neighbor's primary address on an
 // interface. ifindex 0 is NULL.

@@ -60,6 +60,13 @@ const (
 	DropSendError        = "send-error"         // a message we could not build (should not happen)
 )
 
+// Drop reasons of administrative scope zones (RFC 5059 1.3, zones.go).
+const (
+	DropScopeBorder = "scope-border" // a scope zone's BSM, or a Join/Prune group set or listener of its group, on an interface at its border
+	DropOutOfZone   = "out-of-zone"  // a range of a scope zone's BSM or C-RP-Adv that is not within the zone
+	DropZoneLimit   = "zone-limit"   // a BSM of a new scope zone beyond MaxBSRZones
+)
+
 // Received message kinds, the keys of Stats.Received.
 const (
 	RecvHello        = "hello"

@@ -179,6 +179,12 @@ func TestViews(t *testing.T) {
 			"2001:db8::1      bsr     via fe80::2000:1%eth0  ff05::/16                                    192   2m30s      20s\n",
 			"2001:db8::2      static  unreachable            ff0e::/16",
 			"2001:db8:0:1::1  static  this router            -                                            -     -          -\n",
+			"scope zone     ff15::/16        border eth4\n",
+			"BSR            2001:db8:0:1::1  priority 5, hash mask length 126, expires in 45s, elected\n",
+			"2001:db8::15  bsr     via fe80::2000:1%eth0  ff15:1::/32  10    2m30s     2m20s\n",
+			"scope zone     ff18::/16  no border here, learned from Bootstrap messages\n",
+			"BSR            none       accept-any\n",
+			"no RP mappings in the zone\n",
 		}},
 	} {
 		t.Run(c.view, func(t *testing.T) {

@@ -388,11 +388,54 @@ func rpView(w io.Writer, s *ctl.Snapshot) error {
 	fmt.Fprintln(w)
 	if len(rs.RPs) == 0 {
 		fmt.Fprintln(w, "no RP mappings")
-		return anycastView(w, s.AnycastRP)
+	} else if err := rpTable(w, rs.RPs); err != nil {
+		return err
 	}
-	tw = table(w)
+	for _, z := range rs.Zones {
+		if err := zoneView(w, z); err != nil {
+			return err
+		}
+	}
+	return anycastView(w, s.AnycastRP)
+}
+
+// zoneView shows one administrative scope zone: its range and border, its
+// BSR, this router's candidacy there and its RP-set.
+func zoneView(w io.Writer, z ctl.RPSetZone) error {
+	fmt.Fprintln(w)
+	tw := table(w)
+	about := "no border here"
+	if len(z.Border) > 0 {
+		about = "border " + strings.Join(z.Border, " ")
+	}
+	if z.Learned {
+		about += ", learned from Bootstrap messages"
+	}
+	row(tw, "scope zone", z.Range.String(), about)
+	if z.BSR.IsValid() {
+		row(tw, "BSR", z.BSR.String(), fmt.Sprintf("priority %d, hash mask length %d, expires in %s, %s", z.BSRPriority, z.BSRHashMaskLen, left(z.BSRTimeout), z.State))
+	} else {
+		row(tw, "BSR", "none", z.State)
+	}
+	if c := z.CandidateBSR; c != nil {
+		row(tw, "candidate BSR", addrOr(c.Address, "-"), fmt.Sprintf("priority %d, hash mask length %d, %s", c.Priority, c.HashMaskLen, c.State))
+	} else {
+		row(tw, "candidate BSR", "not configured")
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	if len(z.RPs) == 0 {
+		fmt.Fprintln(w, "no RP mappings in the zone")
+		return nil
+	}
+	return rpTable(w, z.RPs)
+}
+
+// rpTable lists RPs with their group ranges.
+func rpTable(w io.Writer, rps []ctl.RP) error {
+	tw := table(w)
 	row(tw, "RP", "ORIGIN", "REACHED", "GROUP", "PRIO", "HOLDTIME", "EXPIRES")
-	for _, rp := range rs.RPs {
+	for _, rp := range rps {
 		via := "unreachable"
 		switch {
 		case rp.Upstream.IsValid():
@@ -411,10 +454,7 @@ func rpView(w io.Writer, s *ctl.Snapshot) error {
 			row(tw, append(cells, g.Prefix.String(), strconv.Itoa(g.Priority), left(g.Holdtime), left(g.Left))...)
 		}
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	return anycastView(w, s.AnycastRP)
+	return tw.Flush()
 }
 
 // anycastView is the Anycast-RP set with the Registers exchanged with each

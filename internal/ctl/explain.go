@@ -111,6 +111,9 @@ type ExplainRP struct {
 	// elected BSR for RPOriginBSR.
 	Origin string     `json:"origin"`
 	BSR    netip.Addr `json:"bsr,omitzero"`
+	// Zone is the administrative scope zone whose BSR that is (zero: the
+	// global zone).
+	Zone netip.Prefix `json:"zone,omitzero"`
 	// Self: the RP is one of this router's addresses.
 	Self bool `json:"self"`
 }

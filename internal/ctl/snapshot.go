@@ -340,6 +340,29 @@ type RPSet struct {
 	CandidateRP  *CandidateRP  `json:"candidate_rp,omitempty"`
 	// RPs are the RPs of the RP-set with the group ranges mapped to them.
 	RPs []RP `json:"rps"`
+
+	// Zones are the administrative scope zones (RFC 5059 1.3), most
+	// specific range first; the fields above are the global zone's.
+	Zones []RPSetZone `json:"zones,omitempty"`
+}
+
+// RPSetZone is the BSR and RP-set state of one administrative scope zone
+// (RFC 5059 1.3). The BSR fields are as in RPSet; RPs are the RPs of the
+// zone's RP-set (origin RPOriginBSR).
+type RPSetZone struct {
+	// Range is the zone's group range; Border the interfaces at its
+	// border; Learned: the zone is not configured but named by Bootstrap
+	// messages received.
+	Range          netip.Prefix  `json:"range"`
+	Border         []string      `json:"border,omitempty"`
+	Learned        bool          `json:"learned,omitempty"`
+	BSR            netip.Addr    `json:"bsr,omitzero"`
+	BSRPriority    int           `json:"bsr_priority"`
+	BSRHashMaskLen int           `json:"bsr_hash_mask_len"`
+	BSRTimeout     Duration      `json:"bsr_timeout"`
+	State          string        `json:"state"`
+	CandidateBSR   *CandidateBSR `json:"candidate_bsr,omitempty"`
+	RPs            []RP          `json:"rps"`
 }
 
 // CandidateBSR is this router's Candidate-BSR state (RFC 5059 3.1.1).

@@ -100,6 +100,9 @@ type Event struct {
 	Kind      string     `json:"kind,omitempty"`
 	Limit     int        `json:"limit,omitempty"`
 	Lost      int        `json:"lost,omitempty"`
+	// Zone is the administrative scope zone of a BSR change (zero: the
+	// global zone).
+	Zone netip.Prefix `json:"zone,omitzero"`
 }
 
 // Text is e as one readable line, with its time (local, to the
@@ -136,14 +139,18 @@ func (e Event) describe() string {
 		}
 		return fmt.Sprintf("RP of group %s is %s (%s)", e.Group, e.RP, e.Origin)
 	case EventBSRChange:
+		zone := ""
+		if e.Zone.IsValid() {
+			zone = " of scope zone " + e.Zone.String()
+		}
 		if !e.BSR.IsValid() {
-			return fmt.Sprintf("no BSR (state %s)", e.State)
+			return fmt.Sprintf("no BSR%s (state %s)", zone, e.State)
 		}
 		prio := ""
 		if e.Priority != nil {
 			prio = fmt.Sprintf(" priority %d", *e.Priority)
 		}
-		return fmt.Sprintf("BSR %s%s (state %s)", e.BSR, prio, e.State)
+		return fmt.Sprintf("BSR%s %s%s (state %s)", zone, e.BSR, prio, e.State)
 	case EventRouteAdded:
 		if e.Kind == "*,G" {
 			return fmt.Sprintf("route (*, %s) added", e.Group)

@@ -56,7 +56,7 @@ func (f *fakeEvents) waitStop(t *testing.T) {
 	}
 }
 
-var eventOpts = cmp.Options{cmpopts.EquateComparable(netip.Addr{})}
+var eventOpts = cmp.Options{cmpopts.EquateComparable(netip.Addr{}, netip.Prefix{})}
 
 func sampleEvent(n int) ctl.Event {
 	return ctl.Event{
@@ -272,6 +272,9 @@ func TestEventText(t *testing.T) {
 		{ctl.Event{Type: ctl.EventQuerierChange, Iface: "eth1", Querier: netip.MustParseAddr("fe80::1")}, "MLD querier on eth1 is fe80::1"},
 		{ctl.Event{Type: ctl.EventBSRChange, BSR: netip.MustParseAddr("2001:db8::1"), Priority: &prio, State: "accept-preferred"}, "BSR 2001:db8::1 priority 64 (state accept-preferred)"},
 		{ctl.Event{Type: ctl.EventBSRChange, State: "no-info"}, "no BSR (state no-info)"},
+		{ctl.Event{Type: ctl.EventBSRChange, BSR: netip.MustParseAddr("2001:db8::1"), Priority: &prio, State: "elected", Zone: netip.MustParsePrefix("ff15::/16")},
+			"BSR of scope zone ff15::/16 2001:db8::1 priority 64 (state elected)"},
+		{ctl.Event{Type: ctl.EventBSRChange, State: "no-info", Zone: netip.MustParsePrefix("ff15::/16")}, "no BSR of scope zone ff15::/16 (state no-info)"},
 		{ctl.Event{Type: ctl.EventRPChange, Group: netip.MustParseAddr("ff0e::1"), RP: netip.MustParseAddr("2001:db8::1"), Origin: "bsr"}, "RP of group ff0e::1 is 2001:db8::1 (bsr)"},
 		{ctl.Event{Type: ctl.EventRPChange, Group: netip.MustParseAddr("ff0e::1")}, "group ff0e::1 has no RP now"},
 		{ctl.Event{Type: ctl.EventRouteAdded, Group: netip.MustParseAddr("ff0e::1"), Kind: "*,G"}, "route (*, ff0e::1) added"},

@@ -52,10 +52,14 @@ func (d *Daemon) pimActions(now time.Time, acts []pim.Action) {
 		case pim.DRChange:
 			d.logPIM.Info("PIM DR", "iface", d.name(a.IfIndex), "dr", a.DR, "self", a.Self)
 		case pim.BSRChange:
+			log := d.logBSR
+			if a.Zone.IsValid() {
+				log = log.With("zone", a.Zone) // an administrative scope zone
+			}
 			if a.BSR.IsValid() {
-				d.logBSR.Info("PIM BSR", "bsr", a.BSR, "priority", a.Priority, "state", a.State)
+				log.Info("PIM BSR", "bsr", a.BSR, "priority", a.Priority, "state", a.State)
 			} else {
-				d.logBSR.Info("PIM BSR", "bsr", "none", "state", a.State)
+				log.Info("PIM BSR", "bsr", "none", "state", a.State)
 			}
 		case pim.RPChange:
 			if a.RP.IsValid() {

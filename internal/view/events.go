@@ -30,7 +30,7 @@ func PIMEvent(a pim.Action, name func(ifindex int) string, m *mrib.Table) (ctl.E
 	case pim.DRChange:
 		return ctl.Event{Type: ctl.EventDRChange, Iface: name(a.IfIndex), DR: a.DR, Self: a.Self}, true
 	case pim.BSRChange:
-		ev := ctl.Event{Type: ctl.EventBSRChange, BSR: a.BSR, State: string(a.State)}
+		ev := ctl.Event{Type: ctl.EventBSRChange, BSR: a.BSR, State: string(a.State), Zone: a.Zone}
 		if a.BSR.IsValid() {
 			p := int(a.Priority)
 			ev.Priority = &p

@@ -125,12 +125,16 @@ func (x *explainer) groupStep() bool {
 		return true
 	}
 	r := &ctl.ExplainRP{Address: rp, Self: slices.Contains(x.st.Local, rp)}
-	r.Origin, r.BSR = x.origin(rp)
+	r.Origin, r.BSR, r.Zone = x.origin(rp)
 	x.e.RP = r
+	zone := ""
+	if r.Zone.IsValid() {
+		zone = " of scope zone " + r.Zone.String()
+	}
 	why := map[string]string{
 		ctl.RPOriginStatic:   "static mapping",
 		ctl.RPOriginOverride: "static mapping with override",
-		ctl.RPOriginBSR:      "from the BSR " + r.BSR.String(),
+		ctl.RPOriginBSR:      "from the BSR " + r.BSR.String() + zone,
 		ctl.RPOriginEmbedded: "embedded in the group address (RFC 3956)",
 	}[r.Origin]
 	if why == "" {
@@ -146,16 +150,21 @@ func (x *explainer) groupStep() bool {
 
 // noRPHint says why no mapping covers the group.
 func (x *explainer) noRPHint() string {
-	b := x.st.PIM.BSR(x.now)
+	bsr, zone := x.st.PIM.BSRFor(x.grp)
 	var parts []string
 	if len(x.pimCfg.RPs) == 0 {
 		parts = append(parts, "no static RP configured")
 	} else {
 		parts = append(parts, "no static RP covers it")
 	}
-	if b.BSR.IsValid() {
-		parts = append(parts, fmt.Sprintf("the BSR %s's RP-set has no RP for it", b.BSR))
-	} else {
+	switch {
+	case bsr.IsValid() && zone.IsValid():
+		parts = append(parts, fmt.Sprintf("the RP-set of the BSR %s of its scope zone %v has no RP for it", bsr, zone))
+	case bsr.IsValid():
+		parts = append(parts, fmt.Sprintf("the BSR %s's RP-set has no RP for it", bsr))
+	case zone.IsValid():
+		parts = append(parts, fmt.Sprintf("no BSR known for its scope zone %v", zone))
+	default:
 		parts = append(parts, "no BSR known")
 	}
 	if _, ok := pim.EmbeddedRP(x.grp); ok {
@@ -169,16 +178,18 @@ func (x *explainer) noRPHint() string {
 }
 
 // origin says where RP(G) came from, as the engine decided it
-// (ctl.RPOrigin...), and the elected BSR for an RP from its RP-set.
-func (x *explainer) origin(rp netip.Addr) (string, netip.Addr) {
+// (ctl.RPOrigin...), and for an RP from an RP-set the elected BSR and its
+// scope zone (zero: the global zone).
+func (x *explainer) origin(rp netip.Addr) (string, netip.Addr, netip.Prefix) {
 	got, origin, ok := x.st.PIM.RPOrigin(x.grp)
 	if !ok || got != rp {
-		return "", netip.Addr{}
+		return "", netip.Addr{}, netip.Prefix{}
 	}
 	if origin == pim.OriginBSR {
-		return rpOrigin(origin), x.st.PIM.BSR(x.now).BSR
+		bsr, zone := x.st.PIM.BSRFor(x.grp)
+		return rpOrigin(origin), bsr, zone
 	}
-	return rpOrigin(origin), netip.Addr{}
+	return rpOrigin(origin), netip.Addr{}, netip.Prefix{}
 }
 
 // upstream walks the RPF lookups: toward the source (SSM, and the SPT of

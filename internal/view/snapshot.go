@@ -132,7 +132,7 @@ func Snapshot(st *State) *ctl.Snapshot {
 		s.Routes = append(s.Routes, routeOf(st.Kernel, r, mifOf, installed[mrib.SG{Source: r.Source, Group: r.Group}]))
 	}
 	bsr := st.PIM.BSR(now)
-	s.RPSet = rpSetOf(st, pimState, bsr)
+	s.RPSet = rpSetOf(st, pimState, bsr, st.PIM.BSRZones(now))
 	s.AnycastRP = anycastOf(st.PIM.Anycast())
 	s.Limits = limitsOf(st, mldState, pimState, bsr)
 	s.CacheMirrors = st.MRIB.Len()

@@ -60,6 +60,9 @@ func (z *Zone) receiveCRPAdv(now int64, dst netip.Addr, m *pimmsg.CandidateRPAdv
 	if len(m.Groups) == 0 {
 		groups = []netip.Prefix{allGroups}
 	}
+	if groups = z.zoneRanges(groups); groups == nil {
+		return // none within the zone: the candidate's entry stays as it was
+	}
 	slices.SortFunc(groups, func(a, b netip.Prefix) int { return rangeOrder(&rsRange{prefix: a}, &rsRange{prefix: b}) })
 	groups = slices.Compact(groups)
 	z.emit(Received{})

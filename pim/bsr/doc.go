@@ -4,9 +4,9 @@
 // RP-set learned from Bootstrap messages (BSMs) or, at the elected BSR,
 // built from Candidate-RP-Advertisements, this router's own
 // Candidate-RP-Advertisements (3.2), and RP(G) from the RP-set with the
-// hash function of RFC 7761 section 4.7.2. Package pim owns one Zone (the
-// global zone; administratively scoped zones would be one Zone each), feeds
-// it and carries out what it asks.
+// hash function of RFC 7761 section 4.7.2. Package pim owns one Zone for
+// the global zone and one for each administrative scope zone (RFC 5059
+// 1.3; Config.Range, scope.go), feeds them and carries out what they ask.
 //
 // # Shape
 //
@@ -65,6 +65,9 @@
 // it stops. A Candidate-BSR that knows no BSR listens for a hold-off
 // before it claims the role (startupWait).
 //
-// Only the global zone exists: the Z bit of a group range is ignored and
-// the range is used like any other.
+// A Zone with Config.Range is an administrative scope zone (scope.go): it
+// originates BSMs that begin with its range with the Admin Scope Zone bit
+// and deals only in ranges within its range. A Zone does not look at the
+// Z bit of what it is given: its owner chooses the zone of a BSM by its
+// first range, and the Z bit of a later range means nothing.
 package bsr

@@ -236,6 +236,10 @@ func (z *Zone) applyBSM(now int64, m *pimmsg.Bootstrap) {
 			z.emit(Dropped{Reason: BadGroup, Router: true})
 			continue
 		}
+		if !z.inZone(p) {
+			z.emit(Dropped{Reason: OutOfZone, Router: true})
+			continue
+		}
 		var rps []rsRP
 		for _, rp := range g.RPs {
 			if !routable(rp.Addr) || rp.Holdtime == 0 {
@@ -428,6 +432,7 @@ func (z *Zone) originateBSM(now int64) {
 		ranges = append(ranges, &rsRange{prefix: p})
 	}
 	slices.SortFunc(ranges, rangeOrder)
+	ranges = z.zoneFirst(ranges)
 	bs := &pimmsg.Bootstrap{
 		FragmentTag: uint16(z.cfg.Rand()),
 		HashMaskLen: cb.HashMaskLen,
@@ -444,7 +449,7 @@ func (z *Zone) originateBSM(now int64) {
 			rps = rps[:maxBSRPs]
 		}
 		bs.Groups = append(bs.Groups, pimmsg.BootstrapGroup{
-			Group:   pimmsg.Group{Addr: rg.prefix.Addr(), MaskLen: uint8(rg.prefix.Bits())},
+			Group:   pimmsg.Group{Addr: rg.prefix.Addr(), MaskLen: uint8(rg.prefix.Bits()), AdminScope: rg.prefix == z.cfg.Range},
 			RPCount: uint8(len(rps)),
 			RPs:     rps,
 		})

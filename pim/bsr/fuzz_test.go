@@ -33,6 +33,9 @@ type zoneFuzzer struct {
 	mask    uint8
 	settled bool
 	how     Arrival
+	// scope is the zone's range (zero: the global zone), fixed for the
+	// zone's life as its owner keeps it.
+	scope netip.Prefix
 }
 
 func (f *zoneFuzzer) byte() byte {
@@ -48,7 +51,7 @@ func (f *zoneFuzzer) pick(n int) int { return int(f.byte()) % n }
 
 func (f *zoneFuzzer) config() Config {
 	b := f.byte()
-	c := Config{BootstrapPeriod: 2 * time.Second, MaxRPSet: 2 + int(b&3), Rand: func() uint32 { return uint32(b) * 0x9e3779b9 }}
+	c := Config{BootstrapPeriod: 2 * time.Second, MaxRPSet: 2 + int(b&3), Rand: func() uint32 { return uint32(b) * 0x9e3779b9 }, Range: f.scope}
 	f.limit = max(f.limit, c.MaxRPSet)
 	if b&4 != 0 {
 		c.CandidateBSR = &CandidateBSR{Addr: self, Priority: b >> 6, HashMaskLen: 126}
@@ -129,9 +132,23 @@ func (f *zoneFuzzer) check(out []Output, in int, before []netip.Addr) {
 			if z.state != Elected || o.Msg.BSR != z.cfg.CandidateBSR.Addr {
 				t.Fatalf("Originate in %v: %+v", z.state, o.Msg)
 			}
+			// A scope zone's BSM names it by its first range (Z bit).
+			if f.scope.IsValid() && (len(o.Msg.Groups) == 0 || o.Msg.Groups[0].Group.Prefix() != f.scope || !o.Msg.Groups[0].Group.AdminScope) {
+				t.Fatalf("BSM of zone %v does not begin with its range: %+v", f.scope, o.Msg.Groups)
+			}
+			for _, g := range o.Msg.Groups {
+				if !f.within(g.Group.Prefix()) || g.Group.AdminScope != (f.scope.IsValid() && g.Group.Prefix() == f.scope) {
+					t.Fatalf("BSM of zone %v carries %+v", f.scope, g.Group)
+				}
+			}
 		case Advertise:
 			if !slices.Contains(zfBSRs, o.Dst) || o.Src != self || o.Msg.RP != self {
 				t.Fatalf("advertisement %+v", o)
+			}
+			for _, g := range o.Msg.Groups {
+				if !f.within(g.Prefix()) {
+					t.Fatalf("advertisement of zone %v for %v", f.scope, g.Prefix())
+				}
 			}
 		case RPSetChanged:
 			if i != len(out)-1 || changed {
@@ -171,6 +188,9 @@ func (f *zoneFuzzer) check(out []Output, in int, before []netip.Addr) {
 		if len(rg.rps) == 0 {
 			t.Fatalf("empty range %v kept", rg.prefix)
 		}
+		if !f.within(rg.prefix) {
+			t.Fatalf("zone %v keeps %v", f.scope, rg.prefix)
+		}
 		if i > 0 && rangeOrder(z.set.ranges[i-1], rg) >= 0 {
 			t.Fatalf("ranges out of order: %v before %v", z.set.ranges[i-1].prefix, rg.prefix)
 		}
@@ -206,9 +226,21 @@ func (f *zoneFuzzer) check(out []Output, in int, before []netip.Addr) {
 	if (z.crps != nil) != (z.state == Elected) || len(z.crps) > f.limit || (z.crpTimer != 0) != (len(z.crps) > 0) {
 		t.Fatalf("%v with %d Candidate-RPs, timer %d", z.state, len(z.crps), z.crpTimer)
 	}
+	for _, e := range z.crps {
+		for _, p := range e.groups {
+			if !f.within(p) {
+				t.Fatalf("zone %v has Candidate-RP %v for %v", f.scope, e.addr, p)
+			}
+		}
+	}
 	if (z.adv != 0) != (z.cfg.CandidateRP != nil) {
 		t.Fatalf("advertisement timer %d with candidacy %v", z.adv, z.cfg.CandidateRP)
 	}
+}
+
+// within reports whether the range p is within the fuzzed zone.
+func (f *zoneFuzzer) within(p netip.Prefix) bool {
+	return !f.scope.IsValid() || p.Bits() >= f.scope.Bits() && f.scope.Contains(p.Addr())
 }
 
 func FuzzZone(f *testing.F) {
@@ -216,8 +248,15 @@ func FuzzZone(f *testing.F) {
 	f.Add([]byte{0x0c, 2, 0, 1, 1, 1, 0, 2, 0, 1, 1, 0, 1, 0})                 // a candidate BSR and RP, a BSM, time
 	f.Add([]byte{0x04, 1, 1, 3, 0, 0, 1, 0, 0, 2, 1, 1, 1, 0, 0, 0, 3, 1, 0})  // a candidate elected, C-RP-Advs
 	f.Add([]byte{0x00, 2, 1, 0, 1, 1, 3, 1, 1, 0, 0, 2, 0, 6, 4, 0x4c, 0, 80}) // a follower becomes a candidate
+	f.Add([]byte{0x2c, 2, 0, 1, 1, 1, 0, 2, 0, 1, 1, 0, 1, 0})                 // the same in the scope zone ff0e::/16
+	f.Add([]byte{0x24, 1, 1, 3, 0, 0, 1, 0, 0, 2, 1, 1, 1, 0, 0, 0, 3, 1, 0})  // a candidate of the zone elected, C-RP-Advs
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fz := &zoneFuzzer{t: t, data: data, now: t0}
+		if len(data) > 0 && data[0]&32 != 0 {
+			// A scope zone: ff0e::/16, with the ranges ff0e::/16 and
+			// ff0e:1::/32 in it and ff00::/8 not.
+			fz.scope = netip.MustParsePrefix("ff0e::/16")
+		}
 		fz.z = New(new(timerq.IDs), fz.config())
 		before := make([]netip.Addr, len(zfGroups))
 		for steps := 0; len(fz.data) > 0 && steps < 300; steps++ {

@@ -88,6 +88,7 @@ const (
 	NotBSR                         // a C-RP-Adv while this router is not the elected BSR, or not to its BSR address
 	SetLimit                       // RP-set pairs or Candidate-RPs beyond Config.MaxRPSet
 	NotStartup                     // a Refresh BSM once the zone has accepted another BSM (RFC 5059 3.1.3)
+	OutOfZone                      // a range of a scoped zone's BSM or C-RP-Adv that is not within the zone's range
 )
 
 func (Forward) output()      {}

@@ -26,6 +26,13 @@ type Config struct {
 	MaxRPSet int
 	// Rand draws the fragment tags of the BSMs this router originates.
 	Rand func() uint32
+	// Range is the group range of an administrative scope zone (RFC 5059
+	// 1.3), an IPv6 multicast prefix; the zero Prefix is the global zone.
+	// A scoped zone originates BSMs whose first range is Range with the
+	// Admin Scope Zone bit, and takes only ranges within Range from BSMs,
+	// from Candidate-RP-Advertisements and from CandidateRP.Groups (see
+	// scope.go).
+	Range netip.Prefix
 }
 
 // CandidateBSR is a Candidate-BSR setting (RFC 5059 3.1, 5): the global
@@ -129,6 +136,7 @@ func New(ids *timerq.IDs, cfg Config) *Zone {
 }
 
 func cloneConfig(c Config) Config {
+	c.Range = c.Range.Masked()
 	if b := c.CandidateBSR; b != nil {
 		cb := *b
 		cb.Addr = cb.Addr.WithZone("")
@@ -145,6 +153,9 @@ func cloneConfig(c Config) Config {
 			cp.Groups[i] = g.Masked()
 		}
 		c.CandidateRP = &cp
+		if c.Range.IsValid() {
+			c.CandidateRP = c.scopedCRP(&cp)
+		}
 	}
 	return c
 }
@@ -392,6 +403,9 @@ func (z *Zone) Lookup(g netip.Addr) (netip.Addr, bool) {
 
 // Info is the state of a zone, for the operator.
 type Info struct {
+	// Range is the scope zone's range (Config.Range; zero: the global
+	// zone).
+	Range netip.Prefix
 	State State
 	// BSR is the elected BSR (zero: none known), with the priority and
 	// hash mask length of its BSM; Timeout is the Bootstrap Timer left.
@@ -412,7 +426,7 @@ type Info struct {
 // Info returns the zone's state at now.
 func (z *Zone) Info(now time.Time) Info {
 	n := z.rel(now)
-	info := Info{State: z.State(), RPSet: z.set.entries(n), Pairs: z.set.pairs}
+	info := Info{Range: z.cfg.Range, State: z.State(), RPSet: z.set.entries(n), Pairs: z.set.pairs}
 	if z.has {
 		info.BSR, info.Priority, info.HashMaskLen = z.addr, z.prio, z.hashMask
 	}

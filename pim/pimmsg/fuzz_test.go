@@ -168,11 +168,14 @@ func FuzzSplitJoinPrune(f *testing.F) {
 // genBootstrap builds a Bootstrap from fuzz bytes.
 func genBootstrap(data []byte) *Bootstrap {
 	s := byteStream(data)
-	bs := &Bootstrap{NoForward: s.next()&1 == 1, FragmentTag: uint16(s.next()<<8 | s.next()), HashMaskLen: 126, BSR: addr("2001:db8::b")}
+	flags := s.next()
+	bs := &Bootstrap{NoForward: flags&1 == 1, FragmentTag: uint16(s.next()<<8 | s.next()), HashMaskLen: 126, BSR: addr("2001:db8::b")}
 	for i := range s.next() % 16 {
 		n := s.next()
 		// RPCount may exceed the RPs given, as in a fragment.
 		g := BootstrapGroup{Group: Group{Addr: nthAddr("ff00::", i), MaskLen: 16}, RPCount: uint8(n + min(s.next()%4, 255-n))}
+		// flags bit 1: the BSM of a scope zone, named by its first range.
+		g.Group.AdminScope = i == 0 && flags&2 != 0
 		for j := range n {
 			g.RPs = append(g.RPs, BootstrapRP{Addr: nthAddr("2001:db8:1::", j), Holdtime: 150, Priority: uint8(j)})
 		}
@@ -185,9 +188,13 @@ func FuzzSplitBootstrap(f *testing.F) {
 	f.Add([]byte{1, 0xbe, 0xef, 3, 2, 0, 0, 0, 20, 1}, uint16(100))
 	f.Add(bytes.Repeat([]byte{20, 0}, 20), uint16(1460))
 	f.Add([]byte{0, 0, 0, 1, 255, 0}, uint16(0))
+	f.Add([]byte{2, 0xbe, 0xef, 3, 5, 0, 3, 1, 20, 1}, uint16(40))
 	f.Fuzz(func(t *testing.T, data []byte, maxLen uint16) {
 		bs := genBootstrap(data)
 		limit := 72 + int(maxLen)
+		if len(bs.Groups) > 0 && bs.Groups[0].Group.AdminScope {
+			limit += bsGroupHeaderLen // room for the zone's range before a range with an RP
+		}
 		outs, err := SplitBootstrap(bs, limit)
 		if err != nil {
 			t.Fatal(err)

@@ -164,9 +164,17 @@ func subSlice[T any](l []T, i, j int) []T {
 // its RPs, so a lost fragment should cost as few ranges as possible. Order
 // is kept, so the fragments' ranges and RPs concatenate to the input's.
 //
+// A BSM of an administrative scope zone (its first range has the Admin
+// Scope Zone bit, RFC 5059 sections 1.3 and 4.1) names its zone by that
+// first range, so every fragment begins with it: a fragment that carries
+// none of the zone range's RPs repeats it with its RPCount and no RP (a
+// receiver adds nothing to the range from it), so that each fragment is
+// taken into the right zone on its own.
+//
 // The outputs share their RP arrays with bs. It is an error if a fragment
-// cannot hold one range with one RP, or if a range has more RPs than its
-// RPCount (which cannot exceed 255) can count.
+// cannot hold one range with one RP (after the zone's range, for a scoped
+// BSM), or if a range has more RPs than its RPCount (which cannot exceed
+// 255) can count.
 func SplitBootstrap(bs *Bootstrap, maxLen int) ([]*Bootstrap, error) {
 	if bs == nil {
 		return nil, fmt.Errorf("pimmsg: split Bootstrap: nil message: %w", ErrType)
@@ -176,12 +184,24 @@ func SplitBootstrap(bs *Bootstrap, maxLen int) ([]*Bootstrap, error) {
 	if base > limit {
 		return nil, fmt.Errorf("pimmsg: split Bootstrap: %d bytes cannot hold the %d-byte header: %w", maxLen, base, ErrLength)
 	}
+	// scoped: every fragment after the first starts with the zone's range
+	// (zoneHdr), which the others' room must leave for.
+	scoped := len(bs.Groups) > 0 && bs.Groups[0].Group.AdminScope
+	var zoneHdr BootstrapGroup
+	rest := base // a later fragment's size before its own ranges
+	if scoped {
+		zoneHdr = BootstrapGroup{Group: bs.Groups[0].Group, RPCount: bs.Groups[0].RPCount}
+		rest += bsGroupHeaderLen
+	}
 	for i := range bs.Groups {
 		g := &bs.Groups[i]
 		if len(g.RPs) > int(g.RPCount) {
 			return nil, fmt.Errorf("pimmsg: split Bootstrap: group %d: %d RPs, RP count %d: %w", i, len(g.RPs), g.RPCount, ErrLength)
 		}
 		need := base + bsGroupHeaderLen
+		if scoped && i > 0 {
+			need = rest + bsGroupHeaderLen
+		}
 		if len(g.RPs) > 0 {
 			need += bsRPLen
 		}
@@ -192,7 +212,9 @@ func SplitBootstrap(bs *Bootstrap, maxLen int) ([]*Bootstrap, error) {
 
 	var out []*Bootstrap
 	size := 0
-	newFragment := func() *Bootstrap {
+	// newFragment starts a fragment for range i: one of a scoped BSM
+	// opens with the zone's range, except to go on with that range's RPs.
+	newFragment := func(i int) *Bootstrap {
 		f := &Bootstrap{
 			NoForward:   bs.NoForward,
 			FragmentTag: bs.FragmentTag,
@@ -200,22 +222,30 @@ func SplitBootstrap(bs *Bootstrap, maxLen int) ([]*Bootstrap, error) {
 			Priority:    bs.Priority,
 			BSR:         bs.BSR,
 		}
-		out = append(out, f)
 		size = base
+		if scoped && i > 0 && len(out) > 0 {
+			f.Groups = append(f.Groups, zoneHdr)
+			size = rest
+		}
+		out = append(out, f)
 		return f
 	}
-	cur := newFragment()
+	cur := newFragment(0)
 	for i := range bs.Groups {
 		g := &bs.Groups[i]
 		whole := bsGroupHeaderLen + bsRPLen*len(g.RPs)
-		if size+whole > limit && base+whole <= limit && len(cur.Groups) > 0 {
-			cur = newFragment() // fits alone: do not split it
+		alone := base + whole // the size of a fragment of g alone
+		if scoped && i > 0 {
+			alone = rest + whole
+		}
+		if size+whole > limit && alone <= limit && len(cur.Groups) > 0 {
+			cur = newFragment(i) // fits alone: do not split it
 		}
 		rps := g.RPs
 		for first := true; first || len(rps) > 0; first = false {
 			room := (limit - size - bsGroupHeaderLen) / bsRPLen
 			if room < 0 || (room == 0 && len(rps) > 0) {
-				cur = newFragment()
+				cur = newFragment(i)
 				room = (limit - size - bsGroupHeaderLen) / bsRPLen
 			}
 			n := min(room, len(rps), maxBSRPs)

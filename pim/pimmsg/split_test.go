@@ -260,12 +260,34 @@ func checkBSSplit(t testing.TB, in *Bootstrap, outs []*Bootstrap, maxLen int) {
 			t.Errorf("fragment %d has no ranges", i)
 		}
 	}
+	if len(in.Groups) > 0 && in.Groups[0].Group.AdminScope {
+		outs = unscope(t, in.Groups[0], outs)
+	}
 	want, got := mergeBS([]*Bootstrap{in}), mergeBS(outs)
 	if !slices.EqualFunc(want, got, func(a, b BootstrapGroup) bool {
 		return a.Group == b.Group && a.RPCount == b.RPCount && slices.Equal(a.RPs, b.RPs)
 	}) {
 		t.Errorf("rejoined fragments (-input +rejoined):\n%s", cmp.Diff(want, got, cmpOpts))
 	}
+}
+
+// unscope checks that every fragment of a scoped BSM begins with the
+// zone's range z (RFC 5059 1.3, 3.6) and returns the fragments as one
+// unscoped split would give them: z's RPs of every fragment in the first,
+// the repeated ranges left out.
+func unscope(t testing.TB, z BootstrapGroup, outs []*Bootstrap) []*Bootstrap {
+	t.Helper()
+	first := &Bootstrap{Groups: []BootstrapGroup{{Group: z.Group, RPCount: z.RPCount}}}
+	res := []*Bootstrap{first}
+	for i, f := range outs {
+		if len(f.Groups) == 0 || f.Groups[0].Group != z.Group || f.Groups[0].RPCount != z.RPCount {
+			t.Errorf("fragment %d does not begin with the zone's range %+v: %+v", i, z, f.Groups)
+			continue
+		}
+		first.Groups[0].RPs = append(first.Groups[0].RPs, f.Groups[0].RPs...)
+		res = append(res, &Bootstrap{Groups: f.Groups[1:]})
+	}
+	return res
 }
 
 func bsGroup(i, rps int) BootstrapGroup {
@@ -299,6 +321,12 @@ func TestSplitBootstrap(t *testing.T) {
 			[][]int{{20, 20, 20}, {20, 20, 20}, {20, 20, 20}, {20, 20, 20}, {20, 20, 20}, {20, 20, 20}, {20, 20}}},
 		// (1460-26-24)/22 = 64 RPs per fragment.
 		{"255 RPs for one range", bs(bsGroup(1, 255)), 1460, [][]int{{64}, {64}, {64}, {63}}},
+		// A scoped BSM: each fragment begins with the zone's range.
+		{"scoped: the zone's range opens every fragment", bs(zoneGroup(1), bsGroup(2, 2), bsGroup(3, 2)), 26 + 24*3 + 22*2,
+			[][]int{{1, 2}, {0, 2}}},
+		{"scoped: the zone's own RPs go on in the next fragment", bs(zoneGroup(3), bsGroup(2, 1)), 26 + 24*2 + 22,
+			[][]int{{2}, {1}, {0, 1}}},
+		{"scoped: fits in one", bs(zoneGroup(0), bsGroup(2, 1)), 1500, [][]int{{0, 1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -330,6 +358,8 @@ func TestSplitBootstrap(t *testing.T) {
 		{"no room for a range", bs(bsGroup(1, 0)), 26 + 24 - 1},
 		{"no room for the header", bs(), 25},
 		{"RP count below the RPs", bs(BootstrapGroup{Group: grp(1), RPCount: 1, RPs: make([]BootstrapRP, 2)}), 1500},
+		// A later range needs room for the zone's range too.
+		{"scoped: no room for a range after the zone's", bs(zoneGroup(0), bsGroup(2, 1)), 26 + 24 + 24 + 22 - 1},
 	} {
 		t.Run("error/"+tt.name, func(t *testing.T) {
 			if outs, err := SplitBootstrap(tt.in, tt.maxLen); err == nil {
@@ -337,6 +367,16 @@ func TestSplitBootstrap(t *testing.T) {
 			}
 		})
 	}
+}
+
+// zoneGroup is the range ff15::/16 of a scope zone (the Z bit) with rps
+// RPs.
+func zoneGroup(rps int) BootstrapGroup {
+	g := BootstrapGroup{Group: Group{Addr: addr("ff15::"), MaskLen: 16, AdminScope: true}, RPCount: uint8(rps)}
+	for j := range rps {
+		g.RPs = append(g.RPs, BootstrapRP{Addr: nthAddr("2001:db8:5::", j), Holdtime: 150, Priority: uint8(j)})
+	}
+	return g
 }
 
 func manyBSGroups(n, rps int) []BootstrapGroup {

@@ -254,6 +254,17 @@ func Rich() *ctl.Snapshot {
 				Groups: []ctl.RPGroup{{Prefix: prefix("ff0e::/16"), Holdtime: 0, Left: 0}}},
 			{Address: addr("2001:db8:0:1::1"), Myself: true, Origin: ctl.RPOriginStatic},
 		},
+		// Two administrative scope zones: one configured, with a
+		// border and this router as its BSR; one learned, whose BSR
+		// timed out.
+		Zones: []ctl.RPSetZone{
+			{Range: prefix("ff15::/16"), Border: []string{"eth4"}, BSR: addr("2001:db8:0:1::1"), BSRPriority: 5, BSRHashMaskLen: 126,
+				BSRTimeout: sec(45), State: "elected",
+				CandidateBSR: &ctl.CandidateBSR{Address: addr("2001:db8:0:1::1"), Priority: 5, HashMaskLen: 126, State: "elected"},
+				RPs: []ctl.RP{{Address: addr("2001:db8::15"), Upstream: addr("fe80::2000:1"), UpstreamIf: "eth0", Origin: ctl.RPOriginBSR,
+					Groups: []ctl.RPGroup{{Prefix: prefix("ff15:1::/32"), Priority: 10, Holdtime: sec(150), Left: sec(140)}}}}},
+			{Range: prefix("ff18::/16"), Learned: true, State: "accept-any", RPs: []ctl.RP{}},
+		},
 	}
 	s.AnycastRP = &ctl.AnycastRP{
 		Address: addr("2001:db8:0:1::1"), Local: true, Self: addr("2001:db8:0:a::1"),
