@@ -21,7 +21,7 @@ func eventDaemon() *Daemon {
 	return &Daemon{stopped: make(chan struct{}), ifs: map[int]*iface{}, mrib: mrib.New()}
 }
 
-var evOpts = cmp.Options{cmpopts.EquateComparable(netip.Addr{})}
+var evOpts = cmp.Options{cmpopts.EquateComparable(netip.Addr{}, netip.Prefix{})}
 
 func ev(typ string, n int) ctl.Event {
 	return ctl.Event{Time: time.Unix(int64(n), 0), Type: typ, Limit: n}
