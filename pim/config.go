@@ -264,7 +264,7 @@ func ceilSecond(d time.Duration) time.Duration {
 }
 
 // allGroups is ff00::/8, every IPv6 multicast group.
-var allGroups = netip.MustParsePrefix("ff00::/8")
+var allGroups = engine.AllGroups
 
 // maxCRPGroups is the most group ranges of one Candidate-RP-Advertisement
 // (its Prefix Count field has 8 bits, RFC 5059 section 4.2).
@@ -482,13 +482,7 @@ func cloneConfig(c Config) Config {
 	if p := c.CandidateRP; p != nil {
 		cp := *p
 		cp.Addr = cp.Addr.WithZone("")
-		cp.Groups = slices.Clone(cp.Groups)
-		if len(cp.Groups) == 0 {
-			cp.Groups = []netip.Prefix{allGroups}
-		}
-		for i, g := range cp.Groups {
-			cp.Groups[i] = g.Masked()
-		}
+		cp.Groups = engine.CandidateRPGroups(cp.Groups)
 		c.CandidateRP = &cp
 	}
 	if a := c.AnycastRP; a != nil {

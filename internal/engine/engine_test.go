@@ -129,3 +129,17 @@ func TestFieldError(t *testing.T) {
 		t.Errorf("errors.As through a join: %v", fe)
 	}
 }
+
+func TestCandidateRPGroups(t *testing.T) {
+	if got := CandidateRPGroups(nil); !slices.Equal(got, []netip.Prefix{AllGroups}) {
+		t.Errorf("none: %v", got)
+	}
+	in := []netip.Prefix{netip.MustParsePrefix("ff0e::1/16"), netip.MustParsePrefix("ff05::/16")}
+	got := CandidateRPGroups(in)
+	if want := []netip.Prefix{netip.MustParsePrefix("ff0e::/16"), netip.MustParsePrefix("ff05::/16")}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if got[0] = AllGroups; in[0] == AllGroups {
+		t.Error("the result shares the caller's slice")
+	}
+}

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -217,12 +218,12 @@ func anycastScenario(t *testing.T, mode string) {
 		"x/to-rp1 -> rp1/to-x " + anyU2 + ">" + anyU1 + " " + anyS2,
 	}
 	for _, w := range want {
-		if !contains(got, w) {
+		if !slices.Contains(got, w) {
 			t.Errorf("no Register %s", w)
 		}
 	}
 	for _, g := range got {
-		if !contains(want, g) {
+		if !slices.Contains(want, g) {
 			t.Errorf("unexpected Register %s", g)
 		}
 	}
@@ -287,7 +288,7 @@ func anycastScenario(t *testing.T, mode string) {
 	// s3's Registers went to rp2 (through r2), whose copies to rp1 find
 	// no route or no one.
 	s3regs := distinct(registerHops(n, tKill, false))
-	if !contains(s3regs, "r2/to-rp2 -> rp2/to-r2 2001:db8:1::1>"+anyRPA+" "+anyS3) {
+	if !slices.Contains(s3regs, "r2/to-rp2 -> rp2/to-r2 2001:db8:1::1>"+anyRPA+" "+anyS3) {
 		t.Errorf("s3's Registers did not reach rp2:\n%s", strings.Join(s3regs, "\n"))
 	}
 	for _, l := range s3regs {
@@ -300,15 +301,6 @@ func anycastScenario(t *testing.T, mode string) {
 func hasSeq(ds []Datagram, seq uint64) bool {
 	for _, d := range ds {
 		if s, ok := Seq(d.Data); ok && s == seq {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
 			return true
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pim6sd/pim6sd/internal/engine"
 	"github.com/pim6sd/pim6sd/pim/pimmsg"
 )
 
@@ -16,7 +17,7 @@ import (
 const deadRangeRepeats = 2
 
 // allGroups is ff00::/8, the range of a C-RP-Adv that names none.
-var allGroups = netip.MustParsePrefix("ff00::/8")
+var allGroups = engine.AllGroups
 
 // crpEntry is one Candidate-RP at the BSR.
 type crpEntry struct {

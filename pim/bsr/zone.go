@@ -145,13 +145,7 @@ func cloneConfig(c Config) Config {
 	if p := c.CandidateRP; p != nil {
 		cp := *p
 		cp.Addr = cp.Addr.WithZone("")
-		cp.Groups = slices.Clone(cp.Groups)
-		if len(cp.Groups) == 0 {
-			cp.Groups = []netip.Prefix{allGroups}
-		}
-		for i, g := range cp.Groups {
-			cp.Groups[i] = g.Masked()
-		}
+		cp.Groups = engine.CandidateRPGroups(cp.Groups)
 		c.CandidateRP = &cp
 		if c.Range.IsValid() {
 			c.CandidateRP = c.scopedCRP(&cp)
