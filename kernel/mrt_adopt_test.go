@@ -148,7 +148,10 @@ func TestMFCDumpTablesAndStatic(t *testing.T) {
 	mrtSetMFC(t, m4, mrtSrc, mrtGroup2, up4, 0)
 	// A static entry, added through a second socket.
 	var fd int
-	if err := tp.router.Do(func() (err error) { fd, err = unix.Socket(unix.AF_INET6, unix.SOCK_RAW, unix.IPPROTO_ICMPV6); return err }); err != nil {
+	if err := tp.router.Do(func() (err error) {
+		fd, err = unix.Socket(unix.AF_INET6, unix.SOCK_RAW, unix.IPPROTO_ICMPV6)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Close(fd)
