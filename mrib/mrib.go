@@ -42,6 +42,9 @@ type Table struct {
 	desired   map[SG]Route
 	installed map[SG]entry
 	pending   map[SG]Op // sent to the kernel, result not reported yet
+	// stale are adopted entries (Adopt) no route has wanted yet: kept
+	// until Sweep.
+	stale map[SG]struct{}
 }
 
 // New returns an empty table.
@@ -51,6 +54,7 @@ func New() *Table {
 		desired:   make(map[SG]Route),
 		installed: make(map[SG]entry),
 		pending:   make(map[SG]Op),
+		stale:     make(map[SG]struct{}),
 	}
 }
 
@@ -62,6 +66,7 @@ func (t *Table) Set(r Route) []Op {
 	} else {
 		r.OIFs = slices.Clone(r.OIFs)
 		t.desired[r.SG] = r
+		delete(t.stale, r.SG) // wanted again: no longer on grace
 	}
 	return t.sync(r.SG, nil)
 }
@@ -175,6 +180,9 @@ func (t *Table) sync(k SG, ops []Op) []Op {
 	case want && (!installed || have != w):
 		op = Op{SG: k, IIF: w.iif, OIFs: w.oifs}
 	case !want && installed:
+		if _, ok := t.stale[k]; ok {
+			return ops // adopted, on grace until Sweep
+		}
 		op = Op{Del: true, SG: k}
 	default:
 		return ops
