@@ -38,6 +38,12 @@ type Config struct {
 	BSRZones []BSRZone
 }
 
+// DefaultRestartGrace is global.restart-grace's default: the default
+// Query Response Interval (10 s, the longest a host waits to answer the
+// startup query) and 5 s for downstream PIM routers to send their Joins
+// again after our new Generation ID (RFC 7761 4.3.1: t_override).
+const DefaultRestartGrace = 15 * time.Second
+
 // Global is the [global] table.
 type Global struct {
 	// MRTTable is the kernel's multicast routing table (MRT6_TABLE); 0
@@ -59,6 +65,10 @@ type Global struct {
 	PIDFile string
 	// LogLevel is debug, info, warn or error.
 	LogLevel slog.Level
+	// RestartGrace is how long a restarted daemon that took the routing
+	// table over keeps the kernel entries nothing wants yet, while MLD
+	// and PIM learn their state again (docs/OPERATIONS.md, "Restarts").
+	RestartGrace time.Duration
 }
 
 // DefaultInterfaces is the default-interfaces setting.
@@ -311,6 +321,7 @@ func Default() *Config {
 			DumpFile:          "/var/run/pim6sd.dump",
 			PIDFile:           "/var/run/pim6sd.pid",
 			LogLevel:          slog.LevelInfo,
+			RestartGrace:      DefaultRestartGrace,
 		},
 		MLD: MLD{
 			Version:                   m.Version,

@@ -17,6 +17,9 @@ type Changes struct {
 	// LogLevel and DumpFile: global.log-level or global.dump-file changed.
 	LogLevel bool
 	DumpFile bool
+	// RestartGrace: global.restart-grace changed (used at the next
+	// restart).
+	RestartGrace bool
 	// DefaultInterfaces: global.default-interfaces changed, which may
 	// start or stop interfaces that have no [[interface]] entry.
 	DefaultInterfaces bool
@@ -93,6 +96,7 @@ func Diff(old, new *Config) Changes {
 	}
 	ch.LogLevel = og.LogLevel != ng.LogLevel
 	ch.DumpFile = og.DumpFile != ng.DumpFile
+	ch.RestartGrace = og.RestartGrace != ng.RestartGrace
 	ch.DefaultInterfaces = og.DefaultInterfaces != ng.DefaultInterfaces
 	ch.SSMRange = !slices.Equal(og.SSMRange, ng.SSMRange)
 	ch.MLDDefaults = !sameMLD(old.mldConfig(nil), new.mldConfig(nil))
@@ -178,7 +182,7 @@ func q(s string) string { return fmt.Sprintf("%q", s) }
 
 // Empty reports whether nothing changed.
 func (ch Changes) Empty() bool {
-	return len(ch.RestartNeeded) == 0 && !ch.LogLevel && !ch.DumpFile &&
+	return len(ch.RestartNeeded) == 0 && !ch.LogLevel && !ch.DumpFile && !ch.RestartGrace &&
 		!ch.DefaultInterfaces && !ch.SSMRange && !ch.MLDDefaults && !ch.PIMDefaults &&
 		!ch.PIMTimers && len(ch.Interfaces) == 0 && len(ch.RPsAdded) == 0 &&
 		len(ch.RPsRemoved) == 0 && !ch.BSR && !ch.CandidateRP && !ch.EmbeddedRP &&
@@ -202,6 +206,7 @@ func (ch Changes) String() string {
 	}
 	flag(ch.LogLevel, "global.log-level")
 	flag(ch.DumpFile, "global.dump-file")
+	flag(ch.RestartGrace, "global.restart-grace")
 	flag(ch.DefaultInterfaces, "global.default-interfaces")
 	flag(ch.SSMRange, "global.ssm-range")
 	flag(ch.MLDDefaults, "[mld] defaults")

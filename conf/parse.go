@@ -476,6 +476,16 @@ var globalFields = []field[Global]{
 	pathField("socket", false, 107, func(g *Global) *string { return &g.Socket }),
 	pathField("dump-file", false, 0, func(g *Global) *string { return &g.DumpFile }),
 	pathField("pid-file", true, 0, func(g *Global) *string { return &g.PIDFile }),
+	{"restart-grace", func(d *decoder, n node, v any, g *Global) {
+		x, ok := d.duration(n, v)
+		switch {
+		case !ok:
+		case x < time.Second || x > 10*time.Minute:
+			d.errorf(n, "%v is outside 1s..10m", x)
+		default:
+			g.RestartGrace = x
+		}
+	}},
 	{"log-level", func(d *decoder, n node, v any, g *Global) {
 		s, ok := d.str(n, v)
 		if !ok {

@@ -3,6 +3,7 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"unsafe"
 
@@ -132,4 +133,21 @@ func AdoptMRT(f *os.File, table uint32, mifs []MIFEntry) (*MRT, error) {
 		m.mifs[e.MIF] = s
 	}
 	return m, nil
+}
+
+// Release closes this MRT's descriptor without MRT6_DONE. With no other
+// descriptor of the socket open it is Close (the kernel ends routing on
+// the table when the socket closes); with one (Handover), the table lives
+// on for whoever holds it.
+func (m *MRT) Release() error {
+	if m.closed.Swap(true) {
+		return fmt.Errorf("mrt table %d: %w", m.table, net.ErrClosed)
+	}
+	m.mu.Lock()
+	m.mifs = [MaxMIFs]mrtMIFSlot{}
+	m.mu.Unlock()
+	if err := m.f.Close(); err != nil {
+		return fmt.Errorf("mrt table %d: release: %w", m.table, err)
+	}
+	return nil
 }

@@ -49,8 +49,9 @@ func TestMRTAdopt(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The first process goes away without MRT6_DONE (as exec does).
-	m.closed.Store(true)
-	m.f.Close()
+	if err := m.Release(); err != nil {
+		t.Fatal(err)
+	}
 	tp.send(t, mrtGroup, 3, 3)
 	if got := l.receive(t, 3, 3*time.Second); len(got) != 3 {
 		t.Fatalf("with only the handed-over descriptor open the receiver got %d of 3", len(got))
@@ -105,8 +106,9 @@ func TestMRTAdoptChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.closed.Store(true)
-	m.f.Close()
+	if err := m.Release(); err != nil {
+		t.Fatal(err)
+	}
 	tp.router.MustRun("ip", "link", "del", "down0")
 	var a *MRT
 	if err := tp.router.Do(func() (err error) { a, err = AdoptMRT(h, 300, mifs); return err }); err != nil {

@@ -107,9 +107,9 @@ func configError(path string, err error) string {
 	return fmt.Sprintf("pim6sd: configuration %s: %v", path, err)
 }
 
-// openKernel is daemon.OpenLinux; tests replace it to see what the user
-// reads when the kernel refuses.
-var openKernel = daemon.OpenLinux
+// openKernel is daemon.OpenLinuxHandover; tests replace it to see what
+// the user reads when the kernel refuses.
+var openKernel = daemon.OpenLinuxHandover
 
 // options are the command line's choices.
 type options struct {
@@ -149,7 +149,9 @@ func runCommand(c *cli.Context, stderr io.Writer) error {
 		s := c.String("pidfile")
 		o.pidfile = &s
 	}
-	if !o.foreground && os.Getenv(readyEnv) == "" {
+	if !o.foreground && os.Getenv(readyEnv) == "" && os.Getenv(daemon.HandoverEnv) == "" {
+		// (A restart executes the daemon again in place: it is in the
+		// background already.)
 		return background(stderr)
 	}
 	if err := run(o, stderr); err != nil {
@@ -194,7 +196,14 @@ func run(o options, stderr io.Writer) error {
 	logs := logging.New(stderr, o.logFormat, cfg.Global.LogLevel)
 	log := logs.Logger(logging.Daemon)
 
-	k, err := openKernel(cfg.Global.MRTTable)
+	h, herr := takeHandover()
+	if herr != nil {
+		log.Warn("restart: ignoring the handover of the previous instance", "err", herr)
+	}
+	if h != nil {
+		log.Info("restarted: taking the routing socket over", "fd", h.FD, "table", h.Table, "mifs", len(h.MIFs))
+	}
+	k, err := openKernel(cfg.Global.MRTTable, h, logs.Logger(logging.Kernel))
 	if err != nil {
 		return kernelStartError(err, o.configPath)
 	}
@@ -238,10 +247,10 @@ func run(o options, stderr io.Writer) error {
 	}
 	defer removePIDFile(cfg.Global.PIDFile)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 
 	ready := make(chan struct{})
@@ -268,7 +277,7 @@ func run(o options, stderr io.Writer) error {
 			case syscall.SIGTERM, syscall.SIGINT:
 				log.Info("stopping", "signal", sig.String())
 				sd.stopping()
-				cancel()
+				cancel(nil)
 				err := <-done
 				srv.Close()
 				if err != nil {
@@ -281,6 +290,22 @@ func run(o options, stderr io.Writer) error {
 				sd.reloaded()
 			case syscall.SIGUSR1:
 				dump(d, cfg, log)
+			case syscall.SIGUSR2:
+				exe, err := restartExecutable()
+				if err != nil {
+					log.Error("SIGUSR2: cannot restart; still running", "err", err)
+					continue
+				}
+				log.Info("SIGUSR2: restarting; forwarding goes on", "executable", exe)
+				sd.reloading()
+				cancel(daemon.ErrRestart)
+				err = <-done
+				srv.Close()
+				if err != nil {
+					return fmt.Errorf("pim6sd: stopping for the restart: %w", err)
+				}
+				signal.Stop(sigs)
+				return execRestart(exe, k.HandoverInfo())
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"slices"
 	"strings"
@@ -207,8 +208,8 @@ func TestStartupNamesMissingMRT6(t *testing.T) {
 	fix := "boot a kernel built with CONFIG_IPV6_MROUTE=y, such as Debian's packaged linux-image-amd64"
 	if netns.HaveMRT6() {
 		t.Log("this kernel has multicast routing: the daemon gets the error of one that has not")
-		defer func(o func(uint32) (*daemon.Linux, error)) { openKernel = o }(openKernel)
-		openKernel = func(table uint32) (*daemon.Linux, error) {
+		defer func(o func(uint32, *daemon.Handover, *slog.Logger) (*daemon.Linux, error)) { openKernel = o }(openKernel)
+		openKernel = func(uint32, *daemon.Handover, *slog.Logger) (*daemon.Linux, error) {
 			return nil, kernel.ExplainMRTError(254, kernel.OpInit, unix.ENOPROTOOPT)
 		}
 		code, _, errOut := runMain(args...)

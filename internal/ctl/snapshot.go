@@ -75,6 +75,22 @@ type DaemonInfo struct {
 	// HeapAlloc is live heap plus garbage not yet collected, HeapInuse the
 	// heap spans in use, Sys everything obtained from the OS.
 	Memory Memory `json:"memory"`
+	// Restart is set when this daemon took the routing table over from
+	// the previous instance (a SIGUSR2 restart).
+	Restart *Restart `json:"restart,omitempty"`
+}
+
+// Restart is what a restarted daemon found in the kernel and did with it.
+type Restart struct {
+	// MIFs and Entries are what the kernel held at the takeover.
+	MIFs    int `json:"mifs"`
+	Entries int `json:"entries"`
+	// Kept is the number of those entries nothing has asked for again
+	// yet; GraceLeft how long they are still kept (0: the grace is over).
+	Kept      int      `json:"kept"`
+	GraceLeft Duration `json:"grace_left"`
+	// Swept is how many were removed when the grace ended.
+	Swept int `json:"swept"`
 }
 
 // Memory is runtime.MemStats in brief.

@@ -58,6 +58,8 @@ type Daemon struct {
 	wake    *time.Timer
 	events  eventHub // the watchers of the control socket (watch.go)
 
+	restart restartState // restart.go
+
 	heartbeat      func(time.Time) // Options.Heartbeat
 	heartbeatEvery time.Duration
 
@@ -201,6 +203,9 @@ func (d *Daemon) Run(ctx context.Context, ready chan<- struct{}) error {
 		d.arm()
 		select {
 		case <-ctx.Done():
+			if errors.Is(context.Cause(ctx), ErrRestart) {
+				return d.StopForRestart(d.now())
+			}
 			return d.Stop(d.now())
 		case <-beat:
 			d.heartbeat(d.now())
@@ -227,6 +232,7 @@ func (d *Daemon) Begin(now time.Time) error {
 	d.setupRegister()
 	d.resync(now)
 	d.localAddresses(now)
+	d.adopt(now)
 	return nil
 }
 
@@ -245,6 +251,9 @@ func (d *Daemon) NextDeadline() (time.Time, bool) {
 	if d.polling && (!ok || d.nextPoll.Before(next)) {
 		next, ok = d.nextPoll, true
 	}
+	if g := d.restart.graceUntil; !g.IsZero() && (!ok || g.Before(next)) {
+		next, ok = g, true
+	}
 	return next, ok
 }
 
@@ -262,6 +271,9 @@ func (d *Daemon) Expire(now time.Time) {
 	d.mldActions(now, d.mld.Expire(now))
 	d.pimActions(now, d.pim.Expire(now))
 	d.pollActivity(now)
+	if g := d.restart.graceUntil; !g.IsZero() && !now.Before(g) {
+		d.sweep(now)
+	}
 }
 
 // Handle processes one input (what the kernel readers post). Input is a

@@ -46,10 +46,24 @@ type Kernel interface {
 	// RouteTo is the RPF lookup: the unicast route toward addr.
 	RouteTo(addr netip.Addr) (kernel.Route, error)
 
+	// MFCs lists the entries the kernel forwards in the table: a
+	// restart's adoption and the kernel audit compare them with the MRIB.
+	MFCs() ([]kernel.MFCEntry, error)
+	// MIFTable lists the routing socket's MIFs.
+	MIFTable() []kernel.MIFEntry
+	// Adopted says the routing socket was handed over by the previous
+	// instance (a restart): the kernel still holds its MIFs and MFC
+	// entries, and they still forward.
+	Adopted() bool
+
 	// Start starts the readers; each posts its inputs (input.go) with
 	// post until Close.
 	Start(post func(Input)) error
 	// Close stops the readers and releases the kernel's state (MRT6_DONE
 	// removes our MIFs and MFC entries).
 	Close() error
+	// Release stops the readers and closes the sockets but leaves the
+	// routing table as it is, for the next instance to adopt (a restart:
+	// the routing socket lives on in a handed-over descriptor).
+	Release() error
 }

@@ -3,8 +3,10 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 
 	"github.com/pim6sd/pim6sd/kernel"
@@ -18,17 +20,74 @@ type Linux struct {
 	pim *kernel.PIMConn
 	nl  *kernel.Netlink
 
+	table   uint32
+	adopted bool
+
 	done chan struct{}
 	wg   sync.WaitGroup
 	once sync.Once
+
+	// handover is the routing socket's descriptor Release kept for the
+	// next instance.
+	handover     *os.File
+	handoverMIFs []kernel.MIFEntry
 }
+
+// Handover is what a restarting daemon passes to the program it executes
+// (in the environment variable HandoverEnv): the descriptor of the routing
+// socket, its table and its MIFs.
+type Handover struct {
+	FD    int               `json:"fd"`
+	Table uint32            `json:"table"`
+	MIFs  []kernel.MIFEntry `json:"mifs"`
+}
+
+// HandoverEnv is the environment variable that carries a Handover (JSON)
+// across exec.
+const HandoverEnv = "PIM6SD_HANDOVER"
 
 // OpenLinux opens the kernel side of the daemon on multicast routing table
 // table (0 = the default table).
 func OpenLinux(table uint32) (*Linux, error) {
-	mrt, err := kernel.OpenMRT(kernel.MRTConfig{Table: table})
-	if err != nil {
-		return nil, err
+	return OpenLinuxHandover(table, nil, nil)
+}
+
+// OpenLinuxHandover is OpenLinux that first tries to take over the routing
+// socket a previous instance handed over (h, nil for none). If that fails
+// (another table, not a routing socket) the descriptor is closed, which
+// ends the old table, and a fresh socket is opened; the reason is logged.
+func OpenLinuxHandover(table uint32, h *Handover, log *slog.Logger) (*Linux, error) {
+	var mrt *kernel.MRT
+	adopted := false
+	if h != nil {
+		f := os.NewFile(uintptr(h.FD), "handed-over routing socket")
+		tbl := table
+		if tbl == 0 {
+			tbl = 254
+		}
+		var err error
+		switch {
+		case f == nil:
+			err = fmt.Errorf("descriptor %d is not open", h.FD)
+		case h.Table != tbl:
+			f.Close()
+			err = fmt.Errorf("it is for table %d, the configuration says %d", h.Table, tbl)
+		default:
+			mrt, err = kernel.AdoptMRT(f, table, h.MIFs)
+		}
+		if err != nil {
+			if log != nil {
+				log.Warn("cannot take over the routing socket of the previous instance; starting with an empty table", "err", err)
+			}
+		} else {
+			adopted = true
+		}
+	}
+	if mrt == nil {
+		var err error
+		if mrt, err = kernel.OpenMRT(kernel.MRTConfig{Table: table}); err != nil {
+			return nil, err
+		}
 	}
 	mld, err := kernel.OpenMLD()
 	if err != nil {
@@ -48,8 +107,12 @@ func OpenLinux(table uint32) (*Linux, error) {
 		mrt.Close()
 		return nil, err
 	}
-	return &Linux{mrt: mrt, mld: mld, pim: pim, nl: nl, done: make(chan struct{})}, nil
+	return &Linux{mrt: mrt, mld: mld, pim: pim, nl: nl, table: table, adopted: adopted, done: make(chan struct{})}, nil
 }
+
+func (l *Linux) MFCs() ([]kernel.MFCEntry, error) { return l.nl.MFCs(l.table) }
+func (l *Linux) MIFTable() []kernel.MIFEntry      { return l.mrt.MIFs() }
+func (l *Linux) Adopted() bool                    { return l.adopted }
 
 func (l *Linux) Links() ([]kernel.Link, error)          { return l.nl.Links() }
 func (l *Linux) Addrs() ([]kernel.Addr, error)          { return l.nl.Addrs() }
@@ -125,6 +188,41 @@ func (l *Linux) read(what string, readFrom func([]byte) (int, kernel.RecvInfo, e
 		}
 		post(wrap(info, append([]byte(nil), buf[:n]...)))
 	}
+}
+
+// Release stops the readers and closes the sockets, but first keeps a
+// duplicate of the routing socket's descriptor (HandoverInfo): the table
+// stays as it is for the program the daemon executes next.
+func (l *Linux) Release() error {
+	h, err := l.mrt.Handover()
+	if err != nil {
+		return errors.Join(err, l.Close())
+	}
+	mifs := l.mrt.MIFs()
+	var errs []error
+	l.once.Do(func() {
+		close(l.done)
+		errs = append(errs, l.mld.Close())
+		errs = append(errs, l.pim.Close())
+		errs = append(errs, l.mrt.Release())
+		l.wg.Wait()
+		errs = append(errs, l.nl.Close())
+		l.handover = h
+		l.handoverMIFs = mifs
+	})
+	if l.handover != h {
+		h.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// HandoverInfo is the Handover Release prepared, nil if it did not run. The
+// descriptor is open and not close-on-exec.
+func (l *Linux) HandoverInfo() *Handover {
+	if l.handover == nil {
+		return nil
+	}
+	return &Handover{FD: int(l.handover.Fd()), Table: l.mrt.Table(), MIFs: l.handoverMIFs}
 }
 
 // Close stops the readers and closes the sockets; closing the MRT socket

@@ -57,6 +57,7 @@ func (d *Daemon) viewState(now time.Time) *view.State {
 		Local:         d.local,
 		Upcalls:       d.upcalls,
 		Kernel:        d.k,
+		Restart:       d.restartView(now),
 	}
 	for _, i := range d.sortedIfs() {
 		mldCfg, _ := d.conf.InterfaceMLD(i.name)

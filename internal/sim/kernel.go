@@ -22,6 +22,9 @@ type Kernel struct {
 
 	open    bool
 	session int // counts Starts; inputs of an older session are dropped
+	// handedOver: Release left the routing table for the next daemon;
+	// adopted: this session's daemon took it over.
+	handedOver, adopted bool
 
 	mifs       [kernel.MaxMIFs]mifSlot
 	regDev     *Iface // the pim6reg device while the register MIF exists
@@ -379,10 +382,78 @@ func (k *Kernel) Start(post func(daemon.Input)) error {
 	if k.open {
 		return errors.New("sim: kernel already started")
 	}
-	k.reset()
+	k.adopted = k.handedOver
+	if !k.handedOver {
+		k.reset()
+	}
+	k.handedOver = false
+	// The MLD and PIM sockets are new either way.
+	k.mldJoined = map[int]bool{}
+	k.pimJoined = map[int]bool{}
 	k.open = true
 	k.session++
 	return nil
+}
+
+// Release is the daemon executing itself again with the routing socket
+// handed over: its MLD and PIM sockets close, the MIFs, the MFC and the
+// unresolved entries stay (and keep forwarding) for the next Start.
+func (k *Kernel) Release() error {
+	if !k.open {
+		return nil
+	}
+	k.open = false
+	k.handedOver = true
+	k.mldJoined = map[int]bool{}
+	k.pimJoined = map[int]bool{}
+	k.r.n.note("%s routing socket handed over", k.r.name)
+	return nil
+}
+
+// Adopted says this session's daemon took the routing table over.
+func (k *Kernel) Adopted() bool { return k.adopted }
+
+// MIFTable of the daemon.Kernel interface: the MIF table as the routing
+// socket knows it.
+func (k *Kernel) MIFTable() []kernel.MIFEntry {
+	var out []kernel.MIFEntry
+	for m, s := range k.mifs {
+		if s.used && !s.gone {
+			e := kernel.MIFEntry{MIF: kernel.MIF(m), IfIndex: s.ifindex, Register: s.register}
+			if s.register && k.regDev != nil {
+				e.IfIndex = k.regDev.index
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// MFCs dumps the resolved entries as rtnetlink does: interfaces by index.
+func (k *Kernel) MFCs() ([]kernel.MFCEntry, error) {
+	var out []kernel.MFCEntry
+	ifindex := func(m kernel.MIF) int {
+		s := k.mifs[m]
+		if s.register && k.regDev != nil {
+			return k.regDev.index
+		}
+		return s.ifindex
+	}
+	for _, e := range k.sortedMFC() {
+		if !k.mifs[e.iif].used || k.mifs[e.iif].gone {
+			continue
+		}
+		me := kernel.MFCEntry{Src: e.src, Grp: e.grp, IIF: ifindex(e.iif),
+			Counters: kernel.SGCounters{Packets: e.packets, Bytes: e.bytes, WrongIf: e.wrongIf}}
+		for _, o := range e.oifs.MIFs() {
+			if k.mifs[o].used && !k.mifs[o].gone {
+				me.OIFs = append(me.OIFs, ifindex(o))
+			}
+		}
+		slices.Sort(me.OIFs)
+		out = append(out, me)
+	}
+	return out, nil
 }
 
 // Close is the daemon's sockets closing: MRT6_DONE removes the MIFs (the

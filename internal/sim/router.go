@@ -223,6 +223,23 @@ func (r *Router) Kill() {
 	r.n.note("%s daemon killed", r.name)
 }
 
+// Restart is SIGUSR2: the daemon stops without a word (no goodbye Hellos),
+// hands its routing socket over and executes itself again: a new process
+// with a new Generation ID that takes the kernel's MIFs and MFC entries
+// over. The kernel keeps forwarding the whole time.
+func (r *Router) Restart() {
+	r.pendingStart = false
+	if !r.running {
+		return
+	}
+	r.running = false
+	if err := r.d.StopForRestart(r.n.now); err != nil {
+		r.n.fatalf("%s: stop for restart: %v", r.name, err)
+	}
+	r.n.note("%s daemon stopped for a restart", r.name)
+	r.begin()
+}
+
 // Running reports whether the daemon runs.
 func (r *Router) Running() bool { return r.running }
 

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"github.com/pim6sd/pim6sd/internal/ctl"
 	"net/netip"
 	"time"
 
@@ -40,6 +41,8 @@ type State struct {
 
 	// Kernel answers what a view asks the kernel now.
 	Kernel Lookup
+	// Restart is the takeover of a restart, nil for a fresh start.
+	Restart *ctl.Restart
 
 	byIndex map[int]*Interface // Interfaces by index, made on first use
 }

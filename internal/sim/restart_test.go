@@ -1,0 +1,77 @@
+package sim
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// A restart that hands the routing socket over (SIGUSR2) loses nothing:
+// the kernel keeps forwarding while the new process comes up, learns the
+// listeners again from its startup query and the downstream Joins from its
+// new Generation ID, and never deletes an entry that is still wanted. An
+// entry nobody asks for again is swept when the grace ends, not before.
+func TestHitlessRestart(t *testing.T) {
+	for _, who := range []string{"r2", "r3"} {
+		t.Run(who, func(t *testing.T) {
+			n, rs, s, h := chain(t, Options{Delay: 100 * time.Microsecond})
+			r2, r3 := rs[1], rs[2]
+			r := map[string]*Router{"r2": r2, "r3": r3}[who]
+			// A second receiver on its own LAN behind r3, which will fall
+			// silent: its group must be swept after the restart's grace.
+			lanQ := n.AddLink("lanQ")
+			r3.AddInterface("eth2", lanQ, "fe80::3", "2001:db8:3::3/64")
+			q := n.AddHost("q", lanQ, "fe80::30", "2001:db8:3::30")
+			n.AutoRoutes()
+			const group2 = "ff3e::5678"
+			n.Run(10 * time.Second)
+			h.JoinSource(group, srcAddr)
+			q.JoinSource(group2, srcAddr)
+			st := s.Stream(group, 10*time.Millisecond)
+			st2 := s.Stream(group2, time.Second)
+			runUntil(t, n, "both groups at r3", func() bool {
+				_, ok := r3.Entry(srcAddr, group2)
+				return hasEntry(r3) && ok
+			}, 10*time.Second)
+			n.Run(5 * time.Second)
+			before := r.Snapshot()
+
+			lanQ.SetSilent(true)
+			t0 := n.Elapsed()
+			r.Restart()
+			after := r.Snapshot()
+			for i, bi := range before.Interfaces {
+				if bi.Name == "to-r2" && (i >= len(after.Interfaces) || after.Interfaces[i].GenerationID == bi.GenerationID) {
+					t.Errorf("the restarted daemon kept Generation ID %#x", bi.GenerationID)
+				}
+			}
+			// Through the grace and well past it.
+			n.Run(60 * time.Second)
+			st.Stop()
+			st2.Stop()
+			n.Run(time.Second)
+			checkDelivery(t, h, st, 0)
+			if !hasEntry(r) {
+				t.Fatalf("%s lost the wanted entry: %v", who, r.MFC())
+			}
+			for _, line := range n.Trace() {
+				if strings.Contains(line, who+" mfc del ("+srcAddr+","+group+")") {
+					t.Errorf("the wanted entry was deleted: %s", line)
+				}
+			}
+			if who == "r3" {
+				// q's entry was kept through the grace (15 s by default),
+				// then swept.
+				var del time.Duration
+				for _, l := range n.trace {
+					if l.frame < 0 && strings.Contains(l.text, "r3 mfc del ("+srcAddr+","+group2+")") {
+						del = l.at.Sub(Epoch) - t0
+					}
+				}
+				if del < 15*time.Second || del > 16*time.Second {
+					t.Errorf("q's silent group was removed %v after the restart, want at the end of the 15 s grace\n%s", del, dump(n))
+				}
+			}
+		})
+	}
+}
