@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,7 +41,7 @@ func Parse(data []byte, filename string) (*Config, error) {
 		e := &Error{File: filename, Msg: err.Error()}
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			e.Line = pe.Position.Line
+			e.Line = syntaxLine(data, pe.Position)
 			e.Msg = "syntax error: " + pe.Message
 			if pe.LastKey != "" {
 				e.Msg += fmt.Sprintf(" (last key %s)", pe.LastKey)
@@ -58,6 +59,30 @@ func Parse(data []byte, filename string) (*Config, error) {
 		return nil, d.errs
 	}
 	return c, nil
+}
+
+// syntaxLine is the line of a syntax error at pos. The toml package
+// counts a newline as soon as it reads it, so an error at a newline (a
+// table header without its "]": "[pim" then the line's end) comes with the
+// number of the next line; the line to fix is the one the newline ends.
+// pos.Start and pos.Len are byte offsets in the document after a byte
+// order mark, which the toml package skips; if they do not fit the
+// reported line, the line is kept as reported.
+func syntaxLine(data []byte, pos toml.Position) int {
+	for _, bom := range []string{"\xef\xbb\xbf", "\xff\xfe", "\xfe\xff"} {
+		if bytes.HasPrefix(data, []byte(bom)) {
+			data = data[len(bom):]
+			break
+		}
+	}
+	end := pos.Start + pos.Len // just after the offending text
+	if pos.Len < 1 || pos.Start < 0 || end > len(data) || data[end-1] != '\n' {
+		return pos.Line
+	}
+	if after := 1 + bytes.Count(data[:end], []byte("\n")); after != pos.Line {
+		return pos.Line
+	}
+	return pos.Line - 1
 }
 
 // redefined matches the toml package's message for a key given twice, for
