@@ -2,6 +2,7 @@ package conf
 
 import (
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/netip"
 	"time"
@@ -54,6 +55,9 @@ type Global struct {
 	Socket string
 	// DumpFile is where SIGUSR1 writes the state dump.
 	DumpFile string
+	// DumpFileMode is the permission bits of the dump file, 0600 by
+	// default; never writable by group or others.
+	DumpFileMode fs.FileMode
 	// PIDFile is where the daemon writes its process ID; empty means no
 	// file.
 	PIDFile string
@@ -309,6 +313,7 @@ func Default() *Config {
 			DefaultInterfaces: AllInterfaces,
 			Socket:            "/var/run/pim6sd.sock",
 			DumpFile:          "/var/run/pim6sd.dump",
+			DumpFileMode:      0o600,
 			PIDFile:           "/var/run/pim6sd.pid",
 			LogLevel:          slog.LevelInfo,
 		},

@@ -14,9 +14,12 @@ type Changes struct {
 	// RestartNeeded lists the changes a running daemon cannot apply, each
 	// with its reason; the daemon keeps the old values until restarted.
 	RestartNeeded []string
-	// LogLevel and DumpFile: global.log-level or global.dump-file changed.
-	LogLevel bool
-	DumpFile bool
+	// LogLevel, DumpFile and DumpFileMode: global.log-level,
+	// global.dump-file or global.dump-file-mode changed (the dump's take
+	// effect at the next SIGUSR1).
+	LogLevel     bool
+	DumpFile     bool
+	DumpFileMode bool
 	// DefaultInterfaces: global.default-interfaces changed, which may
 	// start or stop interfaces that have no [[interface]] entry.
 	DefaultInterfaces bool
@@ -93,6 +96,7 @@ func Diff(old, new *Config) Changes {
 	}
 	ch.LogLevel = og.LogLevel != ng.LogLevel
 	ch.DumpFile = og.DumpFile != ng.DumpFile
+	ch.DumpFileMode = og.DumpFileMode != ng.DumpFileMode
 	ch.DefaultInterfaces = og.DefaultInterfaces != ng.DefaultInterfaces
 	ch.SSMRange = !slices.Equal(og.SSMRange, ng.SSMRange)
 	ch.MLDDefaults = !sameMLD(old.mldConfig(nil), new.mldConfig(nil))
@@ -178,7 +182,7 @@ func q(s string) string { return fmt.Sprintf("%q", s) }
 
 // Empty reports whether nothing changed.
 func (ch Changes) Empty() bool {
-	return len(ch.RestartNeeded) == 0 && !ch.LogLevel && !ch.DumpFile &&
+	return len(ch.RestartNeeded) == 0 && !ch.LogLevel && !ch.DumpFile && !ch.DumpFileMode &&
 		!ch.DefaultInterfaces && !ch.SSMRange && !ch.MLDDefaults && !ch.PIMDefaults &&
 		!ch.PIMTimers && len(ch.Interfaces) == 0 && len(ch.RPsAdded) == 0 &&
 		len(ch.RPsRemoved) == 0 && !ch.BSR && !ch.CandidateRP && !ch.EmbeddedRP &&
@@ -202,6 +206,7 @@ func (ch Changes) String() string {
 	}
 	flag(ch.LogLevel, "global.log-level")
 	flag(ch.DumpFile, "global.dump-file")
+	flag(ch.DumpFileMode, "global.dump-file-mode")
 	flag(ch.DefaultInterfaces, "global.default-interfaces")
 	flag(ch.SSMRange, "global.ssm-range")
 	flag(ch.MLDDefaults, "[mld] defaults")

@@ -144,15 +144,16 @@ address = "2001:db8::1"
 		{
 			name: "global values",
 			old:  base,
-			new:  "[global]\nmrt-table = 10\nsocket = \"/run/p.sock\"\npid-file = \"\"\nlog-level = \"debug\"\ndump-file = \"/tmp/d\"\n" + base,
+			new:  "[global]\nmrt-table = 10\nsocket = \"/run/p.sock\"\npid-file = \"\"\nlog-level = \"debug\"\ndump-file = \"/tmp/d\"\ndump-file-mode = \"0640\"\n" + base,
 			want: Changes{
 				RestartNeeded: []string{
 					"global.mrt-table 0 -> 10 (the multicast routing table is chosen at start-up)",
 					`global.socket "/var/run/pim6sd.sock" -> "/run/p.sock" (the control socket is opened at start-up)`,
 					`global.pid-file "/var/run/pim6sd.pid" -> "" (the pid file is written at start-up)`,
 				},
-				LogLevel: true,
-				DumpFile: true,
+				LogLevel:     true,
+				DumpFile:     true,
+				DumpFileMode: true,
 			},
 		},
 		{

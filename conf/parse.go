@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"net/netip"
@@ -470,6 +471,30 @@ func pathField(key string, empty bool, maxLen int, get func(*Global) *string) fi
 	}}
 }
 
+// fileMode decodes the permission bits of the dump file: a string of
+// octal digits, as chmod takes them ("0600", "640"). A TOML integer is
+// refused: 600 would be decimal. Group and others may not write: the
+// daemon alone writes the file, and a reader must be able to trust it.
+func (d *decoder) fileMode(n node, v any) (fs.FileMode, bool) {
+	s, ok := v.(string)
+	if !ok {
+		d.errorf(n, `expected a string of octal digits such as "0600", found %s`, describe(v))
+		return 0, false
+	}
+	m, err := strconv.ParseUint(s, 8, 32)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange):
+		d.errorf(n, `%q is not a mode: write octal digits such as "0600" or "0640"`, s)
+	case err != nil || m&^0o777 != 0:
+		d.errorf(n, "%q has bits beyond the permissions (0777)", s)
+	case m&0o022 != 0:
+		d.errorf(n, "%q lets group or others write the dump, which only the daemon writes", s)
+	default:
+		return fs.FileMode(m), true
+	}
+	return 0, false
+}
+
 var logLevels = map[string]slog.Level{
 	"debug": slog.LevelDebug,
 	"info":  slog.LevelInfo,
@@ -500,6 +525,11 @@ var globalFields = []field[Global]{
 	}},
 	pathField("socket", false, 107, func(g *Global) *string { return &g.Socket }),
 	pathField("dump-file", false, 0, func(g *Global) *string { return &g.DumpFile }),
+	{"dump-file-mode", func(d *decoder, n node, v any, g *Global) {
+		if m, ok := d.fileMode(n, v); ok {
+			g.DumpFileMode = m
+		}
+	}},
 	pathField("pid-file", true, 0, func(g *Global) *string { return &g.PIDFile }),
 	{"log-level", func(d *decoder, n node, v any, g *Global) {
 		s, ok := d.str(n, v)

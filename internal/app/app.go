@@ -280,7 +280,7 @@ func run(o options, stderr io.Writer) error {
 				reload(d, o, cfg, logs)
 				sd.reloaded()
 			case syscall.SIGUSR1:
-				dump(d, cfg, log)
+				dump(d.Snapshot, cfg, log)
 			}
 		}
 	}
@@ -319,16 +319,17 @@ func reload(d *daemon.Daemon, o options, running *conf.Config, logs *logging.Set
 	*running = *cfg
 }
 
-// dump writes the report to the dump file (SIGUSR1).
-func dump(d *daemon.Daemon, cfg *conf.Config, log *slog.Logger) {
+// dump writes the report of the daemon's snapshot (daemon.Snapshot) to the
+// dump file with its mode (SIGUSR1).
+func dump(snapshot func(context.Context) (*ctl.Snapshot, error), cfg *conf.Config, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := d.Snapshot(ctx)
+	s, err := snapshot(ctx)
 	if err != nil {
 		log.Error("SIGUSR1: no snapshot", "err", err)
 		return
 	}
-	if err := ctl.WriteDumpFile(cfg.Global.DumpFile, s); err != nil {
+	if err := ctl.WriteDumpFileMode(cfg.Global.DumpFile, s, cfg.Global.DumpFileMode); err != nil {
 		log.Error("SIGUSR1: writing the dump failed", "file", cfg.Global.DumpFile, "err", err)
 		return
 	}
