@@ -84,14 +84,17 @@ const (
 // is derived from the effective QueryInterval or Robustness of each
 // interface (mld.Config.Derive, applied by Engines).
 type MLD struct {
-	Version                   mld.Version
-	Robustness                int
-	QueryInterval             time.Duration
-	QueryResponseInterval     time.Duration
-	StartupQueryInterval      time.Duration // 0: derived from QueryInterval
-	StartupQueryCount         int           // 0: derived from Robustness
-	LastListenerQueryInterval time.Duration
-	LastListenerQueryCount    int // 0: derived from Robustness
+	Version               mld.Version
+	Robustness            int
+	QueryInterval         time.Duration
+	QueryResponseInterval time.Duration
+	StartupQueryInterval  time.Duration // 0: derived from QueryInterval
+	StartupQueryCount     int           // 0: derived from Robustness
+	// StartupQueryResponseInterval is the Maximum Response Delay of the
+	// Startup Queries; 0: the QueryResponseInterval.
+	StartupQueryResponseInterval time.Duration
+	LastListenerQueryInterval    time.Duration
+	LastListenerQueryCount       int // 0: derived from Robustness
 	// MaxGroups is the most multicast addresses tracked per interface,
 	// MaxSources the most sources per multicast address.
 	MaxGroups  int
@@ -169,17 +172,18 @@ type Interface struct {
 // interface, and the values that override [mld]; nil means inherited.
 type MLDOverride struct {
 	// Enable false means PIM only; true by default.
-	Enable                    bool
-	Version                   *mld.Version
-	Robustness                *int
-	QueryInterval             *time.Duration
-	QueryResponseInterval     *time.Duration
-	StartupQueryInterval      *time.Duration
-	StartupQueryCount         *int
-	LastListenerQueryInterval *time.Duration
-	LastListenerQueryCount    *int
-	MaxGroups                 *int
-	MaxSources                *int
+	Enable                       bool
+	Version                      *mld.Version
+	Robustness                   *int
+	QueryInterval                *time.Duration
+	QueryResponseInterval        *time.Duration
+	StartupQueryInterval         *time.Duration
+	StartupQueryCount            *int
+	StartupQueryResponseInterval *time.Duration
+	LastListenerQueryInterval    *time.Duration
+	LastListenerQueryCount       *int
+	MaxGroups                    *int
+	MaxSources                   *int
 }
 
 // PIMOverride is an [interface.pim] table: whether PIM runs on the
@@ -372,6 +376,7 @@ func (m MLD) override(o *MLDOverride) MLD {
 	set(&m.QueryResponseInterval, o.QueryResponseInterval)
 	set(&m.StartupQueryInterval, o.StartupQueryInterval)
 	set(&m.StartupQueryCount, o.StartupQueryCount)
+	set(&m.StartupQueryResponseInterval, o.StartupQueryResponseInterval)
 	set(&m.LastListenerQueryInterval, o.LastListenerQueryInterval)
 	set(&m.LastListenerQueryCount, o.LastListenerQueryCount)
 	set(&m.MaxGroups, o.MaxGroups)

@@ -580,6 +580,7 @@ var mldFields = []field[MLDOverride]{
 	// Zero stands for "not set" in MLD (derived from robustness), so it
 	// cannot be written.
 	intField("startup-query-count", 1, maxInt, func(o *MLDOverride) **int { return &o.StartupQueryCount }),
+	durField("startup-query-response-interval", func(o *MLDOverride) **time.Duration { return &o.StartupQueryResponseInterval }),
 	durField("last-listener-query-interval", func(o *MLDOverride) **time.Duration { return &o.LastListenerQueryInterval }),
 	intField("last-listener-query-count", 1, maxInt, func(o *MLDOverride) **int { return &o.LastListenerQueryCount }),
 	intField("max-groups", minInt, maxInt, func(o *MLDOverride) **int { return &o.MaxGroups }),
