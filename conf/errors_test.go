@@ -407,8 +407,14 @@ func FuzzParse(f *testing.F) {
 		if err := pc.Validate(); err != nil {
 			t.Fatalf("accepted, but the PIM engine refuses the router's configuration: %v", err)
 		}
-		if ch := Diff(c, c); !ch.Empty() {
+		if ch := Diff(c, c); !ch.Empty() || len(ch.Keys) != 0 {
 			t.Fatalf("Diff(c, c) = %v", ch)
+		}
+		// The log names a key exactly when the reload changes something.
+		for _, ch := range []Changes{Diff(Default(), c), Diff(c, Default())} {
+			if ch.Empty() != (len(ch.Keys) == 0 && len(ch.RestartNeeded) == 0) {
+				t.Fatalf("Empty() = %v with keys %q: %+v", ch.Empty(), ch.Keys, ch)
+			}
 		}
 	})
 }

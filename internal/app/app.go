@@ -277,7 +277,7 @@ func run(o options, stderr io.Writer) error {
 				return nil
 			case syscall.SIGHUP:
 				sd.reloading()
-				reload(d, o, cfg, logs)
+				reload(d.Reload, o, cfg, logs)
 				sd.reloaded()
 			case syscall.SIGUSR1:
 				dump(d.Snapshot, cfg, log)
@@ -286,9 +286,10 @@ func run(o options, stderr io.Writer) error {
 	}
 }
 
-// reload rereads the configuration file; a file with any problem is
-// refused whole and the running configuration stays.
-func reload(d *daemon.Daemon, o options, running *conf.Config, logs *logging.Set) {
+// reload rereads the configuration file and applies it with apply (the
+// daemon's Reload); a file with any problem is refused whole and the
+// running configuration stays.
+func reload(apply func(*conf.Config) (conf.Changes, error), o options, running *conf.Config, logs *logging.Set) {
 	log := logs.Logger(logging.Conf)
 	if o.configPath == "" {
 		log.Info("SIGHUP: no configuration file to reload (running on the defaults)")
@@ -299,7 +300,7 @@ func reload(d *daemon.Daemon, o options, running *conf.Config, logs *logging.Set
 		log.Error("SIGHUP: new configuration refused; the running one stays", "err", err.Error())
 		return
 	}
-	ch, err := d.Reload(cfg)
+	ch, err := apply(cfg)
 	if err != nil {
 		log.Error("SIGHUP: reload failed", "err", err)
 		return
