@@ -88,18 +88,19 @@ func TestDiffAnycastRP(t *testing.T) {
 		name     string
 		old, new *Config
 		want     bool
+		log      string
 	}{
-		{"same", one, parse("[anycast-rp]\naddress = \"2001:db8:ff::1\"\nmembers = [\"2001:db8:1::1\", \"2001:db8:2::1\"]\n"), false},
-		{"member changed", one, two, true},
-		{"added", none, one, true},
-		{"removed", one, none, true},
+		{"same", one, parse("[anycast-rp]\naddress = \"2001:db8:ff::1\"\nmembers = [\"2001:db8:1::1\", \"2001:db8:2::1\"]\n"), false, "no change"},
+		{"member changed", one, two, true, "anycast-rp.members"},
+		{"added", none, one, true, "anycast-rp added"},
+		{"removed", one, none, true, "anycast-rp removed"},
 	} {
 		ch := Diff(tc.old, tc.new)
 		if ch.AnycastRP != tc.want || ch.Empty() == tc.want {
 			t.Errorf("%s: AnycastRP %v, Empty %v (%s)", tc.name, ch.AnycastRP, ch.Empty(), ch)
 		}
-		if tc.want && !strings.Contains(ch.String(), "[anycast-rp]") {
-			t.Errorf("%s: %q", tc.name, ch)
+		if ch.String() != tc.log {
+			t.Errorf("%s: %q, want %q", tc.name, ch, tc.log)
 		}
 	}
 }

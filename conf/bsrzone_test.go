@@ -124,19 +124,20 @@ func TestDiffBSRZones(t *testing.T) {
 	for _, tt := range []struct {
 		name, old, new string
 		changed        bool
+		log            string
 	}{
-		{"added", "", zone, true},
-		{"removed", zone, "", true},
-		{"border changed", zone, strings.Replace(zone, "eth1", "eth2", 1), true},
-		{"candidacy", zone, zone + "candidate = true\naddress = \"2001:db8::1\"\n", true},
-		{"the same with its defaults", zone, zone + "priority = 64\n", false},
+		{"added", "", zone, true, `bsr-zone "ff15::/16" added`},
+		{"removed", zone, "", true, `bsr-zone "ff15::/16" removed`},
+		{"border changed", zone, strings.Replace(zone, "eth1", "eth2", 1), true, `bsr-zone "ff15::/16".border`},
+		{"candidacy", zone, zone + "candidate = true\naddress = \"2001:db8::1\"\n", true, `bsr-zone "ff15::/16".candidate; bsr-zone "ff15::/16".address`},
+		{"the same with its defaults", zone, zone + "priority = 64\n", false, "no change"},
 	} {
 		ch := Diff(mustParse(t, tt.old), mustParse(t, tt.new))
 		if ch.BSRZones != tt.changed || ch.Empty() == tt.changed {
 			t.Errorf("%s: %+v", tt.name, ch)
 		}
-		if tt.changed && ch.String() != "[[bsr-zone]]" {
-			t.Errorf("%s: %q", tt.name, ch.String())
+		if ch.String() != tt.log {
+			t.Errorf("%s: %q, want %q", tt.name, ch.String(), tt.log)
 		}
 	}
 }

@@ -18,16 +18,17 @@ import (
 // mldKeys are the keys of the fields of mld.Config in an [mld] or
 // [interface.mld] table.
 var mldKeys = map[string]string{
-	"Version":                   "version",
-	"Robustness":                "robustness",
-	"QueryInterval":             "query-interval",
-	"QueryResponseInterval":     "query-response-interval",
-	"StartupQueryInterval":      "startup-query-interval",
-	"StartupQueryCount":         "startup-query-count",
-	"LastListenerQueryInterval": "last-listener-query-interval",
-	"LastListenerQueryCount":    "last-listener-query-count",
-	"MaxGroups":                 "max-groups",
-	"MaxSources":                "max-sources",
+	"Version":                      "version",
+	"Robustness":                   "robustness",
+	"QueryInterval":                "query-interval",
+	"QueryResponseInterval":        "query-response-interval",
+	"StartupQueryInterval":         "startup-query-interval",
+	"StartupQueryCount":            "startup-query-count",
+	"StartupQueryResponseInterval": "startup-query-response-interval",
+	"LastListenerQueryInterval":    "last-listener-query-interval",
+	"LastListenerQueryCount":       "last-listener-query-count",
+	"MaxGroups":                    "max-groups",
+	"MaxSources":                   "max-sources",
 	// global.ssm-range: reported once, from the PIM router's
 	// configuration, whose rule for it is the same.
 	"SSMRange[]": "",

@@ -2,6 +2,7 @@ package conf
 
 import (
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/netip"
 	"time"
@@ -60,6 +61,9 @@ type Global struct {
 	Socket string
 	// DumpFile is where SIGUSR1 writes the state dump.
 	DumpFile string
+	// DumpFileMode is the permission bits of the dump file, 0600 by
+	// default; never writable by group or others.
+	DumpFileMode fs.FileMode
 	// PIDFile is where the daemon writes its process ID; empty means no
 	// file.
 	PIDFile string
@@ -90,14 +94,17 @@ const (
 // is derived from the effective QueryInterval or Robustness of each
 // interface (mld.Config.Derive, applied by Engines).
 type MLD struct {
-	Version                   mld.Version
-	Robustness                int
-	QueryInterval             time.Duration
-	QueryResponseInterval     time.Duration
-	StartupQueryInterval      time.Duration // 0: derived from QueryInterval
-	StartupQueryCount         int           // 0: derived from Robustness
-	LastListenerQueryInterval time.Duration
-	LastListenerQueryCount    int // 0: derived from Robustness
+	Version               mld.Version
+	Robustness            int
+	QueryInterval         time.Duration
+	QueryResponseInterval time.Duration
+	StartupQueryInterval  time.Duration // 0: derived from QueryInterval
+	StartupQueryCount     int           // 0: derived from Robustness
+	// StartupQueryResponseInterval is the Maximum Response Delay of the
+	// Startup Queries; 0: the QueryResponseInterval.
+	StartupQueryResponseInterval time.Duration
+	LastListenerQueryInterval    time.Duration
+	LastListenerQueryCount       int // 0: derived from Robustness
 	// MaxGroups is the most multicast addresses tracked per interface,
 	// MaxSources the most sources per multicast address.
 	MaxGroups  int
@@ -175,17 +182,18 @@ type Interface struct {
 // interface, and the values that override [mld]; nil means inherited.
 type MLDOverride struct {
 	// Enable false means PIM only; true by default.
-	Enable                    bool
-	Version                   *mld.Version
-	Robustness                *int
-	QueryInterval             *time.Duration
-	QueryResponseInterval     *time.Duration
-	StartupQueryInterval      *time.Duration
-	StartupQueryCount         *int
-	LastListenerQueryInterval *time.Duration
-	LastListenerQueryCount    *int
-	MaxGroups                 *int
-	MaxSources                *int
+	Enable                       bool
+	Version                      *mld.Version
+	Robustness                   *int
+	QueryInterval                *time.Duration
+	QueryResponseInterval        *time.Duration
+	StartupQueryInterval         *time.Duration
+	StartupQueryCount            *int
+	StartupQueryResponseInterval *time.Duration
+	LastListenerQueryInterval    *time.Duration
+	LastListenerQueryCount       *int
+	MaxGroups                    *int
+	MaxSources                   *int
 }
 
 // PIMOverride is an [interface.pim] table: whether PIM runs on the
@@ -319,6 +327,7 @@ func Default() *Config {
 			DefaultInterfaces: AllInterfaces,
 			Socket:            "/var/run/pim6sd.sock",
 			DumpFile:          "/var/run/pim6sd.dump",
+			DumpFileMode:      0o600,
 			PIDFile:           "/var/run/pim6sd.pid",
 			LogLevel:          slog.LevelInfo,
 			RestartGrace:      DefaultRestartGrace,
@@ -378,6 +387,7 @@ func (m MLD) override(o *MLDOverride) MLD {
 	set(&m.QueryResponseInterval, o.QueryResponseInterval)
 	set(&m.StartupQueryInterval, o.StartupQueryInterval)
 	set(&m.StartupQueryCount, o.StartupQueryCount)
+	set(&m.StartupQueryResponseInterval, o.StartupQueryResponseInterval)
 	set(&m.LastListenerQueryInterval, o.LastListenerQueryInterval)
 	set(&m.LastListenerQueryCount, o.LastListenerQueryCount)
 	set(&m.MaxGroups, o.MaxGroups)

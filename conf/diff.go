@@ -14,9 +14,12 @@ type Changes struct {
 	// RestartNeeded lists the changes a running daemon cannot apply, each
 	// with its reason; the daemon keeps the old values until restarted.
 	RestartNeeded []string
-	// LogLevel and DumpFile: global.log-level or global.dump-file changed.
-	LogLevel bool
-	DumpFile bool
+	// LogLevel, DumpFile and DumpFileMode: global.log-level,
+	// global.dump-file or global.dump-file-mode changed (the dump's take
+	// effect at the next SIGUSR1).
+	LogLevel     bool
+	DumpFile     bool
+	DumpFileMode bool
 	// RestartGrace: global.restart-grace changed (used at the next
 	// restart).
 	RestartGrace bool
@@ -58,6 +61,13 @@ type Changes struct {
 	// BSRZones: a [[bsr-zone]] entry was added, removed or changed
 	// (applied with the rest of the PIM router configuration).
 	BSRZones bool
+
+	// Keys names the keys whose effective value changed, for the log:
+	// "pim.hello-period", `interface "eth0".mld.query-interval`, and whole
+	// entries as `interface "eth1" added` or `rp "2001:db8::1" removed`
+	// (see changedKeys). The keys that need a restart are in
+	// RestartNeeded instead.
+	Keys []string
 }
 
 // InterfaceChange is what changed for one interface, assuming it is
@@ -96,6 +106,7 @@ func Diff(old, new *Config) Changes {
 	}
 	ch.LogLevel = og.LogLevel != ng.LogLevel
 	ch.DumpFile = og.DumpFile != ng.DumpFile
+	ch.DumpFileMode = og.DumpFileMode != ng.DumpFileMode
 	ch.RestartGrace = og.RestartGrace != ng.RestartGrace
 	ch.DefaultInterfaces = og.DefaultInterfaces != ng.DefaultInterfaces
 	ch.SSMRange = !slices.Equal(og.SSMRange, ng.SSMRange)
@@ -129,6 +140,7 @@ func Diff(old, new *Config) Changes {
 		!slices.Equal(old.AnycastRP.Members, new.AnycastRP.Members)
 	ch.Limits = old.Limits != new.Limits
 	ch.BSRZones = !equalBSRZones(old.BSRZones, new.BSRZones) // bsrzone.go
+	ch.Keys = changedKeys(old, new)                          // diffkeys.go
 	return ch
 }
 
@@ -182,7 +194,7 @@ func q(s string) string { return fmt.Sprintf("%q", s) }
 
 // Empty reports whether nothing changed.
 func (ch Changes) Empty() bool {
-	return len(ch.RestartNeeded) == 0 && !ch.LogLevel && !ch.DumpFile && !ch.RestartGrace &&
+	return len(ch.RestartNeeded) == 0 && !ch.LogLevel && !ch.DumpFile && !ch.DumpFileMode && !ch.RestartGrace &&
 		!ch.DefaultInterfaces && !ch.SSMRange && !ch.MLDDefaults && !ch.PIMDefaults &&
 		!ch.PIMTimers && len(ch.Interfaces) == 0 && len(ch.RPsAdded) == 0 &&
 		len(ch.RPsRemoved) == 0 && !ch.BSR && !ch.CandidateRP && !ch.EmbeddedRP &&
@@ -190,7 +202,8 @@ func (ch Changes) Empty() bool {
 		!ch.BSRZones
 }
 
-// String describes the changes on one line, for the log.
+// String describes the changes on one line, for the log: what needs a
+// restart, then the keys that changed (Keys).
 func (ch Changes) String() string {
 	if ch.Empty() {
 		return "no change"
@@ -199,49 +212,6 @@ func (ch Changes) String() string {
 	for _, r := range ch.RestartNeeded {
 		parts = append(parts, "restart needed: "+r)
 	}
-	flag := func(b bool, s string) {
-		if b {
-			parts = append(parts, s)
-		}
-	}
-	flag(ch.LogLevel, "global.log-level")
-	flag(ch.DumpFile, "global.dump-file")
-	flag(ch.RestartGrace, "global.restart-grace")
-	flag(ch.DefaultInterfaces, "global.default-interfaces")
-	flag(ch.SSMRange, "global.ssm-range")
-	flag(ch.MLDDefaults, "[mld] defaults")
-	flag(ch.PIMDefaults, "[pim] defaults")
-	flag(ch.PIMTimers, "[pim] timers")
-	for _, ic := range ch.Interfaces {
-		var what []string
-		for _, w := range []struct {
-			b bool
-			s string
-		}{{ic.Added, "added"}, {ic.Removed, "removed"}, {ic.Enable, "enable"}, {ic.MLD, "mld"}, {ic.PIM, "pim"}} {
-			if w.b {
-				what = append(what, w.s)
-			}
-		}
-		parts = append(parts, fmt.Sprintf("interface %s: %s", ic.Name, strings.Join(what, ",")))
-	}
-	for _, rp := range ch.RPsRemoved {
-		parts = append(parts, fmt.Sprintf("rp %v %v%s removed", rp.Address, rp.Groups, override(rp)))
-	}
-	for _, rp := range ch.RPsAdded {
-		parts = append(parts, fmt.Sprintf("rp %v %v%s added", rp.Address, rp.Groups, override(rp)))
-	}
-	flag(ch.BSR, "[bsr]")
-	flag(ch.CandidateRP, "[candidate-rp]")
-	flag(ch.EmbeddedRP, "[embedded-rp]")
-	flag(ch.AnycastRP, "[anycast-rp]")
-	flag(ch.Limits, "[limits]")
-	flag(ch.BSRZones, "[[bsr-zone]]")
+	parts = append(parts, ch.Keys...)
 	return strings.Join(parts, "; ")
-}
-
-func override(rp RP) string {
-	if rp.Override {
-		return " override"
-	}
-	return ""
 }

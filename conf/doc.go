@@ -122,5 +122,10 @@
 // are applied together as the PIM router's configuration. A change the
 // running daemon cannot apply (mrt-table, socket, pid-file) is listed in
 // Changes.RestartNeeded; the daemon logs it and keeps the old value until it
-// restarts.
+// restarts. The log names the other changes key by key (Changes.Keys):
+// "pim.hello-period", `interface "eth0".mld.query-interval`,
+// `rp "2001:db8::1".groups`, `interface "eth1" added`; a value the RFCs
+// derive from another is named only when the file writes it, and an
+// interface's key only when its entry writes it (what it inherits is named
+// at [mld] or [pim]).
 package conf

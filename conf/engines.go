@@ -70,17 +70,18 @@ func (c *Config) mldConfig(o *MLDOverride) mld.Config {
 		m = m.override(o)
 	}
 	return mld.Config{
-		Version:                   m.Version,
-		Robustness:                m.Robustness,
-		QueryInterval:             m.QueryInterval,
-		QueryResponseInterval:     m.QueryResponseInterval,
-		StartupQueryInterval:      m.StartupQueryInterval,
-		StartupQueryCount:         m.StartupQueryCount,
-		LastListenerQueryInterval: m.LastListenerQueryInterval,
-		LastListenerQueryCount:    m.LastListenerQueryCount,
-		SSMRange:                  slices.Clone(c.Global.SSMRange),
-		MaxGroups:                 m.MaxGroups,
-		MaxSources:                m.MaxSources,
+		Version:                      m.Version,
+		Robustness:                   m.Robustness,
+		QueryInterval:                m.QueryInterval,
+		QueryResponseInterval:        m.QueryResponseInterval,
+		StartupQueryInterval:         m.StartupQueryInterval,
+		StartupQueryCount:            m.StartupQueryCount,
+		StartupQueryResponseInterval: m.StartupQueryResponseInterval,
+		LastListenerQueryInterval:    m.LastListenerQueryInterval,
+		LastListenerQueryCount:       m.LastListenerQueryCount,
+		SSMRange:                     slices.Clone(c.Global.SSMRange),
+		MaxGroups:                    m.MaxGroups,
+		MaxSources:                   m.MaxSources,
 	}.Derive()
 }
 

@@ -407,8 +407,57 @@ func FuzzParse(f *testing.F) {
 		if err := pc.Validate(); err != nil {
 			t.Fatalf("accepted, but the PIM engine refuses the router's configuration: %v", err)
 		}
-		if ch := Diff(c, c); !ch.Empty() {
+		if ch := Diff(c, c); !ch.Empty() || len(ch.Keys) != 0 {
 			t.Fatalf("Diff(c, c) = %v", ch)
 		}
+		// The log names a key exactly when the reload changes something.
+		for _, ch := range []Changes{Diff(Default(), c), Diff(c, Default())} {
+			if ch.Empty() != (len(ch.Keys) == 0 && len(ch.RestartNeeded) == 0) {
+				t.Fatalf("Empty() = %v with keys %q: %+v", ch.Empty(), ch.Keys, ch)
+			}
+		}
 	})
+}
+
+// TestSyntaxErrorLine checks the line of syntax errors whose offending
+// character is the end of a line: the toml package counts that newline
+// before it reports, so it names the next line. The line of the header or
+// value that is not finished is the one to fix.
+func TestSyntaxErrorLine(t *testing.T) {
+	// Eight lines before the mistake, so that it is on line 9.
+	head := "# pim6sd\n[global]\nlog-level = \"info\"\n\n[mld]\nrobustness = 2\n\n# next\n"
+	tests := []struct {
+		name string
+		doc  string
+		line int
+	}{
+		{"unclosed table", head + "[pim\nhello-period = \"30s\"\n", 9},
+		{"unclosed table at the end of the file", head + "[pim", 9},
+		{"unclosed table, newline at the end of the file", head + "[pim\n", 9},
+		{"unclosed table with blanks", head + "[ pim \n\n", 9},
+		{"unclosed dotted table", head + "[interface.\nx = 1\n", 9},
+		{"unclosed array of tables", head + "[[bsr-zone\nrange = \"ff15::/16\"\n", 9},
+		{"array of tables closed once", head + "[[bsr-zone]\nrange = \"ff15::/16\"\n", 9},
+		{"array of tables closed once, CRLF", strings.ReplaceAll(head, "\n", "\r\n") + "[[interface]\r\nname = \"eth0\"\r\n", 9},
+		{"unclosed table, CRLF", strings.ReplaceAll(head, "\n", "\r\n") + "[pim\r\nx = 1\r\n", 9},
+		{"unclosed table after a byte order mark", "\ufeff" + head + "[pim\nx = 1\n", 9},
+		{"key without a value", head + "[pim]\nhello-period =\n", 10},
+		{"unclosed table followed by a comment", head + "[pim # the PIM table\n", 9},
+		// Errors the toml package already places right stay where they are.
+		{"string with a newline", head + "[limits]\nmax-routes = \"x\n", 10},
+		{"garbage after a header", head + "[pim]x\n", 9},
+		{"first line", "[pim\nx = 1\n", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.doc), "p.toml")
+			var list Errors
+			if !errors.As(err, &list) || len(list) != 1 {
+				t.Fatalf("got %v, want one syntax error", err)
+			}
+			if e := list[0]; e.Line != tt.line || !strings.HasPrefix(e.Msg, "syntax error") {
+				t.Errorf("got %q (line %d), want a syntax error on line %d", e.Error(), e.Line, tt.line)
+			}
+		})
+	}
 }

@@ -1,8 +1,10 @@
 package conf
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"net/netip"
@@ -40,7 +42,7 @@ func Parse(data []byte, filename string) (*Config, error) {
 		e := &Error{File: filename, Msg: err.Error()}
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			e.Line = pe.Position.Line
+			e.Line = syntaxLine(data, pe.Position)
 			e.Msg = "syntax error: " + pe.Message
 			if pe.LastKey != "" {
 				e.Msg += fmt.Sprintf(" (last key %s)", pe.LastKey)
@@ -58,6 +60,30 @@ func Parse(data []byte, filename string) (*Config, error) {
 		return nil, d.errs
 	}
 	return c, nil
+}
+
+// syntaxLine is the line of a syntax error at pos. The toml package
+// counts a newline as soon as it reads it, so an error at a newline (a
+// table header without its "]": "[pim" then the line's end) comes with the
+// number of the next line; the line to fix is the one the newline ends.
+// pos.Start and pos.Len are byte offsets in the document after a byte
+// order mark, which the toml package skips; if they do not fit the
+// reported line, the line is kept as reported.
+func syntaxLine(data []byte, pos toml.Position) int {
+	for _, bom := range []string{"\xef\xbb\xbf", "\xff\xfe", "\xfe\xff"} {
+		if bytes.HasPrefix(data, []byte(bom)) {
+			data = data[len(bom):]
+			break
+		}
+	}
+	end := pos.Start + pos.Len // just after the offending text
+	if pos.Len < 1 || pos.Start < 0 || end > len(data) || data[end-1] != '\n' {
+		return pos.Line
+	}
+	if after := 1 + bytes.Count(data[:end], []byte("\n")); after != pos.Line {
+		return pos.Line
+	}
+	return pos.Line - 1
 }
 
 // redefined matches the toml package's message for a key given twice, for
@@ -445,6 +471,30 @@ func pathField(key string, empty bool, maxLen int, get func(*Global) *string) fi
 	}}
 }
 
+// fileMode decodes the permission bits of the dump file: a string of
+// octal digits, as chmod takes them ("0600", "640"). A TOML integer is
+// refused: 600 would be decimal. Group and others may not write: the
+// daemon alone writes the file, and a reader must be able to trust it.
+func (d *decoder) fileMode(n node, v any) (fs.FileMode, bool) {
+	s, ok := v.(string)
+	if !ok {
+		d.errorf(n, `expected a string of octal digits such as "0600", found %s`, describe(v))
+		return 0, false
+	}
+	m, err := strconv.ParseUint(s, 8, 32)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange):
+		d.errorf(n, `%q is not a mode: write octal digits such as "0600" or "0640"`, s)
+	case err != nil || m&^0o777 != 0:
+		d.errorf(n, "%q has bits beyond the permissions (0777)", s)
+	case m&0o022 != 0:
+		d.errorf(n, "%q lets group or others write the dump, which only the daemon writes", s)
+	default:
+		return fs.FileMode(m), true
+	}
+	return 0, false
+}
+
 var logLevels = map[string]slog.Level{
 	"debug": slog.LevelDebug,
 	"info":  slog.LevelInfo,
@@ -475,6 +525,11 @@ var globalFields = []field[Global]{
 	}},
 	pathField("socket", false, 107, func(g *Global) *string { return &g.Socket }),
 	pathField("dump-file", false, 0, func(g *Global) *string { return &g.DumpFile }),
+	{"dump-file-mode", func(d *decoder, n node, v any, g *Global) {
+		if m, ok := d.fileMode(n, v); ok {
+			g.DumpFileMode = m
+		}
+	}},
 	pathField("pid-file", true, 0, func(g *Global) *string { return &g.PIDFile }),
 	{"restart-grace", func(d *decoder, n node, v any, g *Global) {
 		x, ok := d.duration(n, v)
@@ -535,6 +590,7 @@ var mldFields = []field[MLDOverride]{
 	// Zero stands for "not set" in MLD (derived from robustness), so it
 	// cannot be written.
 	intField("startup-query-count", 1, maxInt, func(o *MLDOverride) **int { return &o.StartupQueryCount }),
+	durField("startup-query-response-interval", func(o *MLDOverride) **time.Duration { return &o.StartupQueryResponseInterval }),
 	durField("last-listener-query-interval", func(o *MLDOverride) **time.Duration { return &o.LastListenerQueryInterval }),
 	intField("last-listener-query-count", 1, maxInt, func(o *MLDOverride) **int { return &o.LastListenerQueryCount }),
 	intField("max-groups", minInt, maxInt, func(o *MLDOverride) **int { return &o.MaxGroups }),

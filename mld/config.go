@@ -60,6 +60,16 @@ type Config struct {
 	StartupQueryInterval time.Duration
 	// StartupQueryCount (9.7), default Robustness.
 	StartupQueryCount int
+	// StartupQueryResponseInterval is the Maximum Response Delay of the
+	// Startup Queries: the General Queries a new interface sends (at
+	// start-up, and when the daemon adds an interface again after its link
+	// came back), after which forwarding waits for the listeners' answers.
+	// Zero means the Query Response Interval, as RFC 3810 has it; a
+	// shorter one brings the answers sooner, in a tighter burst. It is our
+	// own setting: RFC 3810 has no such variable, and the timers it
+	// derives from the Query Response Interval (9.4, 9.5, 9.13) keep using
+	// that one.
+	StartupQueryResponseInterval time.Duration
 	// LastListenerQueryInterval (9.8) is the Maximum Response Delay of
 	// specific Queries and the interval between their retransmissions.
 	LastListenerQueryInterval time.Duration
@@ -151,6 +161,12 @@ func (c Config) Validate() error {
 	}
 	if c.StartupQueryCount < 1 || c.StartupQueryCount > maxCount {
 		bad("StartupQueryCount", "%d is not in 1..%d", c.StartupQueryCount, maxCount)
+	}
+	if c.StartupQueryResponseInterval != 0 {
+		c.checkDelay(bad, "StartupQueryResponseInterval", c.StartupQueryResponseInterval)
+		if c.StartupQueryResponseInterval > c.QueryResponseInterval && c.QueryResponseInterval > 0 {
+			bad("StartupQueryResponseInterval", "%v is more than %s %v: the Startup Queries' answers are meant to come sooner", c.StartupQueryResponseInterval, fieldRef("QueryResponseInterval"), c.QueryResponseInterval)
+		}
 	}
 	c.checkDelay(bad, "LastListenerQueryInterval", c.LastListenerQueryInterval)
 	if c.LastListenerQueryCount < 1 || c.LastListenerQueryCount > maxCount {

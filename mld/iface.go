@@ -26,6 +26,9 @@ type iface struct {
 	otherQuerier timerq.ID // Other Querier Present timer
 	genQuery     timerq.ID // next General Query, while Querier
 	startupLeft  int       // Startup Queries not sent yet
+	// startup: the queries of startupLeft are the Startup Queries of a new
+	// interface (becomeQuerier), which carry StartupQueryResponseInterval.
+	startup bool
 
 	// Values adopted from the Querier's Queries while not the Querier
 	// (5.1.8, 5.1.9); zero means none, use the configuration.
@@ -123,7 +126,7 @@ func (r *Router) SetAddress(now time.Time, ifindex int, self netip.Addr) []Actio
 	case ifc.querierSelf:
 		r.setQuerier(ifc, n, self, true)
 	case self.Less(ifc.querier):
-		r.becomeQuerier(ifc, n, 1)
+		r.becomeQuerier(ifc, n, 1, false)
 	}
 	return r.finish()
 }

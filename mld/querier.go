@@ -16,14 +16,17 @@ import (
 
 // becomeQuerier makes this router the Querier: it sends a General Query now
 // and then `queries`-1 more at the Startup Query Interval (9.6, 9.7) before
-// the Query Interval. At start-up queries is the Startup Query Count; after
-// the Other Querier Present timer expires it is 1 (7.6.2: "send a General
-// Query").
-func (r *Router) becomeQuerier(ifc *iface, now int64, queries int) {
+// the Query Interval. At start-up queries is the Startup Query Count and
+// startup is set: those are the Startup Queries, which carry the Startup
+// Query Response Interval. After the Other Querier Present timer expires,
+// or with a new lower address, queries is 1 (7.6.2: "send a General
+// Query") and startup is clear: the router kept the state of the Reports
+// it heard, so the Query is an ordinary one.
+func (r *Router) becomeQuerier(ifc *iface, now int64, queries int, startup bool) {
 	r.q.Stop(&ifc.otherQuerier)
 	ifc.adoptedRobustness, ifc.adoptedInterval = 0, 0
 	r.setQuerier(ifc, now, ifc.self, true)
-	ifc.startupLeft = queries
+	ifc.startupLeft, ifc.startup = queries, startup
 	r.generalQuery(ifc, now)
 }
 
@@ -38,12 +41,16 @@ func (r *Router) setQuerier(ifc *iface, now int64, q netip.Addr, self bool) {
 
 // generalQuery sends a General Query and schedules the next one.
 func (r *Router) generalQuery(ifc *iface, now int64) {
+	mrd := ifc.cfg.QueryResponseInterval
+	if ifc.startup && ifc.startupLeft > 0 && ifc.cfg.StartupQueryResponseInterval > 0 {
+		mrd = ifc.cfg.StartupQueryResponseInterval
+	}
 	var m mldmsg.Message
 	if ifc.sendsV1() {
-		m = &mldmsg.QueryV1{MaxRespDelay: v1Delay(ifc.cfg.QueryResponseInterval), Group: netip.IPv6Unspecified()}
+		m = &mldmsg.QueryV1{MaxRespDelay: v1Delay(mrd), Group: netip.IPv6Unspecified()}
 	} else {
 		m = &mldmsg.QueryV2{
-			MaxRespCode: mldmsg.EncodeMaxRespCode(ifc.cfg.QueryResponseInterval),
+			MaxRespCode: mldmsg.EncodeMaxRespCode(mrd),
 			Group:       netip.IPv6Unspecified(),
 			QRV:         qrv(ifc.cfg.Robustness),
 			QQIC:        mldmsg.EncodeQQIC(ifc.cfg.QueryInterval),
@@ -86,7 +93,7 @@ func (r *Router) ifaceTimer(ifc *iface, now int64, id timerq.ID, k timerKind) {
 		// 7.6.2: no Query from a lower address for OQPI: Querier again.
 		if ifc.otherQuerier == id {
 			ifc.otherQuerier = 0
-			r.becomeQuerier(ifc, now, 1)
+			r.becomeQuerier(ifc, now, 1, false)
 		}
 	case timerOlderQuerier:
 		if ifc.olderQuerier == id {

@@ -125,7 +125,7 @@ func (r *Router) AddInterface(now time.Time, ifindex int, name string, self neti
 	n := r.begin(now)
 	ifc := &iface{index: ifindex, name: name, self: self, cfg: cloneConfig(cfg), groups: make(map[key]*group)}
 	r.ifaces[ifindex] = ifc
-	r.becomeQuerier(ifc, n, cfg.StartupQueryCount)
+	r.becomeQuerier(ifc, n, cfg.StartupQueryCount, true)
 	return r.finish(), nil
 }
 

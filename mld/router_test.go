@@ -181,6 +181,9 @@ func TestConfigValidate(t *testing.T) {
 		{"LLQI-too-long-for-MRC", func(c *Config) { c.Version = V2; c.LastListenerQueryInterval = mldmsg.MaxRespDelayLimit + time.Second }, []string{"LastListenerQueryInterval"}},
 		{"startup-slower-than-query-interval", func(c *Config) { c.StartupQueryInterval = c.QueryInterval + 1 }, []string{"StartupQueryInterval"}},
 		{"negative-intervals", func(c *Config) { c.StartupQueryInterval = -1; c.LastListenerQueryInterval = -1 }, []string{"StartupQueryInterval", "LastListenerQueryInterval"}},
+		{"startup-QRI-below-1ms", func(c *Config) { c.StartupQueryResponseInterval = time.Microsecond }, []string{"StartupQueryResponseInterval"}},
+		{"startup-QRI-negative", func(c *Config) { c.StartupQueryResponseInterval = -time.Second }, []string{"StartupQueryResponseInterval"}},
+		{"startup-QRI-longer-than-QRI", func(c *Config) { c.StartupQueryResponseInterval = c.QueryResponseInterval + 1 }, []string{"StartupQueryResponseInterval"}},
 		{"counts-too-large", func(c *Config) { c.Robustness, c.StartupQueryCount, c.LastListenerQueryCount = 256, 256, 256 }, []string{"Robustness", "StartupQueryCount", "LastListenerQueryCount"}},
 		{"SSM-range-not-multicast", func(c *Config) {
 			c.SSMRange = []netip.Prefix{netip.MustParsePrefix("2001:db8::/32"), netip.MustParsePrefix("ff3e::/32"), netip.MustParsePrefix("10.0.0.0/8"), {}}

@@ -184,6 +184,7 @@ var bsrDropReason = [...]string{
 	bsr.SetLimit:     DropRPSetLimit,
 	bsr.NotStartup:   DropBSMNotStartup,
 	bsr.OutOfZone:    DropOutOfZone,
+	bsr.BadHashMask:  DropBSMHashMask,
 }
 
 // receiveBootstrap checks where a Bootstrap message came from (see the
@@ -205,6 +206,12 @@ func (r *Router) receiveBootstrap(ifc *iface, now int64, src, dst netip.Addr, m 
 	}
 	if dst != AllPIMRouters && dst != ifc.self && !r.isLocal(keyOf(dst)) {
 		c.drop(DropNotOurs)
+		return
+	}
+	if m.HashMaskLen > bsr.MaxHashMaskLen {
+		// The zone would drop it too; dropped here, an invalid BSM
+		// teaches no scope zone and waits for no route.
+		c.drop(bsrDropReason[bsr.BadHashMask])
 		return
 	}
 	z := r.bsmZone(ifc, now, m) // zones.go: counts its refusals

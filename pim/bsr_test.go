@@ -741,3 +741,40 @@ func TestRefusedRegisterAdoptedWhenRP(t *testing.T) {
 		t.Errorf("refusals left: %v", r.refused)
 	}
 }
+
+// A BSM with a hash mask length above 128 (no length of an IPv6 group
+// address) is dropped and counted as bad-hash-mask on its interface
+// before anything else: no route is watched for its BSR, a scoped one
+// teaches no zone, nothing is forwarded, and the BSR info does not show
+// it.
+func TestBSMBadHashMask(t *testing.T) {
+	r := bsrRouter(t, nil)
+	m := bsm(bsrA, 100, 1, bsGroup("ff00::/8", bsRP(rpA, 1, 150)))
+	m.HashMaskLen = 200
+	z := zoneBSM(bsrB, 1, 1, "ff15::/16", []pimmsg.BootstrapRP{bsRP(rpB, 1, 150)})
+	z.HashMaskLen = 129
+	var acts []Action
+	acts = append(acts, deliverBSM(t, r, at(3), ifU, nbr3, m, nil)...)
+	acts = append(acts, deliverBSM(t, r, at(3), ifU, nbr3, z, nil)...)
+	if len(acts) != 0 {
+		t.Errorf("actions of bad BSMs: %+v", acts)
+	}
+	if got := r.Stats(ifU).Dropped[DropBSMHashMask]; got != 2 {
+		t.Errorf("%s drops: %d, want 2 (%v)", DropBSMHashMask, got, r.Stats(ifU).Dropped)
+	}
+	if b := r.BSR(at(3)); b.BSR.IsValid() || b.HashMaskLen != 0 {
+		t.Errorf("BSR info after a bad BSM: %+v", b)
+	}
+	if zs := r.BSRZones(at(3)); len(zs) != 0 {
+		t.Errorf("zones learned from a bad BSM: %+v", zs)
+	}
+	if got := rpOf(t, r, gA); got.IsValid() {
+		t.Errorf("RP(G) from a bad BSM: %v", got)
+	}
+	// 128 is a length: the BSM is used.
+	m.HashMaskLen = 128
+	deliverBSM(t, r, at(4), ifU, nbr3, m, nil)
+	if b := r.BSR(at(4)); b.BSR != bsrA || b.HashMaskLen != 128 {
+		t.Errorf("BSR info after a BSM with hash mask length 128: %+v", b)
+	}
+}

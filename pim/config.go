@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pim6sd/pim6sd/internal/engine"
+	"github.com/pim6sd/pim6sd/pim/bsr"
 )
 
 // Config is the router-wide setting of the PIM engine.
@@ -316,8 +317,8 @@ func (c Config) Validate() error {
 	v.atLeast("MaxNeighbors", c.MaxNeighbors, 1)
 	if b := c.CandidateBSR; b != nil {
 		v.address("CandidateBSR.Addr", b.Addr, "required for a Candidate-BSR: a global unicast address of this router")
-		if b.HashMaskLen > 128 {
-			v.bad("CandidateBSR.HashMaskLen", "%d is more than 128", b.HashMaskLen)
+		if b.HashMaskLen > bsr.MaxHashMaskLen {
+			v.bad("CandidateBSR.HashMaskLen", "%d is more than %d", b.HashMaskLen, bsr.MaxHashMaskLen)
 		}
 	}
 	if p := c.CandidateRP; p != nil {

@@ -22,6 +22,7 @@ const (
 	DropNotBSR          = "not-bsr"           // a C-RP-Adv while this router is not the elected BSR, or not to its BSR address
 	DropNotOurs         = "not-ours"          // a unicast BSM to an address that is not ours
 	DropBSMNotStartup   = "bsm-not-startup"   // a unicast or No-Forward BSM that is not the start-up refresh (RFC 5059 3.1.3)
+	DropBSMHashMask     = "bad-hash-mask"     // a BSM whose hash mask length is more than 128 (bsr.MaxHashMaskLen)
 	DropRPSetLimit      = "rp-set-limit"      // RP-set pairs or Candidate-RPs beyond MaxRPSet
 	DropEmbeddedRPLimit = "embedded-rp-limit" // an Embedded-RP group beyond MaxEmbeddedRPGroups
 	DropUnknownType     = "unknown-type"      // a type pimmsg keeps raw (PIM-DM, BIDIR, unassigned)

@@ -157,8 +157,8 @@ func (v *validator) bsrZones(c *Config) {
 		}
 		if b := z.CandidateBSR; b != nil {
 			v.address(f+".CandidateBSR.Addr", b.Addr, "required for a Candidate-BSR: a global unicast address of this router")
-			if b.HashMaskLen > 128 {
-				v.bad(f+".CandidateBSR.HashMaskLen", "%d is more than 128", b.HashMaskLen)
+			if b.HashMaskLen > bsr.MaxHashMaskLen {
+				v.bad(f+".CandidateBSR.HashMaskLen", "%d is more than %d", b.HashMaskLen, bsr.MaxHashMaskLen)
 			}
 		}
 	}

@@ -286,10 +286,10 @@ func run(o options, stderr io.Writer) error {
 				return nil
 			case syscall.SIGHUP:
 				sd.reloading()
-				reload(d, o, cfg, logs)
+				reload(d.Reload, o, cfg, logs)
 				sd.reloaded()
 			case syscall.SIGUSR1:
-				dump(d, cfg, log)
+				dump(d.Snapshot, cfg, log)
 			case syscall.SIGUSR2:
 				exe, err := restartExecutable()
 				if err != nil {
@@ -311,9 +311,10 @@ func run(o options, stderr io.Writer) error {
 	}
 }
 
-// reload rereads the configuration file; a file with any problem is
-// refused whole and the running configuration stays.
-func reload(d *daemon.Daemon, o options, running *conf.Config, logs *logging.Set) {
+// reload rereads the configuration file and applies it with apply (the
+// daemon's Reload); a file with any problem is refused whole and the
+// running configuration stays.
+func reload(apply func(*conf.Config) (conf.Changes, error), o options, running *conf.Config, logs *logging.Set) {
 	log := logs.Logger(logging.Conf)
 	if o.configPath == "" {
 		log.Info("SIGHUP: no configuration file to reload (running on the defaults)")
@@ -324,7 +325,7 @@ func reload(d *daemon.Daemon, o options, running *conf.Config, logs *logging.Set
 		log.Error("SIGHUP: new configuration refused; the running one stays", "err", err.Error())
 		return
 	}
-	ch, err := d.Reload(cfg)
+	ch, err := apply(cfg)
 	if err != nil {
 		log.Error("SIGHUP: reload failed", "err", err)
 		return
@@ -344,16 +345,17 @@ func reload(d *daemon.Daemon, o options, running *conf.Config, logs *logging.Set
 	*running = *cfg
 }
 
-// dump writes the report to the dump file (SIGUSR1).
-func dump(d *daemon.Daemon, cfg *conf.Config, log *slog.Logger) {
+// dump writes the report of the daemon's snapshot (daemon.Snapshot) to the
+// dump file with its mode (SIGUSR1).
+func dump(snapshot func(context.Context) (*ctl.Snapshot, error), cfg *conf.Config, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := d.Snapshot(ctx)
+	s, err := snapshot(ctx)
 	if err != nil {
 		log.Error("SIGUSR1: no snapshot", "err", err)
 		return
 	}
-	if err := ctl.WriteDumpFile(cfg.Global.DumpFile, s); err != nil {
+	if err := ctl.WriteDumpFileMode(cfg.Global.DumpFile, s, cfg.Global.DumpFileMode); err != nil {
 		log.Error("SIGUSR1: writing the dump failed", "file", cfg.Global.DumpFile, "err", err)
 		return
 	}

@@ -39,6 +39,12 @@ func TestCheckConfig(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
 	}
+	// A table header without its "]" is reported at its own line, not the
+	// next one.
+	unclosed := write(t, "[mld]\nrobustness = 2\n[pim\nhello-period = \"30s\"\n")
+	if code, _, errOut := runMain("check-config", unclosed); code != 1 || !strings.Contains(errOut, unclosed+":3: syntax error") {
+		t.Errorf("unclosed header: exit %d, stderr %q; want line 3", code, errOut)
+	}
 	if code, _, errOut := runMain("check-config", "/nonexistent.toml"); code != 1 || !strings.Contains(errOut, "no such file") {
 		t.Fatalf("missing file: exit %d %q", code, errOut)
 	}

@@ -2,20 +2,28 @@ package ctl
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
 
-// DumpFileMode is the mode of the dump file. The report holds no secret
-// (addresses and timers a neighbor can see too) and the original's dump
-// was world-readable, so anyone may read it, unlike the control socket.
-const DumpFileMode = 0o644
+// DumpFileMode is the default mode of the dump file: like the control
+// socket, only root (the daemon's user) reads it. The report lists the
+// router's neighbors, listeners, groups and sources; the configuration
+// (global.dump-file-mode) can open it to a group.
+const DumpFileMode fs.FileMode = 0o600
 
-// WriteDumpFile writes the report of s to path (the SIGUSR1 dump) as one
-// atomic replacement: the text goes to a temporary file in the same
-// directory, which is synced and renamed over path, so that a reader sees
-// the previous dump or this one, never a part.
-func WriteDumpFile(path string, s *Snapshot) (err error) {
+// WriteDumpFile is WriteDumpFileMode with DumpFileMode.
+func WriteDumpFile(path string, s *Snapshot) error {
+	return WriteDumpFileMode(path, s, DumpFileMode)
+}
+
+// WriteDumpFileMode writes the report of s to path (the SIGUSR1 dump) as
+// one atomic replacement: the text goes to a temporary file in the same
+// directory, which gets mode (permission bits), is synced and renamed over
+// path, so that a reader sees the previous dump or this one, never a
+// part, and never this one with another mode.
+func WriteDumpFileMode(path string, s *Snapshot, mode fs.FileMode) (err error) {
 	b, err := AppendReport(nil, s)
 	if err != nil {
 		return err
@@ -35,7 +43,7 @@ func WriteDumpFile(path string, s *Snapshot) (err error) {
 	if _, err = f.Write(b); err != nil {
 		return err
 	}
-	if err = f.Chmod(DumpFileMode); err != nil {
+	if err = f.Chmod(mode.Perm()); err != nil {
 		return err
 	}
 	if err = f.Sync(); err != nil {

@@ -29,10 +29,29 @@ func TestWriteDumpFile(t *testing.T) {
 	if string(got) != string(want) {
 		t.Errorf("dump file differs from the seed report:\n%s", got)
 	}
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != ctl.DumpFileMode {
-		t.Errorf("mode %v, %v; want %v", fi.Mode(), err, os.FileMode(ctl.DumpFileMode))
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, %v; want 0600: the report lists neighbors, groups and sources", fi.Mode(), err)
 	}
 	assertOnly(t, dir, "pim6sd.dump")
+}
+
+// The mode is the one asked for, whatever the umask and whatever the
+// mode of the dump it replaces.
+func TestWriteDumpFileMode(t *testing.T) {
+	for _, mode := range []os.FileMode{0o600, 0o640, 0o644, 0o400} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "pim6sd.dump")
+		if err := os.WriteFile(path, []byte("the previous dump\n"), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		if err := ctl.WriteDumpFileMode(path, ctltest.Seed(), mode); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != mode {
+			t.Errorf("mode %v, %v; want %v", fi.Mode(), err, mode)
+		}
+		assertOnly(t, dir, "pim6sd.dump")
+	}
 }
 
 func TestWriteDumpFileErrors(t *testing.T) {

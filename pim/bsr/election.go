@@ -87,19 +87,30 @@ const (
 // the owner accepted from its link (RFC 5059 3.1.3): m.BSR is a routable
 // unicast address that is not ours, it came from a neighbor, and it
 // arrived as how says (the owner checks the RPF neighbor and the time
-// since start-up). A Refresh that is not the zone's first BSM is dropped
-// (NotStartup); the election machine decides whether to use the others
-// (bootstrapEvent).
+// since start-up). A BSM whose hash mask length is not one of an IPv6
+// address is dropped (BadHashMask, see MaxHashMaskLen), and so is a
+// Refresh that is not the zone's first BSM (NotStartup); the election
+// machine decides whether to use the others (bootstrapEvent).
 func (z *Zone) Bootstrap(now time.Time, ifindex int, m *pimmsg.Bootstrap, how Arrival) []Output {
 	n := z.begin(now)
 	z.emit(Received{})
-	if how == Refresh && !z.refreshable(m) {
+	switch {
+	case m.HashMaskLen > MaxHashMaskLen:
+		z.emit(Dropped{Reason: BadHashMask})
+	case how == Refresh && !z.refreshable(m):
 		z.emit(Dropped{Reason: NotStartup})
-	} else {
+	default:
 		z.bootstrapEvent(n, ifindex, m, how)
 	}
 	return z.end()
 }
+
+// MaxHashMaskLen is the longest hash mask length of an IPv6 BSM: the
+// mask applies to group addresses (RFC 7761 4.7.2, RFC 5059 4.1), which
+// have 128 bits. A longer one is no length a BSR could mean: the BSM is
+// invalid and dropped whole, as the configuration refuses such a length
+// for this router's own candidacy.
+const MaxHashMaskLen = 128
 
 // refreshable reports whether a BSM that skipped the RPF check may be used
 // (RFC 5059 3.1.3): no BSM has been accepted from the RPF neighbor nor

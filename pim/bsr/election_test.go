@@ -357,3 +357,45 @@ func TestRefreshOnlyFirst(t *testing.T) {
 		t.Errorf("a refresh at the elected BSR (-want +got):\n%s", d)
 	}
 }
+
+// A BSM whose hash mask length is more than 128, the bits of an IPv6
+// address, is invalid: it is counted and dropped whole, neither used,
+// forwarded nor shown. 128 itself is valid.
+func TestBSMBadHashMask(t *testing.T) {
+	for _, cand := range []bool{false, true} {
+		z := newZone(t, nil)
+		if cand {
+			z = newZone(t, candidate(1))
+		}
+		bad := bsm(bsrA, 100, 7, bsGroup("ff0e::/16", bsRP(rpA, 10, 150)))
+		bad.HashMaskLen = 200
+		for _, how := range []Arrival{Multicast, Refresh} {
+			out := z.Bootstrap(at(3), ifU, bad, how)
+			if d := diffOutputs([]Output{Received{}, Dropped{Reason: BadHashMask}}, out); d != "" {
+				t.Errorf("candidate %v, arrival %d: outputs (-want +got):\n%s", cand, how, d)
+			}
+		}
+		if info := z.Info(at(3)); info.BSR.IsValid() || info.HashMaskLen != 0 || info.Pairs != 0 {
+			t.Errorf("candidate %v: the bad BSM was used: %+v", cand, info)
+		}
+		if _, ok := z.Lookup(gA); ok {
+			t.Errorf("candidate %v: RP from the bad BSM", cand)
+		}
+		good := bsm(bsrA, 100, 8, bsGroup("ff0e::/16", bsRP(rpA, 10, 150)))
+		good.HashMaskLen = 128
+		z.Bootstrap(at(4), ifU, good, Multicast)
+		if info := z.Info(at(4)); info.BSR != bsrA || info.HashMaskLen != 128 {
+			t.Errorf("candidate %v: a BSM with hash mask length 128 was not used: %+v", cand, info)
+		}
+		// Once a BSR is known, its own bad BSM is dropped too: the length
+		// in use stays.
+		bad.FragmentTag = 9
+		out := z.Bootstrap(at(5), ifU, bad, Multicast)
+		if d := diffOutputs([]Output{Received{}, Dropped{Reason: BadHashMask}}, out); d != "" {
+			t.Errorf("candidate %v: the known BSR's bad BSM (-want +got):\n%s", cand, d)
+		}
+		if info := z.Info(at(5)); info.HashMaskLen != 128 {
+			t.Errorf("candidate %v: hash mask length now %d", cand, info.HashMaskLen)
+		}
+	}
+}

@@ -89,6 +89,7 @@ const (
 	SetLimit                       // RP-set pairs or Candidate-RPs beyond Config.MaxRPSet
 	NotStartup                     // a Refresh BSM once the zone has accepted another BSM (RFC 5059 3.1.3)
 	OutOfZone                      // a range of a scoped zone's BSM or C-RP-Adv that is not within the zone's range
+	BadHashMask                    // a BSM whose hash mask length is more than MaxHashMaskLen
 )
 
 func (Forward) output()      {}
