@@ -73,6 +73,10 @@ type Global struct {
 	// table over keeps the kernel entries nothing wants yet, while MLD
 	// and PIM learn their state again (docs/OPERATIONS.md, "Restarts").
 	RestartGrace time.Duration
+	// AuditInterval is the period of the kernel audit (docs/OPERATIONS.md,
+	// "Kernel audit"); an MFC change the kernel announces brings one
+	// sooner.
+	AuditInterval time.Duration
 }
 
 // DefaultInterfaces is the default-interfaces setting.
@@ -331,6 +335,7 @@ func Default() *Config {
 			PIDFile:           "/var/run/pim6sd.pid",
 			LogLevel:          slog.LevelInfo,
 			RestartGrace:      DefaultRestartGrace,
+			AuditInterval:     time.Minute,
 		},
 		MLD: MLD{
 			Version:                   m.Version,

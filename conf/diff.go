@@ -23,6 +23,8 @@ type Changes struct {
 	// RestartGrace: global.restart-grace changed (used at the next
 	// restart).
 	RestartGrace bool
+	// AuditInterval: global.audit-interval changed (from the next audit).
+	AuditInterval bool
 	// DefaultInterfaces: global.default-interfaces changed, which may
 	// start or stop interfaces that have no [[interface]] entry.
 	DefaultInterfaces bool
@@ -108,6 +110,7 @@ func Diff(old, new *Config) Changes {
 	ch.DumpFile = og.DumpFile != ng.DumpFile
 	ch.DumpFileMode = og.DumpFileMode != ng.DumpFileMode
 	ch.RestartGrace = og.RestartGrace != ng.RestartGrace
+	ch.AuditInterval = og.AuditInterval != ng.AuditInterval
 	ch.DefaultInterfaces = og.DefaultInterfaces != ng.DefaultInterfaces
 	ch.SSMRange = !slices.Equal(og.SSMRange, ng.SSMRange)
 	ch.MLDDefaults = !sameMLD(old.mldConfig(nil), new.mldConfig(nil))
@@ -194,7 +197,7 @@ func q(s string) string { return fmt.Sprintf("%q", s) }
 
 // Empty reports whether nothing changed.
 func (ch Changes) Empty() bool {
-	return len(ch.RestartNeeded) == 0 && !ch.LogLevel && !ch.DumpFile && !ch.DumpFileMode && !ch.RestartGrace &&
+	return len(ch.RestartNeeded) == 0 && !ch.LogLevel && !ch.DumpFile && !ch.DumpFileMode && !ch.RestartGrace && !ch.AuditInterval &&
 		!ch.DefaultInterfaces && !ch.SSMRange && !ch.MLDDefaults && !ch.PIMDefaults &&
 		!ch.PIMTimers && len(ch.Interfaces) == 0 && len(ch.RPsAdded) == 0 &&
 		len(ch.RPsRemoved) == 0 && !ch.BSR && !ch.CandidateRP && !ch.EmbeddedRP &&

@@ -59,6 +59,7 @@ type Daemon struct {
 	events  eventHub // the watchers of the control socket (watch.go)
 
 	restart restartState // restart.go
+	audit   auditState   // audit.go
 
 	heartbeat      func(time.Time) // Options.Heartbeat
 	heartbeatEvery time.Duration
@@ -233,6 +234,7 @@ func (d *Daemon) Begin(now time.Time) error {
 	d.resync(now)
 	d.localAddresses(now)
 	d.adopt(now)
+	d.audit.next = now.Add(d.auditInterval())
 	return nil
 }
 
@@ -254,6 +256,9 @@ func (d *Daemon) NextDeadline() (time.Time, bool) {
 	if g := d.restart.graceUntil; !g.IsZero() && (!ok || g.Before(next)) {
 		next, ok = g, true
 	}
+	if a := d.audit.next; !a.IsZero() && (!ok || a.Before(next)) {
+		next, ok = a, true
+	}
 	return next, ok
 }
 
@@ -274,6 +279,9 @@ func (d *Daemon) Expire(now time.Time) {
 	if g := d.restart.graceUntil; !g.IsZero() && !now.Before(g) {
 		d.sweep(now)
 	}
+	if a := d.audit.next; !a.IsZero() && !now.Before(a) {
+		d.runAudit(now)
+	}
 }
 
 // Handle processes one input (what the kernel readers post). Input is a
@@ -291,6 +299,8 @@ func (d *Daemon) Handle(now time.Time, in Input) {
 		d.upcall(now, in.Upcall)
 	case NetlinkInput:
 		d.netlink(now, in.Event)
+	case MFCChangedInput:
+		d.mfcChanged(now)
 	case ReaderError:
 		d.logKernel.Warn("read failed", "reader", in.What, "err", in.Err)
 	default:
