@@ -227,6 +227,11 @@ func (l *Linux) Release() error {
 	return errors.Join(errs...)
 }
 
+// RoutingSocket returns a duplicate of the routing socket's descriptor
+// (not close-on-exec): for systemd's file descriptor store. The caller
+// closes it.
+func (l *Linux) RoutingSocket() (*os.File, error) { return l.mrt.Handover() }
+
 // HandoverInfo is the Handover Release prepared, nil if it did not run. The
 // descriptor is open and not close-on-exec.
 func (l *Linux) HandoverInfo() *Handover {
