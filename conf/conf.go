@@ -77,6 +77,11 @@ type Global struct {
 	// "Kernel audit"); an MFC change the kernel announces brings one
 	// sooner.
 	AuditInterval time.Duration
+	// KeepTableOnStop: under systemd with the file descriptor store,
+	// SIGTERM stops as for a restart (no goodbye, the table left to the
+	// store), so that `systemctl restart` loses nothing
+	// (docs/OPERATIONS.md, "Restarts").
+	KeepTableOnStop bool
 }
 
 // DefaultInterfaces is the default-interfaces setting.

@@ -25,6 +25,9 @@ type Changes struct {
 	RestartGrace bool
 	// AuditInterval: global.audit-interval changed (from the next audit).
 	AuditInterval bool
+	// KeepTableOnStop: global.keep-table-on-stop changed (at the next
+	// stop).
+	KeepTableOnStop bool
 	// DefaultInterfaces: global.default-interfaces changed, which may
 	// start or stop interfaces that have no [[interface]] entry.
 	DefaultInterfaces bool
@@ -111,6 +114,7 @@ func Diff(old, new *Config) Changes {
 	ch.DumpFileMode = og.DumpFileMode != ng.DumpFileMode
 	ch.RestartGrace = og.RestartGrace != ng.RestartGrace
 	ch.AuditInterval = og.AuditInterval != ng.AuditInterval
+	ch.KeepTableOnStop = og.KeepTableOnStop != ng.KeepTableOnStop
 	ch.DefaultInterfaces = og.DefaultInterfaces != ng.DefaultInterfaces
 	ch.SSMRange = !slices.Equal(og.SSMRange, ng.SSMRange)
 	ch.MLDDefaults = !sameMLD(old.mldConfig(nil), new.mldConfig(nil))
@@ -197,7 +201,7 @@ func q(s string) string { return fmt.Sprintf("%q", s) }
 
 // Empty reports whether nothing changed.
 func (ch Changes) Empty() bool {
-	return len(ch.RestartNeeded) == 0 && !ch.LogLevel && !ch.DumpFile && !ch.DumpFileMode && !ch.RestartGrace && !ch.AuditInterval &&
+	return len(ch.RestartNeeded) == 0 && !ch.LogLevel && !ch.DumpFile && !ch.DumpFileMode && !ch.RestartGrace && !ch.AuditInterval && !ch.KeepTableOnStop &&
 		!ch.DefaultInterfaces && !ch.SSMRange && !ch.MLDDefaults && !ch.PIMDefaults &&
 		!ch.PIMTimers && len(ch.Interfaces) == 0 && len(ch.RPsAdded) == 0 &&
 		len(ch.RPsRemoved) == 0 && !ch.BSR && !ch.CandidateRP && !ch.EmbeddedRP &&

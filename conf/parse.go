@@ -541,6 +541,11 @@ var globalFields = []field[Global]{
 			g.AuditInterval = x
 		}
 	}},
+	{"keep-table-on-stop", func(d *decoder, n node, v any, g *Global) {
+		if b, ok := d.boolean(n, v); ok {
+			g.KeepTableOnStop = b
+		}
+	}},
 	{"restart-grace", func(d *decoder, n node, v any, g *Global) {
 		x, ok := d.duration(n, v)
 		switch {

@@ -278,10 +278,17 @@ func run(o options, stderr io.Writer) error {
 		case sig := <-sigs:
 			switch sig {
 			case syscall.SIGTERM, syscall.SIGINT:
-				log.Info("stopping", "signal", sig.String())
 				sd.stopping()
-				sd.unstoreRoutingSocket(mrtFDName(cfg.Global.MRTTable))
-				cancel(nil)
+				if cfg.Global.KeepTableOnStop && sd.stored {
+					// systemd keeps the socket: a restart takes the table
+					// over, a stop ends it when systemd closes its copy.
+					log.Info("stopping; the routing table stays with systemd (keep-table-on-stop)", "signal", sig.String())
+					cancel(daemon.ErrRestart)
+				} else {
+					log.Info("stopping", "signal", sig.String())
+					sd.unstoreRoutingSocket(mrtFDName(cfg.Global.MRTTable))
+					cancel(nil)
+				}
 				err := <-done
 				srv.Close()
 				if err != nil {

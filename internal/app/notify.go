@@ -34,6 +34,8 @@ type systemd struct {
 	stopOnce sync.Once
 	wg       sync.WaitGroup
 	snapshot func(context.Context) (*ctl.Snapshot, error)
+	// stored: the routing socket was sent to the file descriptor store.
+	stored bool
 }
 
 func newSystemd(log *slog.Logger) *systemd {
@@ -161,7 +163,9 @@ func (s *systemd) storeRoutingSocket(k *daemon.Linux, name string) {
 	defer f.Close()
 	if err := s.n.SendFiles([]int{int(f.Fd())}, "FDSTORE=1", "FDNAME="+name); err != nil {
 		s.log.Warn("cannot keep the routing socket in systemd's store", "err", err)
+		return
 	}
+	s.stored = true
 }
 
 // unstoreRoutingSocket takes the routing socket out of systemd's store: a

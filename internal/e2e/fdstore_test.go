@@ -222,3 +222,62 @@ func TestCrashKeepsForwardingUnderSystemd(t *testing.T) {
 		t.Error("the entry is still in the kernel after a graceful stop")
 	}
 }
+
+// With keep-table-on-stop, `systemctl restart` (SIGTERM, then a start
+// with the store's descriptors) loses nothing; `systemctl stop` (SIGTERM,
+// then systemd empties the store) still ends the table.
+func TestSystemctlRestartKeepsForwarding(t *testing.T) {
+	tp := newOneRouter(t)
+	sd := newFakeSystemd(t)
+	config := strings.Replace(restartConf(), "[global]\n", "[global]\nkeep-table-on-stop = true\n", 1)
+	d := sd.start(tp.rtr, t.TempDir(), config)
+	sd.waitStored("pim6sd-mrt-254", 10*time.Second)
+	rcv := joinSSM(t, tp.rcv, "eth0", srcAddr, ssmGrp, 7500)
+	st := startStream(t, newSender(t, tp.snd, "eth0", ssmGrp, 7500), 10*time.Millisecond)
+	waitMroute(t, tp.rtr, srcAddr, ssmGrp, 10*time.Second, "the (S,G)", func(_ mroute, ok bool) bool { return ok })
+	time.Sleep(time.Second)
+	from := st.n()
+
+	// systemctl restart: SIGTERM, the process exits, systemd starts the
+	// next with the store.
+	d.signal(syscall.SIGTERM)
+	if err := d.proc.Wait(10 * time.Second); err != nil {
+		t.Fatalf("pim6sd after SIGTERM: %v\n%s", err, d.proc.Output())
+	}
+	if _, ok := findMroute(mroutes(t, tp.rtr), srcAddr, ssmGrp); !ok {
+		t.Fatal("the entry left the kernel on a SIGTERM with keep-table-on-stop")
+	}
+	d2 := sd.start(tp.rtr, t.TempDir(), config)
+	var s *ctl.Snapshot
+	d2.waitFor(20*time.Second, "the new daemon took the table over and its grace ended", func(x *ctl.Snapshot) bool {
+		s = x
+		return x.Daemon.Restart != nil && x.Daemon.Restart.GraceLeft == 0
+	})
+	if s.Daemon.Restart.Swept != 0 || s.Daemon.Restart.Entries < 1 {
+		t.Errorf("takeover %+v", s.Daemon.Restart)
+	}
+	time.Sleep(time.Second)
+	to := st.n()
+	st.halt()
+	l := st.losses(rcv.count(time.Second), from, to)
+	t.Logf("SSM at 100/s across systemctl restart: %v", l)
+	if l.lost != 0 {
+		t.Errorf("lost datagrams: %v", l)
+	}
+
+	// systemctl stop: SIGTERM, then systemd closes its copy.
+	d2.signal(syscall.SIGTERM)
+	if err := d2.proc.Wait(10 * time.Second); err != nil {
+		t.Fatalf("pim6sd after SIGTERM: %v\n%s", err, d2.proc.Output())
+	}
+	sd.mu.Lock()
+	for name, f := range sd.stored {
+		f.Close()
+		delete(sd.stored, name)
+	}
+	sd.mu.Unlock()
+	waitMroute(t, tp.rtr, srcAddr, ssmGrp, 5*time.Second, "the table ends with the store", func(_ mroute, ok bool) bool { return !ok })
+	if n := procMIFs(t, tp.rtr); n != 0 {
+		t.Errorf("%d MIFs left after the stop", n)
+	}
+}
