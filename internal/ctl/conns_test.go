@@ -1,11 +1,17 @@
 package ctl_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"os"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -106,4 +112,41 @@ func TestServerFirstByteTimeout(t *testing.T) {
 	if r := decode(t, string(b)); err != nil || !r.OK {
 		t.Errorf("slow request: %+v, %v", r, err)
 	}
+}
+
+// What a client sends is quoted and cut in the log and the answer: an
+// unknown command of 60 KB makes a short line.
+func TestServerLogsClientWordsBounded(t *testing.T) {
+	var buf syncBuffer
+	s := serve(t, ctl.ServerConfig{Log: slog.New(slog.NewTextHandler(&buf, nil))}, ctl.Handler{})
+	name := "\x00frob" + strings.Repeat("nicate", 10000)
+	req, _ := json.Marshal(ctl.Request{Version: ctl.ProtocolVersion, Command: name})
+	r := decode(t, raw(t, s.Path(), string(req)))
+	want := strconv.Quote(name[:64]) + "..."
+	if r.OK || !strings.Contains(r.Error, "unknown command "+want+" (known: ") || len(r.Error) > 512 {
+		t.Errorf("answer %.200q (%d bytes), want the command as %s", r.Error, len(r.Error), want)
+	}
+	s.Close() // the line is written before the connection ends; Close waits for it
+	line := buf.String()
+	if len(line) > 1024 || strings.Count(line, "\n") != 1 || !strings.Contains(line, "command="+strconv.Quote(want)) {
+		t.Errorf("log line of %d bytes: %.300q, want one line with command=%s", len(line), line, strconv.Quote(want))
+	}
+}
+
+// syncBuffer is a bytes.Buffer for a logger written by other goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -12,10 +12,12 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // ServerConfig sets up a Server. Zero fields take the defaults.
@@ -343,7 +345,7 @@ func (s *Server) serveConn(c net.Conn) {
 		resp = s.dispatch(req)
 	}
 	if !resp.OK {
-		s.cfg.Log.Info("control request failed", "command", req.Command, "err", resp.Error)
+		s.cfg.Log.Info("control request failed", "command", clip(req.Command), "err", clipText(resp.Error))
 	}
 	s.answer(c, req.Command, resp, release)
 }
@@ -354,7 +356,7 @@ func (s *Server) serveConn(c net.Conn) {
 func (s *Server) answer(c net.Conn, command string, resp Response, release func()) {
 	c.SetDeadline(time.Now().Add(s.cfg.Timeout))
 	if err := writeResponse(c, resp); err != nil {
-		s.cfg.Log.Info("control response not sent", "command", command, "err", err)
+		s.cfg.Log.Info("control response not sent", "command", clip(command), "err", err)
 		return
 	}
 	release()
@@ -474,14 +476,14 @@ func (s *Server) dispatch(req Request) (resp Response) {
 			known = append(known, k)
 		}
 		slices.Sort(known)
-		return failure(fmt.Errorf("unknown command %q (known: %s)", req.Command, strings.Join(known, ", ")))
+		return failure(fmt.Errorf("unknown command %s (known: %s)", clip(req.Command), strings.Join(known, ", ")))
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandlerTimeout)
 	defer cancel()
 	defer func() {
 		// A bug in one command must not take the daemon down with it.
 		if p := recover(); p != nil {
-			s.cfg.Log.Error("control command panicked", "command", req.Command, "panic", p, "stack", string(debug.Stack()))
+			s.cfg.Log.Error("control command panicked", "command", clip(req.Command), "panic", p, "stack", string(debug.Stack()))
 			resp = failure(fmt.Errorf("%s: internal error", req.Command))
 		}
 	}()
@@ -490,4 +492,34 @@ func (s *Server) dispatch(req Request) (resp Response) {
 		return failure(fmt.Errorf("%s: %w", req.Command, err))
 	}
 	return resp
+}
+
+// What a client sent is logged and echoed quoted and cut: a command name
+// of 60 KB must not make a log line of 120 KB.
+const (
+	maxEcho    = 64  // bytes of a client's word, before quoting
+	maxErrText = 512 // bytes of an error text in a log line
+)
+
+// clip is s quoted (%q) after cutting it to maxEcho bytes, with "..."
+// after the quotes when it was cut.
+func clip(s string) string {
+	if len(s) <= maxEcho {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:maxEcho]) + "..."
+}
+
+// clipText is an error text cut to maxErrText bytes, at a character
+// boundary, with "..." when it was cut. Errors quote what clients sent
+// with clip, but a handler's error may quote an argument whole.
+func clipText(s string) string {
+	if len(s) <= maxErrText {
+		return s
+	}
+	cut := maxErrText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
