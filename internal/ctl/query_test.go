@@ -1,6 +1,7 @@
 package ctl_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/netip"
@@ -178,5 +179,42 @@ func TestSnapshotPartialJSON(t *testing.T) {
 	// The whole snapshot has no query key.
 	if b, _ := json.Marshal(ctltest.Rich()); strings.Contains(string(b), `"query"`) {
 		t.Error("the whole snapshot names a query")
+	}
+}
+
+// The server checks the query and hands it to the daemon; the client
+// takes the part itself from a daemon that does not know queries (an
+// older one: it answers the whole state).
+func TestServerQuery(t *testing.T) {
+	var got []ctl.Query
+	s := serve(t, ctl.ServerConfig{}, ctl.Handler{Snapshot: func(_ context.Context, q ctl.Query) (*ctl.Snapshot, error) {
+		got = append(got, q)
+		return q.Apply(ctltest.Rich())
+	}})
+	cl := &ctl.Client{Path: s.Path()}
+	q := ctl.Query{Parts: []string{ctl.PartNeighbors}, Interface: "eth1"}
+	snap, err := cl.SnapshotOf(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Neighbors) != 1 || snap.Neighbors[0].Interface != "eth1" || snap.Interfaces != nil {
+		t.Errorf("snapshot %+v", snap)
+	}
+	r := decode(t, raw(t, s.Path(), `{"version":1,"command":"snapshot","query":{"parts":["routes","frobs"]}}`))
+	if r.OK || !strings.Contains(r.Error, `snapshot: unknown part "frobs"`) {
+		t.Errorf("answer %+v", r)
+	}
+	if want := []ctl.Query{q}; !cmp.Equal(want, got, ctltest.CmpOptions) {
+		t.Errorf("the daemon was asked %+v, want %+v", got, want)
+	}
+	old := serve(t, ctl.ServerConfig{}, ctl.Handler{Snapshot: func(context.Context, ctl.Query) (*ctl.Snapshot, error) {
+		return ctltest.Rich(), nil
+	}})
+	snap, err = (&ctl.Client{Path: old.Path()}).SnapshotOf(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Neighbors) != 1 || snap.Interfaces != nil || snap.Query == nil {
+		t.Errorf("from a daemon without queries: %+v", snap)
 	}
 }

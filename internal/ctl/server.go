@@ -442,11 +442,18 @@ var commands = map[string]func(s *Server, ctx context.Context, req *Request, res
 	CommandWatch: func(*Server, context.Context, *Request, *Response) error {
 		return errors.New("served as a stream")
 	},
-	CommandSnapshot: func(s *Server, ctx context.Context, _ *Request, resp *Response) error {
+	CommandSnapshot: func(s *Server, ctx context.Context, req *Request, resp *Response) error {
 		if s.h.Snapshot == nil {
 			return errNotSupported
 		}
-		snap, err := s.h.Snapshot(ctx)
+		var q Query
+		if req.Query != nil {
+			q = *req.Query
+		}
+		if err := q.Check(); err != nil {
+			return err
+		}
+		snap, err := s.h.Snapshot(ctx, q)
 		if err != nil {
 			return err
 		}
