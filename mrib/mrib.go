@@ -215,6 +215,12 @@ func (t *Table) Installed() []Installed {
 // Len is the number of installed entries.
 func (t *Table) Len() int { return len(t.installed) }
 
+// IsInstalled says whether the kernel holds an entry for k.
+func (t *Table) IsInstalled(k SG) bool {
+	_, ok := t.installed[k]
+	return ok
+}
+
 // Desired returns the desired route of k.
 func (t *Table) Desired(k SG) (Route, bool) {
 	r, ok := t.desired[k]

@@ -38,6 +38,9 @@ func TestSetInstallsOnlyWithMIFs(t *testing.T) {
 	if diff := cmp.Diff([]Op{{SG: sg, IIF: 0, OIFs: 1 << 1}}, ops, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
 		t.Fatalf("(-want +got)\n%s", diff)
 	}
+	if !tb.IsInstalled(sg) || tb.IsInstalled(SG{g1, s1}) {
+		t.Errorf("IsInstalled: %v of the entry, %v of another", tb.IsInstalled(sg), tb.IsInstalled(SG{g1, s1}))
+	}
 	ops = apply(tb, tb.SetMIF(4, 5))
 	if diff := cmp.Diff([]Op{{SG: sg, IIF: 0, OIFs: 1<<1 | 1<<5}}, ops, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
 		t.Fatalf("(-want +got)\n%s", diff)
@@ -50,6 +53,9 @@ func TestSetInstallsOnlyWithMIFs(t *testing.T) {
 	ops = apply(tb, tb.DelMIF(2))
 	if diff := cmp.Diff([]Op{{Del: true, SG: sg}}, ops, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
 		t.Fatalf("(-want +got)\n%s", diff)
+	}
+	if tb.IsInstalled(sg) {
+		t.Error("IsInstalled after the delete")
 	}
 }
 

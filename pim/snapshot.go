@@ -219,7 +219,7 @@ func (r *Router) Snapshot(now time.Time) State {
 	n := r.rel(now)
 	var st State
 	for _, i := range r.Interfaces() {
-		st.Interfaces = append(st.Interfaces, r.ifaceState(r.ifaces[i], now, n))
+		st.Interfaces = append(st.Interfaces, r.ifaceState(r.ifaces[i], now, n, true))
 	}
 	keys := make([]sgKey, 0, len(r.sgs))
 	for k := range r.sgs {
@@ -239,10 +239,91 @@ func (r *Router) Snapshot(now time.Time) State {
 	for _, g := range groups {
 		st.StarG = append(st.StarG, r.starState(g.star, now, n))
 	}
-	for _, rp := range r.cfg.RPs {
-		st.RPs = append(st.RPs, RPState{Addr: rp.Addr, Groups: slices.Clone(rp.Groups), Local: r.isLocal(keyOf(rp.Addr))})
-	}
+	st.RPs = r.StaticRPs()
 	return st
+}
+
+// The parts of Snapshot, for views that show some of the state or read
+// large tables a few entries at a time: each returns what Snapshot
+// would have in its place.
+
+// SG names an (S,G) entry.
+type SG struct{ Source, Group netip.Addr }
+
+// RouteKeys lists the (S,G) entries, in no order.
+func (r *Router) RouteKeys() []SG {
+	out := make([]SG, 0, len(r.sgs))
+	for k := range r.sgs {
+		out = append(out, SG{Source: k.s.Addr(), Group: k.g.Addr()})
+	}
+	return out
+}
+
+// GroupRouteKeys lists the (S,G) entries of group, in no order.
+func (r *Router) GroupRouteKeys(group netip.Addr) []SG {
+	g := r.groups[keyOf(group)]
+	if g == nil {
+		return nil
+	}
+	out := make([]SG, 0, len(g.sgs))
+	for _, sg := range g.sgs {
+		out = append(out, SG{Source: sg.key.s.Addr(), Group: group})
+	}
+	return out
+}
+
+// RouteStateOf is the state of the (S,G) entry k, false when there is
+// none.
+func (r *Router) RouteStateOf(now time.Time, k SG) (RouteState, bool) {
+	sg := r.sgs[sgKey{g: keyOf(k.Group), s: keyOf(k.Source)}]
+	if sg == nil {
+		return RouteState{}, false
+	}
+	return r.routeState(sg, now, r.rel(now)), true
+}
+
+// StarGroups lists the groups with a (*,G) entry, in no order.
+func (r *Router) StarGroups() []netip.Addr {
+	out := make([]netip.Addr, 0, r.nStars)
+	for k, g := range r.groups {
+		if g.star != nil {
+			out = append(out, k.Addr())
+		}
+	}
+	return out
+}
+
+// StarGStateOf is the state of the (*,G) entry of group, false when there
+// is none.
+func (r *Router) StarGStateOf(now time.Time, group netip.Addr) (StarGState, bool) {
+	g := r.groups[keyOf(group)]
+	if g == nil || g.star == nil {
+		return StarGState{}, false
+	}
+	return r.starState(g.star, now, r.rel(now)), true
+}
+
+// RouteCounts are the numbers of (S,G) and (*,G) entries.
+func (r *Router) RouteCounts() (sg, starG int) { return len(r.sgs), r.nStars }
+
+// InterfaceStates are the interfaces, sorted by index, without their
+// Listeners (which MLD owns; Snapshot has them).
+func (r *Router) InterfaceStates(now time.Time) []InterfaceState {
+	n := r.rel(now)
+	var out []InterfaceState
+	for _, i := range r.Interfaces() {
+		out = append(out, r.ifaceState(r.ifaces[i], now, n, false))
+	}
+	return out
+}
+
+// StaticRPs is the static RP configuration (State.RPs).
+func (r *Router) StaticRPs() []RPState {
+	var out []RPState
+	for _, rp := range r.cfg.RPs {
+		out = append(out, RPState{Addr: rp.Addr, Groups: slices.Clone(rp.Groups), Local: r.isLocal(keyOf(rp.Addr))})
+	}
+	return out
 }
 
 func (r *Router) downstreamStates(l []downstream, now time.Time, n int64) []DownstreamState {
@@ -315,7 +396,7 @@ func (r *Router) starState(st *starEntry, now time.Time, n int64) StarGState {
 	return ss
 }
 
-func (r *Router) ifaceState(ifc *iface, now time.Time, n int64) InterfaceState {
+func (r *Router) ifaceState(ifc *iface, now time.Time, n int64, listeners bool) InterfaceState {
 	is := InterfaceState{
 		IfIndex:                   ifc.index,
 		Name:                      ifc.name,
@@ -363,6 +444,9 @@ func (r *Router) ifaceState(ifc *iface, now time.Time, n int64) InterfaceState {
 			ns.LANPruneDelay = &v
 		}
 		is.Neighbors = append(is.Neighbors, ns)
+	}
+	if !listeners {
+		return is
 	}
 	for g, set := range ifc.listeners {
 		ls := ListenerState{Group: g.Addr(), Exclude: set.exclude}

@@ -24,7 +24,7 @@ var update = flag.Bool("update", false, "rewrite the golden files of the views i
 // daemon serves snap on a fresh control socket and returns its path.
 func daemon(t *testing.T, snap *ctl.Snapshot) string {
 	t.Helper()
-	return daemonWith(t, ctl.Handler{Snapshot: func(context.Context) (*ctl.Snapshot, error) { return snap, nil }})
+	return daemonWith(t, ctl.Handler{Snapshot: func(_ context.Context, q ctl.Query) (*ctl.Snapshot, error) { return q.Apply(snap) }})
 }
 
 func daemonWith(t *testing.T, h ctl.Handler) string {
@@ -349,7 +349,7 @@ func TestDaemonNotRunning(t *testing.T) {
 }
 
 func TestDaemonErrors(t *testing.T) {
-	sock := daemonWith(t, ctl.Handler{Snapshot: func(context.Context) (*ctl.Snapshot, error) { return nil, errors.New("loop stopped") }})
+	sock := daemonWith(t, ctl.Handler{Snapshot: func(context.Context, ctl.Query) (*ctl.Snapshot, error) { return nil, errors.New("loop stopped") }})
 	code, out, errOut := runPim6stat("--socket", sock)
 	if want := "pim6stat: pim6sd: snapshot: loop stopped\n"; code != 1 || errOut != want || out != "" {
 		t.Errorf("exit %d, stderr %q; want %q", code, errOut, want)

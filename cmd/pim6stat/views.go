@@ -119,13 +119,6 @@ func interfacesView(w io.Writer, s *ctl.Snapshot) error {
 		for _, q := range s.Queriers {
 			querier[q.MIF] = q
 		}
-		nbrs, groups := map[int]int{}, map[int]int{}
-		for _, n := range s.Neighbors {
-			nbrs[n.MIF]++
-		}
-		for _, g := range s.Groups {
-			groups[g.MIF]++
-		}
 		tw := table(w)
 		row(tw, "MIF", "INTERFACE", "IFINDEX", "FLAGS", "DR", "DR-PRIO", "PRIO", "GENID", "HELLO-IN", "QUERIER", "QUERY-IN", "MLD", "NBRS", "GROUPS")
 		for _, i := range s.Interfaces {
@@ -149,7 +142,7 @@ func interfacesView(w io.Writer, s *ctl.Snapshot) error {
 			}
 			row(tw, strconv.Itoa(i.MIF), i.Name, strconv.Itoa(i.IfIndex), flagWords(i), dr, optU32(i.DRPriority, "%d"),
 				strconv.FormatUint(uint64(i.Priority), 10), fmt.Sprintf("0x%08x", i.GenerationID),
-				ctl.MinSec(i.HelloIn), q, ctl.MinSec(i.QueryIn), mld, strconv.Itoa(nbrs[i.MIF]), strconv.Itoa(groups[i.MIF]))
+				ctl.MinSec(i.HelloIn), q, ctl.MinSec(i.QueryIn), mld, strconv.Itoa(i.PIMNeighbors), strconv.Itoa(i.MLDGroups))
 		}
 		tw.Flush()
 

@@ -18,25 +18,19 @@ import (
 	"github.com/pim6sd/pim6sd/internal/ctl"
 )
 
-// watchViews are what `pim6stat watch --interval` can refresh: the report
-// and the focused views (views.go), by the same names.
-var watchViews = map[string]func(io.Writer, *ctl.Snapshot) error{
-	"report":     ctl.WriteReport,
-	"interfaces": interfacesView,
-	"neighbors":  neighborsView,
-	"mld":        mldView,
-	"routes":     routesView,
-	"rp":         rpView,
-}
-
+// watchViewNames lists what `pim6stat watch --interval` can refresh: the
+// report and the focused views (state.go), by the same names.
 func watchViewNames() string {
-	var n []string
-	for k := range watchViews {
-		n = append(n, k)
+	n := []string{"report"}
+	for _, v := range views {
+		n = append(n, v.name)
 	}
 	slices.Sort(n)
 	return strings.Join(n, ", ")
 }
+
+// report is the whole state in the report layout, as a view.
+var reportView = view{name: "report", text: ctl.WriteReport, filters: []string{filterInterface, filterGroup, filterSource}}
 
 func watchCommand() *cli.Command {
 	return &cli.Command{
@@ -54,6 +48,7 @@ func watchCommand() *cli.Command {
 			&cli.DurationFlag{Name: "interval", Aliases: []string{"n"}, Usage: "refresh a view every `DURATION` (for example 2s) instead of printing events"},
 			&cli.StringFlag{Name: "view", Value: "report", Usage: "the view that --interval refreshes: `NAME` among " + watchViewNames()},
 			&cli.IntFlag{Name: "count", Usage: "stop after `N` events (or refreshes); 0: until Ctrl-C"},
+			filterFlags[filterInterface], filterFlags[filterGroup], filterFlags[filterSource],
 		},
 		Action: watchAction,
 	}
@@ -66,7 +61,10 @@ func watchAction(c *cli.Context) error {
 	if stringFlag(c, "file") != "" {
 		return cli.Exit("pim6stat watch: -f prints a dump file; watch needs the daemon", 2)
 	}
-	view, ok := watchViews[c.String("view")]
+	v, ok := viewNamed(c.String("view"))
+	if c.String("view") == reportView.name {
+		v, ok = reportView, true
+	}
 	if !ok {
 		return cli.Exit(fmt.Sprintf("pim6stat watch: no view %q (known: %s)", c.String("view"), watchViewNames()), 2)
 	}
@@ -77,11 +75,16 @@ func watchAction(c *cli.Context) error {
 	if c.IsSet("interval") && interval <= 0 {
 		return cli.Exit("pim6stat watch: --interval must be positive", 2)
 	}
+	for _, f := range []string{filterInterface, filterGroup, filterSource} {
+		if c.IsSet(f) && interval <= 0 {
+			return cli.Exit("pim6stat watch: --"+f+" needs --interval (events are not filtered)", 2)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cl := &ctl.Client{Path: stringFlag(c, "socket")}
 	if interval > 0 {
-		return refresh(ctx, c, cl, interval, view)
+		return refresh(ctx, c, cl, interval, v)
 	}
 	return streamEvents(ctx, c, cl)
 }
@@ -129,7 +132,11 @@ func streamEvents(ctx context.Context, c *cli.Context, cl *ctl.Client) error {
 
 // refresh prints view every interval until ctx ends or the daemon goes
 // away.
-func refresh(ctx context.Context, c *cli.Context, cl *ctl.Client, interval time.Duration, view func(io.Writer, *ctl.Snapshot) error) error {
+func refresh(ctx context.Context, c *cli.Context, cl *ctl.Client, interval time.Duration, v view) error {
+	q, err := query(c, "pim6stat watch --view "+v.name, v.parts, v.filters...)
+	if err != nil {
+		return err
+	}
 	out := c.App.Writer
 	clear := isTerminal(out)
 	asJSON := boolFlag(c, "json")
@@ -144,7 +151,7 @@ func refresh(ctx context.Context, c *cli.Context, cl *ctl.Client, interval time.
 			case <-t.C:
 			}
 		}
-		s, err := cl.Snapshot(ctx)
+		s, err := cl.SnapshotOf(ctx, q)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -158,8 +165,17 @@ func refresh(ctx context.Context, c *cli.Context, cl *ctl.Client, interval time.
 			}
 			return cli.Exit("pim6stat: "+err.Error(), 1)
 		}
+		s = v.trim(s, q)
 		if asJSON {
-			b, err := json.Marshal(s)
+			// The report's snapshot, or the view's part of it as
+			// `pim6stat VIEW --json` prints it: one document per line.
+			var doc any = s
+			if v.keys != nil {
+				if doc, err = part(s, v.keys...); err != nil {
+					return cli.Exit("pim6stat: "+err.Error(), 1)
+				}
+			}
+			b, err := json.Marshal(doc)
 			if err != nil {
 				return cli.Exit("pim6stat: "+err.Error(), 1)
 			}
@@ -172,7 +188,7 @@ func refresh(ctx context.Context, c *cli.Context, cl *ctl.Client, interval time.
 			fmt.Fprintln(out)
 		}
 		fmt.Fprintf(out, "Every %v: pim6stat %s    %s\n\n", interval, c.String("view"), time.Now().Format("2006-01-02 15:04:05"))
-		if err := view(out, s); err != nil {
+		if err := v.text(out, s); err != nil {
 			return cli.Exit("pim6stat: "+err.Error(), 1)
 		}
 	}

@@ -109,7 +109,7 @@ func TestWatchIntervalDaemonGone(t *testing.T) {
 	// then.
 	served := make(chan struct{}, 1)
 	var calls atomic.Int32
-	s, err := ctl.Listen(ctl.ServerConfig{Path: path}, ctl.Handler{Snapshot: func(context.Context) (*ctl.Snapshot, error) {
+	s, err := ctl.Listen(ctl.ServerConfig{Path: path}, ctl.Handler{Snapshot: func(context.Context, ctl.Query) (*ctl.Snapshot, error) {
 		if calls.Add(1) == 2 {
 			served <- struct{}{}
 		}

@@ -222,7 +222,7 @@ func run(o options, stderr io.Writer) error {
 		abs, _ := filepath.Abs(o.configPath)
 		d.SetConfigFile(abs)
 	}
-	srv, err := ctl.Listen(ctl.ServerConfig{Path: cfg.Global.Socket, Log: logs.Logger(logging.Ctl)}, ctl.Handler{LogLevel: logLevelHandler(logs), Snapshot: d.Snapshot, Watch: d.Watch, Explain: d.Explain})
+	srv, err := ctl.Listen(ctl.ServerConfig{Path: cfg.Global.Socket, Log: logs.Logger(logging.Ctl)}, ctl.Handler{LogLevel: logLevelHandler(logs), Snapshot: d.SnapshotOf, Watch: d.Watch, Explain: d.Explain})
 	if err != nil {
 		k.Close()
 		return fmt.Errorf("pim6sd: control socket: %w", err)

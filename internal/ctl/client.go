@@ -173,7 +173,17 @@ func (c *Client) Ping(ctx context.Context) error {
 
 // Snapshot fetches the daemon's state.
 func (c *Client) Snapshot(ctx context.Context) (*Snapshot, error) {
-	resp, err := c.Do(ctx, Request{Version: ProtocolVersion, Command: CommandSnapshot})
+	return c.SnapshotOf(ctx, Query{})
+}
+
+// SnapshotOf fetches the part of the daemon's state q asks for (see
+// Query). Its errors are those of Do.
+func (c *Client) SnapshotOf(ctx context.Context, q Query) (*Snapshot, error) {
+	req := Request{Version: ProtocolVersion, Command: CommandSnapshot}
+	if !q.IsZero() {
+		req.Query = &q
+	}
+	resp, err := c.Do(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +192,11 @@ func (c *Client) Snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 	if resp.Snapshot.SchemaVersion != SchemaVersion {
 		return nil, &VersionError{What: "snapshot schema", Daemon: resp.Snapshot.SchemaVersion, Local: SchemaVersion}
+	}
+	if !q.IsZero() && resp.Snapshot.Query == nil {
+		// A daemon from before queries ignores them and answers the
+		// whole state: take the part here.
+		return q.Apply(resp.Snapshot)
 	}
 	return resp.Snapshot, nil
 }

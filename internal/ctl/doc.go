@@ -14,6 +14,10 @@
 // it can be rendered, marshalled to JSON and read back without the
 // engines.
 //
+// A request may ask for part of the snapshot (Query: some parts, one
+// interface, group or source), so that each of pim6stat's views costs the
+// daemon what it shows; Query.Apply defines what a query keeps.
+//
 // The report layout is fixed by the format it copies and so cannot grow;
 // everything it cannot show (per-neighbor DR priority and Generation ID,
 // counters, candidate BSR and RP state, limits, kernel packet counts) is

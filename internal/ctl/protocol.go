@@ -38,7 +38,8 @@ const (
 const (
 	// CommandPing answers ok when the daemon is alive.
 	CommandPing = "ping"
-	// CommandSnapshot answers the daemon's state (Response.Snapshot).
+	// CommandSnapshot answers the daemon's state (Response.Snapshot), or
+	// the part Request.Query asks for (query.go).
 	CommandSnapshot = "snapshot"
 	// CommandLogLevel lists (no argument) or sets (Request.Subsystem and
 	// Request.Level) the log levels; it answers Response.LogLevels.
@@ -66,6 +67,10 @@ type Request struct {
 	// CommandExplain.
 	Source string `json:"source,omitempty"`
 	Group  string `json:"group,omitempty"`
+
+	// Query is the argument of CommandSnapshot: the part of the state
+	// wanted; nil for all of it.
+	Query *Query `json:"query,omitempty"`
 }
 
 // Response is what the daemon answers. Exactly one result field is set
@@ -90,8 +95,11 @@ type Response struct {
 // served. A nil function makes its command answer "not supported by this
 // daemon".
 type Handler struct {
-	// Snapshot takes a snapshot of the whole state.
-	Snapshot func(ctx context.Context) (*Snapshot, error)
+	// Snapshot takes a snapshot of the part of the state q asks for (the
+	// zero Query: the whole state), as Query.Apply defines it. The server
+	// has checked q (Query.Check); the daemon refuses an interface it
+	// does not know with a *NoInterfaceError.
+	Snapshot func(ctx context.Context, q Query) (*Snapshot, error)
 	// Ping checks the daemon's loop answers. When nil the server answers
 	// ping by itself, which shows only that the socket is served.
 	Ping func(ctx context.Context) error

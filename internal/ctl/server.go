@@ -12,10 +12,12 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // ServerConfig sets up a Server. Zero fields take the defaults.
@@ -28,12 +30,24 @@ type ServerConfig struct {
 	Mode fs.FileMode
 	// MaxRequestBytes bounds a request; 64 KiB when zero.
 	MaxRequestBytes int
-	// MaxConns bounds the connections served at once; up to as many more
-	// get a "busy" error at once, and past those a connection is closed
-	// unanswered. 8 when zero.
+	// MaxConns bounds the requests served at once (run on the daemon,
+	// answer being written); up to as many more get a "busy" error at
+	// once, and past those a connection is closed unanswered. 8 when zero.
+	// A connection holds no such slot while its request is being read.
 	MaxConns int
-	// Timeout is the read deadline of a request and, separately, the
-	// write deadline of its response; 5s when zero.
+	// MaxPending bounds the connections whose request is still being
+	// read, idle ones included; 128 when zero. A new connection that
+	// finds them all taken closes the one that has waited longest, so
+	// that clients that connect and say nothing cannot keep a prompt
+	// one (pim6stat writes its request at once) out.
+	MaxPending int
+	// FirstByteTimeout is how long a new connection may stay silent:
+	// with no byte of a request by then it is closed; 1s when zero (at
+	// most Timeout).
+	FirstByteTimeout time.Duration
+	// Timeout is the read deadline of a whole request, from the
+	// connection's start, and, separately, the write deadline of its
+	// response; 5s when zero.
 	Timeout time.Duration
 	// HandlerTimeout bounds a command's run on the daemon; 10s when zero.
 	HandlerTimeout time.Duration
@@ -54,9 +68,16 @@ func (c *ServerConfig) defaults() {
 	if c.MaxConns <= 0 {
 		c.MaxConns = 8
 	}
+	if c.MaxPending <= 0 {
+		c.MaxPending = 128
+	}
 	if c.Timeout <= 0 {
 		c.Timeout = 5 * time.Second
 	}
+	if c.FirstByteTimeout <= 0 {
+		c.FirstByteTimeout = time.Second
+	}
+	c.FirstByteTimeout = min(c.FirstByteTimeout, c.Timeout)
 	if c.HandlerTimeout <= 0 {
 		c.HandlerTimeout = 10 * time.Second
 	}
@@ -80,10 +101,15 @@ type Server struct {
 	// connection is closed at once.
 	busySlots chan struct{}
 
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+	// reading are the connections whose request is being read, with
+	// the order they came in (see ServerConfig.MaxPending); accepted
+	// counts the connections.
+	reading  map[net.Conn]uint64
+	accepted uint64
+	closed   bool
+	wg       sync.WaitGroup
 }
 
 // Listen creates the socket at cfg.Path. A socket file left by a daemon
@@ -118,6 +144,7 @@ func Listen(cfg ServerConfig, h Handler) (*Server, error) {
 		slots:     make(chan struct{}, cfg.MaxConns),
 		busySlots: make(chan struct{}, cfg.MaxConns),
 		conns:     make(map[net.Conn]struct{}),
+		reading:   make(map[net.Conn]uint64),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
@@ -173,34 +200,13 @@ func (s *Server) Serve() error {
 			continue
 		}
 		backoff = 0
-		serve, slots := s.serveConn, s.slots
-		select {
-		case s.slots <- struct{}{}:
-		default:
-			select {
-			case s.busySlots <- struct{}{}:
-				// Full: say so at once rather than keep the client
-				// waiting.
-				serve, slots = s.refuseConn, s.busySlots
-			default:
-				// Flooded: not even a word.
-				c.Close()
-				continue
-			}
-		}
 		if !s.track(c) {
 			c.Close()
-			<-slots
 			return nil
 		}
 		go func() {
-			var once sync.Once
-			release := func() { once.Do(func() { <-slots }) }
-			defer func() {
-				release()
-				s.untrack(c)
-			}()
-			serve(c, release)
+			defer s.untrack(c)
+			s.serveConn(c)
 		}()
 	}
 }
@@ -211,20 +217,68 @@ func (s *Server) isClosed() bool {
 	return s.closed
 }
 
+// track records a new connection, whose request is to be read: when
+// MaxPending requests are being read already, the connection that has
+// waited longest for its request is closed to make room. It is false once
+// the server is closed.
 func (s *Server) track(c net.Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return false
 	}
+	if len(s.reading) >= s.cfg.MaxPending {
+		var oldest net.Conn
+		for rc, n := range s.reading {
+			if oldest == nil || n < s.reading[oldest] {
+				oldest = rc
+			}
+		}
+		// Its reader fails and ends (see doneReading).
+		delete(s.reading, oldest)
+		oldest.Close()
+	}
+	s.accepted++
+	s.reading[c] = s.accepted
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	return true
 }
 
+// doneReading ends the reading of c's request; it is false when c was
+// closed to make room meanwhile (see track).
+func (s *Server) doneReading(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.reading[c]
+	delete(s.reading, c)
+	return ok
+}
+
+// slot takes a slot to serve a request: one of MaxConns, or when they are
+// all taken one of the busy slots with refuse set (the answer is then
+// "busy"); ok is false when those are all taken too. release frees the
+// slot, once.
+func (s *Server) slot() (release func(), refuse, ok bool) {
+	slots := s.slots
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		select {
+		case s.busySlots <- struct{}{}:
+			slots, refuse = s.busySlots, true
+		default:
+			return nil, false, false
+		}
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-slots }) }, refuse, true
+}
+
 func (s *Server) untrack(c net.Conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	delete(s.reading, c)
 	s.mu.Unlock()
 	c.Close()
 	s.wg.Done()
@@ -258,14 +312,30 @@ func (s *Server) Close() error {
 // as clearStale's), not worth an answer or a log line.
 var errNoRequest = errors.New("no request")
 
-// serveConn answers the one request of c.
-func (s *Server) serveConn(c net.Conn, release func()) {
-	c.SetReadDeadline(time.Now().Add(s.cfg.Timeout))
-	req, err := readRequest(c, s.cfg.MaxRequestBytes)
+// serveConn reads the one request of c and answers it. Reading holds no
+// slot: only serving does (see ServerConfig.MaxConns, MaxPending).
+func (s *Server) serveConn(c net.Conn) {
+	start := time.Now()
+	c.SetReadDeadline(start.Add(s.cfg.FirstByteTimeout))
+	req, err := readRequest(c, s.cfg.MaxRequestBytes, func() {
+		// The client speaks: it has the whole Timeout for its request.
+		c.SetReadDeadline(start.Add(s.cfg.Timeout))
+	})
+	if !s.doneReading(c) || errors.Is(err, errNoRequest) {
+		return // closed to make room for a newer connection, or silent
+	}
+	release, refuse, ok := s.slot()
+	if !ok {
+		return // flooded: not even a word
+	}
+	defer release()
+	if refuse {
+		// Full: say so at once rather than keep the client waiting.
+		s.answer(c, "", failure(fmt.Errorf("busy: %d control connections already being served; try again", s.cfg.MaxConns)), release)
+		return
+	}
 	var resp Response
 	switch {
-	case errors.Is(err, errNoRequest):
-		return
 	case err != nil:
 		resp = failure(err)
 	case req.Command == CommandWatch && req.Version == ProtocolVersion:
@@ -275,14 +345,9 @@ func (s *Server) serveConn(c net.Conn, release func()) {
 		resp = s.dispatch(req)
 	}
 	if !resp.OK {
-		s.cfg.Log.Info("control request failed", "command", req.Command, "err", resp.Error)
+		s.cfg.Log.Info("control request failed", "command", clip(req.Command), "err", clipText(resp.Error))
 	}
 	s.answer(c, req.Command, resp, release)
-}
-
-// refuseConn answers a connection past MaxConns.
-func (s *Server) refuseConn(c net.Conn, release func()) {
-	s.answer(c, "", failure(fmt.Errorf("busy: %d control connections already being served; try again", s.cfg.MaxConns)), release)
 }
 
 // answer writes resp on c, calls release once it is written (before the
@@ -291,7 +356,7 @@ func (s *Server) refuseConn(c net.Conn, release func()) {
 func (s *Server) answer(c net.Conn, command string, resp Response, release func()) {
 	c.SetDeadline(time.Now().Add(s.cfg.Timeout))
 	if err := writeResponse(c, resp); err != nil {
-		s.cfg.Log.Info("control response not sent", "command", command, "err", err)
+		s.cfg.Log.Info("control response not sent", "command", clip(command), "err", err)
 		return
 	}
 	release()
@@ -309,20 +374,28 @@ func (s *Server) answer(c net.Conn, command string, resp Response, release func(
 // maxDrain bounds what is read after the answer (see serveConn).
 const maxDrain = 1 << 20
 
+// countingReader counts what it reads and calls first once, after the
+// first byte.
 type countingReader struct {
-	r io.Reader
-	n int
+	r     io.Reader
+	n     int
+	first func()
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	if c.n == 0 && n > 0 && c.first != nil {
+		c.first()
+	}
 	c.n += n
 	return n, err
 }
 
-func readRequest(c net.Conn, limit int) (Request, error) {
+// readRequest reads one request of at most limit bytes from c; first is
+// called once its first byte came.
+func readRequest(c net.Conn, limit int, first func()) (Request, error) {
 	var req Request
-	cr := &countingReader{r: io.LimitReader(c, int64(limit)+1)}
+	cr := &countingReader{r: io.LimitReader(c, int64(limit)+1), first: first}
 	err := json.NewDecoder(cr).Decode(&req)
 	var ne net.Error
 	switch {
@@ -330,7 +403,9 @@ func readRequest(c net.Conn, limit int) (Request, error) {
 		return req, nil
 	case cr.n > limit:
 		return req, fmt.Errorf("request larger than %d bytes", limit)
-	case cr.n == 0 && errors.Is(err, io.EOF):
+	case cr.n == 0:
+		// Closed, silent until the first-byte deadline, or closed by
+		// us to make room (see Server.track).
 		return req, errNoRequest
 	case errors.As(err, &ne) && ne.Timeout():
 		return req, errors.New("timed out waiting for a complete request")
@@ -367,11 +442,18 @@ var commands = map[string]func(s *Server, ctx context.Context, req *Request, res
 	CommandWatch: func(*Server, context.Context, *Request, *Response) error {
 		return errors.New("served as a stream")
 	},
-	CommandSnapshot: func(s *Server, ctx context.Context, _ *Request, resp *Response) error {
+	CommandSnapshot: func(s *Server, ctx context.Context, req *Request, resp *Response) error {
 		if s.h.Snapshot == nil {
 			return errNotSupported
 		}
-		snap, err := s.h.Snapshot(ctx)
+		var q Query
+		if req.Query != nil {
+			q = *req.Query
+		}
+		if err := q.Check(); err != nil {
+			return err
+		}
+		snap, err := s.h.Snapshot(ctx, q)
 		if err != nil {
 			return err
 		}
@@ -401,14 +483,14 @@ func (s *Server) dispatch(req Request) (resp Response) {
 			known = append(known, k)
 		}
 		slices.Sort(known)
-		return failure(fmt.Errorf("unknown command %q (known: %s)", req.Command, strings.Join(known, ", ")))
+		return failure(fmt.Errorf("unknown command %s (known: %s)", clip(req.Command), strings.Join(known, ", ")))
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandlerTimeout)
 	defer cancel()
 	defer func() {
 		// A bug in one command must not take the daemon down with it.
 		if p := recover(); p != nil {
-			s.cfg.Log.Error("control command panicked", "command", req.Command, "panic", p, "stack", string(debug.Stack()))
+			s.cfg.Log.Error("control command panicked", "command", clip(req.Command), "panic", p, "stack", string(debug.Stack()))
 			resp = failure(fmt.Errorf("%s: internal error", req.Command))
 		}
 	}()
@@ -417,4 +499,34 @@ func (s *Server) dispatch(req Request) (resp Response) {
 		return failure(fmt.Errorf("%s: %w", req.Command, err))
 	}
 	return resp
+}
+
+// What a client sent is logged and echoed quoted and cut: a command name
+// of 60 KB must not make a log line of 120 KB.
+const (
+	maxEcho    = 64  // bytes of a client's word, before quoting
+	maxErrText = 512 // bytes of an error text in a log line
+)
+
+// clip is s quoted (%q) after cutting it to maxEcho bytes, with "..."
+// after the quotes when it was cut.
+func clip(s string) string {
+	if len(s) <= maxEcho {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:maxEcho]) + "..."
+}
+
+// clipText is an error text cut to maxErrText bytes, at a character
+// boundary, with "..." when it was cut. Errors quote what clients sent
+// with clip, but a handler's error may quote an argument whole.
+func clipText(s string) string {
+	if len(s) <= maxErrText {
+		return s
+	}
+	cut := maxErrText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }

@@ -46,7 +46,7 @@ func serve(t *testing.T, cfg ctl.ServerConfig, h ctl.Handler) *ctl.Server {
 }
 
 func seedHandler() ctl.Handler {
-	return ctl.Handler{Snapshot: func(context.Context) (*ctl.Snapshot, error) { return ctltest.Seed(), nil }}
+	return ctl.Handler{Snapshot: func(_ context.Context, q ctl.Query) (*ctl.Snapshot, error) { return q.Apply(ctltest.Seed()) }}
 }
 
 // raw sends b on a new connection and returns the whole answer.
@@ -161,11 +161,11 @@ func TestServerHandlerFailures(t *testing.T) {
 		h    ctl.Handler
 		want string
 	}{
-		{"error", ctl.Handler{Snapshot: func(context.Context) (*ctl.Snapshot, error) { return nil, errors.New("loop busy") }}, "snapshot: loop busy"},
-		{"no snapshot", ctl.Handler{Snapshot: func(context.Context) (*ctl.Snapshot, error) { return nil, nil }}, "snapshot: the daemon gave no snapshot"},
+		{"error", ctl.Handler{Snapshot: func(context.Context, ctl.Query) (*ctl.Snapshot, error) { return nil, errors.New("loop busy") }}, "snapshot: loop busy"},
+		{"no snapshot", ctl.Handler{Snapshot: func(context.Context, ctl.Query) (*ctl.Snapshot, error) { return nil, nil }}, "snapshot: the daemon gave no snapshot"},
 		{"not supported", ctl.Handler{}, "snapshot: not supported by this daemon"},
-		{"panic", ctl.Handler{Snapshot: func(context.Context) (*ctl.Snapshot, error) { panic("bug") }}, "snapshot: internal error"},
-		{"timeout", ctl.Handler{Snapshot: func(ctx context.Context) (*ctl.Snapshot, error) {
+		{"panic", ctl.Handler{Snapshot: func(context.Context, ctl.Query) (*ctl.Snapshot, error) { panic("bug") }}, "snapshot: internal error"},
+		{"timeout", ctl.Handler{Snapshot: func(ctx context.Context, _ ctl.Query) (*ctl.Snapshot, error) {
 			<-ctx.Done()
 			return nil, ctx.Err()
 		}}, "snapshot: context deadline exceeded"},
@@ -343,7 +343,7 @@ func staleSocket(t *testing.T, path string) os.FileInfo {
 func TestServerCloseEndsConnections(t *testing.T) {
 	path := ctltest.SocketPath(t)
 	entered := make(chan struct{})
-	s, err := ctl.Listen(ctl.ServerConfig{Path: path}, ctl.Handler{Snapshot: func(ctx context.Context) (*ctl.Snapshot, error) {
+	s, err := ctl.Listen(ctl.ServerConfig{Path: path}, ctl.Handler{Snapshot: func(ctx context.Context, _ ctl.Query) (*ctl.Snapshot, error) {
 		close(entered)
 		<-ctx.Done() // a daemon's handler gives up when the server closes
 		return nil, ctx.Err()

@@ -3,6 +3,8 @@ package ctl
 import (
 	"encoding/json"
 	"net/netip"
+	"slices"
+	"strconv"
 	"time"
 )
 
@@ -56,6 +58,11 @@ type Snapshot struct {
 	Counters map[string]map[string]uint64 `json:"counters"`
 	// Limits are the configured resource limits and their use.
 	Limits []Limit `json:"limits"`
+
+	// Query is what the snapshot was taken for (query.go), nil for the
+	// whole state. Parts not asked for are left empty, and out of the
+	// JSON.
+	Query *Query `json:"query,omitempty"`
 }
 
 // DaemonInfo says which daemon the snapshot comes from.
@@ -81,6 +88,10 @@ type DaemonInfo struct {
 	// Audit is the kernel audit: what the kernel forwards compared with
 	// what the daemon installed.
 	Audit Audit `json:"audit"`
+	// ViewPauses are the pauses of the daemon's loop while it built views
+	// (snapshots, explain) since it started, before this snapshot; nil
+	// where not measured (a simulation's deterministic snapshots).
+	ViewPauses *Pauses `json:"view_pauses,omitempty"`
 }
 
 // Audit sums up the kernel audits so far.
@@ -124,6 +135,62 @@ type Restart struct {
 	Swept int `json:"swept"`
 }
 
+// Pauses is a histogram of pauses: how long the daemon's loop was held,
+// each time, by work that is not an event's (building a view), so that
+// inputs and timers waited.
+type Pauses struct {
+	Count uint64   `json:"count"`
+	Sum   Duration `json:"sum"`
+	Max   Duration `json:"max"`
+	// Buckets count the pauses of at most Le (cumulative), for each of
+	// PauseBounds.
+	Buckets []PauseBucket `json:"buckets"`
+}
+
+// PauseBucket is one bucket of Pauses.
+type PauseBucket struct {
+	Le    Duration `json:"le"`
+	Count uint64   `json:"count"`
+}
+
+// PauseBounds are the upper bounds of the buckets of Pauses.
+var PauseBounds = []time.Duration{
+	100 * time.Microsecond, time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond,
+	50 * time.Millisecond, 100 * time.Millisecond, 500 * time.Millisecond, time.Second,
+}
+
+// Add counts one pause of d.
+func (p *Pauses) Add(d time.Duration) {
+	p.init()
+	p.Count++
+	p.Sum += Duration(d)
+	p.Max = max(p.Max, Duration(d))
+	for i := range p.Buckets {
+		if Duration(d) <= p.Buckets[i].Le {
+			p.Buckets[i].Count++
+		}
+	}
+}
+
+// init gives p its buckets, empty.
+func (p *Pauses) init() {
+	if p.Buckets == nil {
+		p.Buckets = make([]PauseBucket, len(PauseBounds))
+		for i, le := range PauseBounds {
+			p.Buckets[i].Le = Duration(le)
+		}
+	}
+}
+
+// Clone is a copy of p that shares nothing with it, with every bucket
+// even when no pause was counted yet.
+func (p *Pauses) Clone() *Pauses {
+	c := *p
+	c.Buckets = slices.Clone(p.Buckets)
+	c.init()
+	return &c
+}
+
 // Memory is runtime.MemStats in brief.
 type Memory struct {
 	HeapAlloc uint64 `json:"heap_alloc"`
@@ -163,6 +230,11 @@ type Interface struct {
 	QueryIn Duration `json:"query_in"`
 	// MLDVersions are the MLD versions the interface accepts (1, 2).
 	MLDVersions []int `json:"mld_versions"`
+	// PIMNeighbors and MLDGroups count the interface's PIM neighbors and
+	// MLD group records: all of them, whatever a query keeps of the lists
+	// (the interfaces view shows them without asking for the lists).
+	PIMNeighbors int `json:"pim_neighbors"`
+	MLDGroups    int `json:"mld_groups"`
 
 	// Beyond the report.
 
@@ -513,6 +585,9 @@ type Limit struct {
 // MarshalJSON writes the snapshot with empty lists as [] and an empty
 // counter map as {}, never null, so that `jq '.neighbors[]'` works on a
 // router without neighbors.
+//
+// A snapshot taken for a query with Parts has only those parts in its
+// JSON (with schema_version, daemon and query).
 func (s Snapshot) MarshalJSON() ([]byte, error) {
 	type plain Snapshot // without the method
 	p := plain(s)
@@ -527,7 +602,69 @@ func (s Snapshot) MarshalJSON() ([]byte, error) {
 	if p.Counters == nil {
 		p.Counters = map[string]map[string]uint64{}
 	}
-	return json.Marshal(p)
+	if s.Query == nil || len(s.Query.Parts) == 0 {
+		return json.Marshal(p)
+	}
+	b := []byte{'{'}
+	add := func(key string, v any) error {
+		vb, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, key)
+		b = append(b, ':')
+		b = append(b, vb...)
+		return nil
+	}
+	type field struct {
+		key string
+		v   any
+	}
+	fields := []field{{"schema_version", p.SchemaVersion}, {"daemon", p.Daemon}}
+	for _, part := range Parts {
+		if s.Query.Wants(part) && (part != PartAnycastRP || p.AnycastRP != nil) {
+			fields = append(fields, field{part, (*Snapshot)(&p).part(part)})
+		}
+	}
+	fields = append(fields, field{"query", p.Query})
+	for _, f := range fields {
+		if err := add(f.key, f.v); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// part is the value of a part, by its JSON key.
+func (s *Snapshot) part(key string) any {
+	switch key {
+	case PartInterfaces:
+		return s.Interfaces
+	case PartNeighbors:
+		return s.Neighbors
+	case PartQueriers:
+		return s.Queriers
+	case PartGroups:
+		return s.Groups
+	case PartRoutes:
+		return s.Routes
+	case PartCacheMirrors:
+		return s.CacheMirrors
+	case PartRPSet:
+		return s.RPSet
+	case PartAnycastRP:
+		return s.AnycastRP
+	case PartTimers:
+		return s.Timers
+	case PartCounters:
+		return s.Counters
+	case PartLimits:
+		return s.Limits
+	}
+	panic("ctl: unknown part " + key)
 }
 
 func nonNil[T any](s []T) []T {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pim6sd/pim6sd/conf"
+	"github.com/pim6sd/pim6sd/internal/ctl"
 	"github.com/pim6sd/pim6sd/internal/logging"
 	"github.com/pim6sd/pim6sd/internal/timerq"
 	"github.com/pim6sd/pim6sd/kernel"
@@ -51,6 +52,8 @@ type Daemon struct {
 	// upcalls counts the kernel's upcalls by type ("upcall/nocache"...),
 	// shown as the snapshot's "kernel" counters.
 	upcalls map[string]uint64
+	// viewPauses are the loop's pauses for views (views.go).
+	viewPauses ctl.Pauses
 
 	in      chan Input
 	calls   chan func()

@@ -105,6 +105,8 @@ var (
 	descCRP      = desc("candidate_rp_info", "Always 1 when this router is a configured Candidate-RP: its address.", "address")
 	descRPs      = desc("rps", "Number of RPs known, by where the mapping comes from (bsr, static, embedded).", "origin")
 	descRPSet    = desc("rp_set_entries", "Number of group-range-to-RP mappings, by origin.", "origin")
+	descPauses   = desc("view_pause_seconds", "How long the daemon's loop was held, each time, building a view (a piece of a snapshot for pim6stat, the metrics or the dump, or an explain): inputs and timers waited meanwhile. Since the daemon started, before this scrape's own snapshot.")
+	descPauseMax = desc("view_pause_max_seconds", "The longest pause of pim6sd_view_pause_seconds since the daemon started.")
 	descLimMax   = desc("limit_max", "A configured resource limit.", "name", "interface")
 	descLimUsed  = desc("limit_used", "Current use of a configured resource limit.", "name", "interface")
 	descLimRef   = desc("limit_refused_total", "What was refused because a resource limit was reached.", "name", "interface")
@@ -126,6 +128,7 @@ var allDescs = []*prometheus.Desc{
 	descLimMax, descLimUsed, descLimRef,
 	descAnycastMember, descAnycastRegs,
 	descAuditRuns, descAuditErrors, descAuditLast, descRepairs, descRestartKept, descRestartSwept,
+	descPauses, descPauseMax,
 }
 
 // Describe sends every family's description.
@@ -207,6 +210,14 @@ func export(s *ctl.Snapshot, maxSG int, ch chan<- prometheus.Metric) {
 	if !s.Daemon.Started.IsZero() {
 		ch <- gauge(descStartTime, float64(s.Daemon.Started.UnixNano())/1e9)
 		ch <- gauge(descUptime, time.Duration(s.Daemon.Uptime()).Seconds())
+	}
+	if p := s.Daemon.ViewPauses; p != nil {
+		buckets := make(map[float64]uint64, len(p.Buckets))
+		for _, b := range p.Buckets {
+			buckets[time.Duration(b.Le).Seconds()] = b.Count
+		}
+		ch <- prometheus.MustNewConstHistogram(descPauses, p.Count, time.Duration(p.Sum).Seconds(), buckets)
+		ch <- gauge(descPauseMax, time.Duration(p.Max).Seconds())
 	}
 	exportInterfaces(s, ch)
 	exportRoutes(s, maxSG, ch)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -28,7 +29,7 @@ func testSnapshot() *ctl.Snapshot {
 	started := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	return &ctl.Snapshot{
 		SchemaVersion: ctl.SchemaVersion,
-		Daemon:        ctl.DaemonInfo{Version: "v1.2.3", Started: started, Now: started.Add(90 * time.Second), Table: 7},
+		Daemon:        ctl.DaemonInfo{Version: "v1.2.3", Started: started, Now: started.Add(90 * time.Second), Table: 7, ViewPauses: testPauses()},
 		Interfaces: []ctl.Interface{
 			{MIF: 0, Name: "eth0", DR: true, PIM: true},
 			{MIF: 1, Name: "eth1", Querier: true, NoNeighbor: true, Down: true},
@@ -70,6 +71,15 @@ func testSnapshot() *ctl.Snapshot {
 			{Address: a("2001:db8::102"), RegistersIn: 1, NullRegistersIn: 2, RegisterStopsIn: 3, RegistersOut: 4, NullRegistersOut: 5, RegisterStopsOut: 6},
 		}},
 	}
+}
+
+// testPauses are four view pauses: 50 µs, 3 ms twice, 200 ms.
+func testPauses() *ctl.Pauses {
+	var p ctl.Pauses
+	for _, d := range []time.Duration{50 * time.Microsecond, 3 * time.Millisecond, 3 * time.Millisecond, 200 * time.Millisecond} {
+		p.Add(d)
+	}
+	return &p
 }
 
 func fixed(s *ctl.Snapshot) SnapshotFunc {
@@ -167,6 +177,7 @@ func TestExposition(t *testing.T) {
 		{"pim6sd_candidate_rp_info", dto.MetricType_GAUGE, []string{"address=2001:db8::5 1"}},
 		{"pim6sd_rps", dto.MetricType_GAUGE, []string{"origin=bsr 2", "origin=embedded 0", "origin=static 1"}},
 		{"pim6sd_rp_set_entries", dto.MetricType_GAUGE, []string{"origin=bsr 3", "origin=embedded 0", "origin=static 1"}},
+		{"pim6sd_view_pause_max_seconds", dto.MetricType_GAUGE, []string{" 0.2"}},
 		{"pim6sd_limit_max", dto.MetricType_GAUGE, []string{"interface=eth1,name=mld.max-groups 100"}},
 		{"pim6sd_limit_used", dto.MetricType_GAUGE, []string{"interface=eth1,name=mld.max-groups 2"}},
 		{"pim6sd_limit_refused_total", dto.MetricType_COUNTER, []string{"interface=eth1,name=mld.max-groups 9"}},
@@ -198,6 +209,35 @@ func TestExposition(t *testing.T) {
 		if fams[name] == nil {
 			t.Errorf("no %s", name)
 		}
+	}
+}
+
+// The loop's pauses for views are a histogram: cumulative buckets, count
+// and sum.
+func TestViewPauses(t *testing.T) {
+	fams := scrape(t, Options{Snapshot: fixed(testSnapshot())})
+	f := fams["pim6sd_view_pause_seconds"]
+	if f == nil || f.GetType() != dto.MetricType_HISTOGRAM || len(f.Metric) != 1 || f.GetHelp() == "" {
+		t.Fatalf("family %v", f)
+	}
+	h := f.Metric[0].GetHistogram()
+	if h.GetSampleCount() != 4 || h.GetSampleSum() < 0.20605 || h.GetSampleSum() > 0.20606 {
+		t.Errorf("count %d, sum %g; want 4, 0.20605", h.GetSampleCount(), h.GetSampleSum())
+	}
+	got := map[float64]uint64{}
+	for _, b := range h.GetBucket() {
+		got[b.GetUpperBound()] = b.GetCumulativeCount()
+	}
+	want := map[float64]uint64{0.0001: 1, 0.001: 1, 0.005: 3, 0.01: 3, 0.05: 3, 0.1: 3, 0.5: 4, 1: 4, math.Inf(1): 4}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("buckets (-want +got):\n%s", diff)
+	}
+	// A snapshot without them (a simulation's) has neither family.
+	s := testSnapshot()
+	s.Daemon.ViewPauses = nil
+	fams = scrape(t, Options{Snapshot: fixed(s)})
+	if fams["pim6sd_view_pause_seconds"] != nil || fams["pim6sd_view_pause_max_seconds"] != nil {
+		t.Error("pauses exported without any")
 	}
 }
 

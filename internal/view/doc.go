@@ -10,4 +10,13 @@
 // for what must be asked of the kernel at that instant (a route, an
 // entry's counters). Tests build a State from engines of their own and a
 // fake Lookup, without a kernel.
+//
+// A view builds only what is asked (ctl.Query: some parts, one
+// interface, group or source), and reads the engines entry by entry
+// rather than copying their whole state. A snapshot is built in steps
+// (Build): the first read takes the small parts and the keys of the large
+// tables (group records, routes), each next one at most ReadBudget of
+// their entries, and the loop goes on between reads; sorting and the
+// timers are done off the loop. Each entry is one instant's; the
+// snapshot as a whole is a few reads' (see Build).
 package view

@@ -36,7 +36,6 @@ type explainer struct {
 
 	ssm    bool
 	pimCfg pim.Config // the engine's configuration in force
-	pimSt  pim.State
 	pimIfs map[int]*pim.InterfaceState
 	sg     *pim.RouteState
 	star   *pim.StarGState
@@ -74,20 +73,20 @@ func (x *explainer) run() {
 		x.verdict(nil)
 		return
 	}
-	x.pimSt = x.st.PIM.Snapshot(x.now)
+	// Only the flow's entries: the walk's cost does not grow with the
+	// routing table.
+	ifs := x.st.PIM.InterfaceStates(x.now)
 	x.pimIfs = map[int]*pim.InterfaceState{}
-	for i := range x.pimSt.Interfaces {
-		x.pimIfs[x.pimSt.Interfaces[i].IfIndex] = &x.pimSt.Interfaces[i]
+	for i := range ifs {
+		x.pimIfs[ifs[i].IfIndex] = &ifs[i]
 	}
-	for i := range x.pimSt.Routes {
-		if r := &x.pimSt.Routes[i]; r.Source == x.src && r.Group == x.grp {
-			x.sg = r
+	if x.src.IsValid() {
+		if r, ok := x.st.PIM.RouteStateOf(x.now, pim.SG{Source: x.src, Group: x.grp}); ok {
+			x.sg = &r
 		}
 	}
-	for i := range x.pimSt.StarG {
-		if g := &x.pimSt.StarG[i]; g.Group == x.grp {
-			x.star = g
-		}
+	if g, ok := x.st.PIM.StarGStateOf(x.now, x.grp); ok {
+		x.star = &g
 	}
 	x.upstream()
 	olist := x.downstream()

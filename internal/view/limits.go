@@ -11,39 +11,35 @@ import (
 // configuration key that sets it: per interface for MLD groups and
 // sources and PIM neighbors, daemon-wide for routes, the RP-set and
 // Embedded-RP groups.
-func limitsOf(st *State, mldState []mld.InterfaceState, pimState pim.State, b pim.BSRInfo) []ctl.Limit {
+func limitsOf(st *State, mldOf map[int]mldCounts, pimIfs []pim.InterfaceState, b pim.BSRInfo) []ctl.Limit {
 	pc := st.PIM.Config()
 	var out []ctl.Limit
-	for _, m := range mldState {
-		ifc := st.iface(m.IfIndex)
+	for _, idx := range st.MLD.Interfaces() {
+		ifc := st.iface(idx)
 		if ifc == nil || !ifc.MLD {
 			continue
 		}
-		cfg := ifc.MLDConfig
-		most := 0
-		for _, g := range m.Groups {
-			most = max(most, len(g.Sources))
-		}
-		ms := st.MLD.Stats(m.IfIndex)
+		cfg, c := ifc.MLDConfig, mldOf[idx]
 		out = append(out,
-			ctl.Limit{Name: "mld.max-groups", Interface: m.Name, Max: uint64(cfg.MaxGroups), Used: uint64(len(m.Groups)), Refused: ms.Dropped[mld.DropGroupLimit]},
-			ctl.Limit{Name: "mld.max-sources", Interface: m.Name, Max: uint64(cfg.MaxSources), Used: uint64(most), Refused: ms.Dropped[mld.DropSourceLimit]},
+			ctl.Limit{Name: "mld.max-groups", Interface: ifc.Name, Max: uint64(cfg.MaxGroups), Used: uint64(c.groups), Refused: c.stats.Dropped[mld.DropGroupLimit]},
+			ctl.Limit{Name: "mld.max-sources", Interface: ifc.Name, Max: uint64(cfg.MaxSources), Used: uint64(c.mostSources), Refused: c.stats.Dropped[mld.DropSourceLimit]},
 		)
 	}
 	router := st.PIM.Stats(0)
 	refused := func(reason string) uint64 {
 		n := router.Dropped[reason]
-		for _, p := range pimState.Interfaces {
+		for _, p := range pimIfs {
 			n += st.PIM.Stats(p.IfIndex).Dropped[reason]
 		}
 		return n
 	}
-	for _, p := range pimState.Interfaces {
+	for _, p := range pimIfs {
 		out = append(out, ctl.Limit{Name: "limits.max-neighbors-per-interface", Interface: p.Name,
 			Max: uint64(pc.MaxNeighbors), Used: uint64(len(p.Neighbors)), Refused: st.PIM.Stats(p.IfIndex).Dropped[pim.DropNeighborLimit]})
 	}
+	sgs, stars := st.PIM.RouteCounts()
 	out = append(out,
-		ctl.Limit{Name: "limits.max-routes", Max: uint64(pc.MaxRoutes), Used: uint64(len(pimState.Routes) + len(pimState.StarG)), Refused: refused(pim.DropRouteLimit)},
+		ctl.Limit{Name: "limits.max-routes", Max: uint64(pc.MaxRoutes), Used: uint64(sgs + stars), Refused: refused(pim.DropRouteLimit)},
 		ctl.Limit{Name: "bsr.max-rp-set", Max: uint64(pc.MaxRPSet), Used: uint64(len(b.RPSet)), Refused: refused(pim.DropRPSetLimit)},
 		ctl.Limit{Name: "embedded-rp.max-groups", Max: uint64(pc.MaxEmbeddedRPGroups), Used: uint64(len(b.Embedded)), Refused: refused(pim.DropEmbeddedRPLimit)},
 	)

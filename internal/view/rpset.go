@@ -13,7 +13,7 @@ import (
 // the static ones and the embedded ones in use, each with how it is
 // reached (the next hop toward it) or that it is this router; and the
 // scope zones, each with its BSR and RP-set.
-func rpSetOf(st *State, ps pim.State, b pim.BSRInfo, zones []pim.BSRZoneInfo) ctl.RPSet {
+func rpSetOf(st *State, static []pim.RPState, b pim.BSRInfo, zones []pim.BSRZoneInfo) ctl.RPSet {
 	pc := st.PIM.Config()
 	var set ctl.RPSet
 	if b.BSR.IsValid() {
@@ -34,7 +34,7 @@ func rpSetOf(st *State, ps pim.State, b pim.BSRInfo, zones []pim.BSRZoneInfo) ct
 		c := rp(e.RP, ctl.RPOriginBSR)
 		c.Groups = append(c.Groups, ctl.RPGroup{Prefix: e.Prefix, Priority: int(e.Priority), Holdtime: ctl.Duration(e.Holdtime), Left: ctl.Duration(e.Left)})
 	}
-	for _, s := range ps.RPs {
+	for _, s := range static {
 		c := rp(s.Addr, ctl.RPOriginStatic)
 		for _, g := range s.Groups {
 			c.Groups = append(c.Groups, ctl.RPGroup{Prefix: g})

@@ -1,10 +1,10 @@
 package view
 
 import (
-	"github.com/pim6sd/pim6sd/internal/ctl"
 	"net/netip"
 	"time"
 
+	"github.com/pim6sd/pim6sd/internal/ctl"
 	"github.com/pim6sd/pim6sd/kernel"
 	"github.com/pim6sd/pim6sd/mld"
 	"github.com/pim6sd/pim6sd/mrib"
@@ -45,6 +45,9 @@ type State struct {
 	Restart *ctl.Restart
 	// Audit is the kernel audit's record.
 	Audit ctl.Audit
+	// Pauses are the loop's pauses for views so far (shown in the
+	// snapshot, not with Deterministic); nil when not measured.
+	Pauses *ctl.Pauses
 
 	byIndex map[int]*Interface // Interfaces by index, made on first use
 }

@@ -32,7 +32,7 @@ func sec(n int64) ctl.Duration     { return ctl.Seconds(n) }
 // are plausible fillings for the views.
 func Seed() *ctl.Snapshot {
 	now := time.Date(2007, 12, 14, 10, 0, 0, 0, time.UTC)
-	return &ctl.Snapshot{
+	return counted(&ctl.Snapshot{
 		SchemaVersion: ctl.SchemaVersion,
 		Daemon: ctl.DaemonInfo{
 			Version: "test", PID: 4242,
@@ -128,7 +128,27 @@ func Seed() *ctl.Snapshot {
 			"pim/eth0": {"hello-received": 2, "hello-sent": 2},
 		},
 		Limits: []ctl.Limit{{Name: "mld.max-groups", Interface: "eth1", Max: 1000, Used: 1}},
+	})
+}
+
+// counted sets each interface's counts of neighbors and groups from the
+// lists, as the daemon does.
+func counted(s *ctl.Snapshot) *ctl.Snapshot {
+	for i := range s.Interfaces {
+		ifc := &s.Interfaces[i]
+		ifc.PIMNeighbors, ifc.MLDGroups = 0, 0
+		for _, n := range s.Neighbors {
+			if n.MIF == ifc.MIF {
+				ifc.PIMNeighbors++
+			}
+		}
+		for _, g := range s.Groups {
+			if g.MIF == ifc.MIF {
+				ifc.MLDGroups++
+			}
+		}
 	}
+	return s
 }
 
 // Rich is a busier router than Seed, for what the seed does not show:
@@ -288,7 +308,7 @@ func Rich() *ctl.Snapshot {
 		{Name: "mld.max-groups", Interface: "eth0", Max: 1000, Used: 4},
 		{Name: "pim.max-routes", Max: 10000, Used: 5, Refused: 2},
 	}
-	return s
+	return counted(s)
 }
 
 // Empty is a daemon with nothing: no interface, no state, no BSR.
