@@ -58,7 +58,8 @@ type Daemon struct {
 	wake    *time.Timer
 	events  eventHub // the watchers of the control socket (watch.go)
 
-	restart restartState // restart.go
+	restart restartState    // restart.go
+	ckpt    checkpointState // checkpoint.go
 
 	heartbeat      func(time.Time) // Options.Heartbeat
 	heartbeatEvery time.Duration
@@ -93,6 +94,9 @@ type Options struct {
 	// stops calling it.
 	Heartbeat         func(now time.Time)
 	HeartbeatInterval time.Duration
+	// Checkpoint, if not nil, keeps the state a restart after a crash
+	// restores (checkpoint.go).
+	Checkpoint CheckpointStore
 }
 
 // New makes a daemon that will drive k with configuration c (conf.Default()
@@ -118,6 +122,7 @@ func NewWithOptions(c *conf.Config, k Kernel, log *slog.Logger, o Options) (*Dae
 	d.rand = cryptoRand
 	d.deterministic = o.Deterministic
 	d.heartbeat, d.heartbeatEvery = o.Heartbeat, o.HeartbeatInterval
+	d.ckpt.store = o.Checkpoint
 	logFor := logging.Fallback(log)
 	if o.Logs != nil {
 		logFor = o.Logs.Logger
@@ -233,11 +238,13 @@ func (d *Daemon) Begin(now time.Time) error {
 	d.resync(now)
 	d.localAddresses(now)
 	d.adopt(now)
+	d.restoreCheckpoint(now)
 	return nil
 }
 
 // Stop shuts down gracefully and releases the kernel.
 func (d *Daemon) Stop(now time.Time) error {
+	d.stopCheckpoint(now, false)
 	d.shutdown(now)
 	return d.k.Close()
 }
@@ -253,6 +260,9 @@ func (d *Daemon) NextDeadline() (time.Time, bool) {
 	}
 	if g := d.restart.graceUntil; !g.IsZero() && (!ok || g.Before(next)) {
 		next, ok = g, true
+	}
+	if c := d.ckpt.due; !c.IsZero() && (!ok || c.Before(next)) {
+		next, ok = c, true
 	}
 	return next, ok
 }
@@ -274,6 +284,7 @@ func (d *Daemon) Expire(now time.Time) {
 	if g := d.restart.graceUntil; !g.IsZero() && !now.Before(g) {
 		d.sweep(now)
 	}
+	d.checkpointDue(now)
 }
 
 // Handle processes one input (what the kernel readers post). Input is a
@@ -285,12 +296,15 @@ func (d *Daemon) Handle(now time.Time, in Input) {
 	switch in := in.(type) {
 	case MLDInput:
 		d.receiveMLD(now, in)
+		d.stateChanged(now)
 	case PIMInput:
 		d.receivePIM(now, in)
+		d.stateChanged(now)
 	case UpcallInput:
 		d.upcall(now, in.Upcall)
 	case NetlinkInput:
 		d.netlink(now, in.Event)
+		d.stateChanged(now)
 	case ReaderError:
 		d.logKernel.Warn("read failed", "reader", in.What, "err", in.Err)
 	default:

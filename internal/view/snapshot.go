@@ -110,6 +110,9 @@ func Snapshot(st *State) *ctl.Snapshot {
 	if len(st.Upcalls) > 0 {
 		s.Counters["kernel"] = maps.Clone(st.Upcalls)
 	}
+	if len(st.Checkpoint) > 0 {
+		s.Counters["checkpoint"] = maps.Clone(st.Checkpoint)
+	}
 	if regMIF, ok := st.mif(pim.RegisterIf); ok {
 		mifOf[pim.RegisterIf] = int(regMIF)
 		reg := ctl.Interface{MIF: int(regMIF), Name: "pim6reg", Register: true, NoListener: true, MLDVersions: []int{1}}
