@@ -79,7 +79,10 @@ type Global struct {
 	LogLevel slog.Level
 	// RestartGrace is how long a restarted daemon that took the routing
 	// table over keeps the kernel entries nothing wants yet, while MLD
-	// and PIM learn their state again (docs/OPERATIONS.md, "Restarts").
+	// and PIM learn their state again, and how long state restored from
+	// a checkpoint is held unless listeners or neighbors confirm it (the
+	// engines hold it longer where the protocol needs longer)
+	// (docs/OPERATIONS.md, "Restarts").
 	RestartGrace time.Duration
 	// StateFile is where the daemon keeps its checkpoint (listeners,
 	// neighbors, Joins) for a restart after a crash; empty means none

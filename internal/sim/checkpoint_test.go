@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -208,4 +209,87 @@ func TestCheckpointRenamedInterface(t *testing.T) {
 		t.Errorf("eth1's listener restored elsewhere: %v", r3.MFC())
 	}
 	st.Stop()
+}
+
+// TestCheckpointWrites: a change is in the checkpoint within a second;
+// however much changes, it is written at most once a second; nothing
+// changing, nothing is written.
+func TestCheckpointWrites(t *testing.T) {
+	n, rs, _, h := chain(t, Options{Delay: 100 * time.Microsecond})
+	r3 := rs[2]
+	n.Run(10 * time.Second)
+	_, saves := r3.Checkpoint()
+	h.JoinSource(group, srcAddr)
+	t0 := n.Elapsed()
+	runUntil(t, n, "the listener in r3's checkpoint", func() bool {
+		b, _ := r3.Checkpoint()
+		return strings.Contains(string(b), `"group":"`+group+`"`)
+	}, 5*time.Second)
+	if d := n.Elapsed() - t0; d > time.Second+time.Millisecond {
+		t.Errorf("the listener reached the checkpoint %v after the Report", d)
+	}
+	// A change every 100 ms for 5 s: written about once a second.
+	_, saves = r3.Checkpoint()
+	for i := range 50 {
+		h.JoinSource(fmt.Sprintf("ff3e::%x", 0x100+i), srcAddr)
+		n.Run(100 * time.Millisecond)
+	}
+	_, after := r3.Checkpoint()
+	if w := after - saves; w < 4 || w > 6 {
+		t.Errorf("%d writes in 5 s of changes every 100 ms, want one a second", w)
+	}
+	n.Run(time.Second)
+	if b, _ := r3.Checkpoint(); !strings.Contains(string(b), `"group":"ff3e::131"`) {
+		t.Errorf("the last group is not in the checkpoint a second later")
+	}
+	// A daemon that hears nothing writes nothing: all of r3's links
+	// silent, its state expires by its timers (the restore expires them
+	// too).
+	r3.Iface("to-r2").SetSilent(true)
+	r3.Iface("eth1").SetSilent(true)
+	n.Run(time.Second)
+	_, saves = r3.Checkpoint()
+	n.Run(5 * time.Minute)
+	if _, after := r3.Checkpoint(); after != saves {
+		t.Errorf("%d writes with nothing heard", after-saves)
+	}
+}
+
+// TestCheckpointAfterStop: a graceful stop writes the checkpoint too; a
+// daemon started again soon after restores it and forwards at once (the
+// neighbors forgot us on our goodbye, but they and the listeners are
+// still there, and confirm it).
+func TestCheckpointAfterStop(t *testing.T) {
+	n, rs, s, h := chain(t, Options{Delay: 100 * time.Microsecond})
+	r3 := rs[2]
+	n.Run(10 * time.Second)
+	h.JoinSource(group, srcAddr)
+	st := s.Stream(group, 10*time.Millisecond)
+	runUntil(t, n, "the entry at r3", func() bool { return hasEntry(r3) }, 10*time.Second)
+	n.Run(5 * time.Second)
+	r3.Stop()
+	if len(r3.MFC()) != 0 {
+		t.Fatalf("entries after the graceful stop: %v", r3.MFC())
+	}
+	n.Run(2 * time.Second)
+	got := len(h.ReceivedFrom(srcAddr, group))
+	r3.Start()
+	if !hasEntry(r3) {
+		t.Errorf("no entry right after the start: %v", r3.MFC())
+	}
+	n.Run(100 * time.Millisecond)
+	if len(h.ReceivedFrom(srcAddr, group)) <= got {
+		t.Errorf("nothing forwarded 100 ms after the start")
+	}
+	// Confirmed: still forwarding well after the hold.
+	n.Run(time.Minute)
+	st.Stop()
+	n.Run(time.Second)
+	d := Deliveries(h.ReceivedFrom(srcAddr, group), st.Sent())
+	if d.Duplicates != 0 || len(d.Missing) > 210 {
+		t.Errorf("%d missing (the 2 s stopped: 200), %d duplicates", len(d.Missing), d.Duplicates)
+	}
+	if !hasEntry(r3) {
+		t.Errorf("the entry is gone after the hold")
+	}
 }
