@@ -59,10 +59,22 @@ const (
 	StoppedForRestart = "restart"
 )
 
+// ErrTooLarge is Encode's error for a state larger than MaxSize, which
+// Decode would refuse: better no new checkpoint than one never restored.
+var ErrTooLarge = errors.New("checkpoint: the state is larger than a checkpoint may be")
+
 // Encode returns f in the format Decode reads, with Version set.
 func Encode(f File) ([]byte, error) {
+	return encode(f, MaxSize)
+}
+
+func encode(f File, limit int) ([]byte, error) {
 	f.Version = Version
-	return json.Marshal(f)
+	b, err := json.Marshal(f)
+	if err == nil && len(b) > limit {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(b), limit)
+	}
+	return b, err
 }
 
 // Expect is what a checkpoint must match to be restored.

@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"net/netip"
 	"os"
@@ -150,5 +151,16 @@ func TestRefused(t *testing.T) {
 	}
 	if ReasonOf(os.ErrNotExist) != "" {
 		t.Error("ReasonOf of another error")
+	}
+}
+
+// TestEncodeTooLarge: a state Decode would refuse is not written.
+func TestEncodeTooLarge(t *testing.T) {
+	b, err := encode(sample(), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := encode(sample(), len(b)-1); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("encode over the limit: %v", err)
 	}
 }

@@ -124,10 +124,16 @@ func (d *Daemon) writeCheckpoint(now time.Time, stopped string) {
 	if err == nil {
 		err = d.ckpt.store.Save(b)
 	}
-	d.ckpt.wait = checkpointInterval * time.Duration(1+len(b)/checkpointBytes)
+	size := len(b)
+	if errors.Is(err, checkpoint.ErrTooLarge) {
+		size = checkpoint.MaxSize // try again as seldom as the largest one is written
+	}
+	d.ckpt.wait = checkpointInterval * time.Duration(1+size/checkpointBytes)
 	if err != nil {
 		d.countCheckpoint("write-error")
-		d.log.Error("cannot write the checkpoint; a restart after a crash will not restore the state", "err", err)
+		d.log.Error("cannot write the checkpoint; a restart after a crash restores an older one or none", "err", err)
+		// Not written: try again after the wait.
+		d.ckpt.dirty, d.ckpt.due = true, now.Add(d.ckpt.wait)
 		return
 	}
 	d.countCheckpoint("written")

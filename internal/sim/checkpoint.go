@@ -15,6 +15,7 @@ import (
 type memStore struct {
 	b     []byte
 	saves int
+	err   error // Save fails with it (a full disk), when set
 }
 
 func (m *memStore) Load() ([]byte, error) {
@@ -25,6 +26,9 @@ func (m *memStore) Load() ([]byte, error) {
 }
 
 func (m *memStore) Save(b []byte) error {
+	if m.err != nil {
+		return m.err
+	}
 	m.b = slices.Clone(b)
 	m.saves++
 	return nil

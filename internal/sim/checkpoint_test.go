@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -291,5 +292,29 @@ func TestCheckpointAfterStop(t *testing.T) {
 	}
 	if !hasEntry(r3) {
 		t.Errorf("the entry is gone after the hold")
+	}
+}
+
+// TestCheckpointWriteError: a write that fails is counted and logged, the
+// daemon runs on, and the last checkpoint written stays.
+func TestCheckpointWriteError(t *testing.T) {
+	n, rs, _, h := chain(t, Options{Delay: 100 * time.Microsecond})
+	r3 := rs[2]
+	n.Run(10 * time.Second)
+	old, _ := r3.Checkpoint()
+	r3.store.err = errors.New("no space left on device")
+	h.JoinSource(group, srcAddr)
+	runUntil(t, n, "the entry at r3", func() bool { return hasEntry(r3) }, 10*time.Second)
+	n.Run(2 * time.Second)
+	if c := r3.Snapshot().Counters["checkpoint"]; c["write-error"] == 0 {
+		t.Errorf("counters %v, want write-error", c)
+	}
+	if b, _ := r3.Checkpoint(); string(b) != string(old) {
+		t.Error("the checkpoint changed though the writes failed")
+	}
+	r3.store.err = nil
+	n.Run(2 * time.Second)
+	if b, _ := r3.Checkpoint(); !strings.Contains(string(b), `"group":"`+group+`"`) {
+		t.Error("the listener is not in the checkpoint once writes work again")
 	}
 }
