@@ -90,6 +90,10 @@ type Global struct {
 	// which a checkpoint is not restored.
 	StateFile   string
 	StateMaxAge time.Duration
+	// AuditInterval is the period of the kernel audit (docs/OPERATIONS.md,
+	// "Kernel audit"); an MFC change the kernel announces brings one
+	// sooner.
+	AuditInterval time.Duration
 }
 
 // DefaultInterfaces is the default-interfaces setting.
@@ -350,6 +354,7 @@ func Default() *Config {
 			RestartGrace:      DefaultRestartGrace,
 			StateFile:         "/var/run/pim6sd.state",
 			StateMaxAge:       DefaultStateMaxAge,
+			AuditInterval:     time.Minute,
 		},
 		MLD: MLD{
 			Version:                   m.Version,

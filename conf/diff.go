@@ -26,6 +26,8 @@ type Changes struct {
 	// StateMaxAge: global.state-max-age changed (used at the next
 	// start).
 	StateMaxAge bool
+	// AuditInterval: global.audit-interval changed (from the next audit).
+	AuditInterval bool
 	// DefaultInterfaces: global.default-interfaces changed, which may
 	// start or stop interfaces that have no [[interface]] entry.
 	DefaultInterfaces bool
@@ -115,6 +117,7 @@ func Diff(old, new *Config) Changes {
 	ch.DumpFileMode = og.DumpFileMode != ng.DumpFileMode
 	ch.RestartGrace = og.RestartGrace != ng.RestartGrace
 	ch.StateMaxAge = og.StateMaxAge != ng.StateMaxAge
+	ch.AuditInterval = og.AuditInterval != ng.AuditInterval
 	ch.DefaultInterfaces = og.DefaultInterfaces != ng.DefaultInterfaces
 	ch.SSMRange = !slices.Equal(og.SSMRange, ng.SSMRange)
 	ch.MLDDefaults = !sameMLD(old.mldConfig(nil), new.mldConfig(nil))
@@ -201,7 +204,7 @@ func q(s string) string { return fmt.Sprintf("%q", s) }
 
 // Empty reports whether nothing changed.
 func (ch Changes) Empty() bool {
-	return len(ch.RestartNeeded) == 0 && !ch.LogLevel && !ch.DumpFile && !ch.DumpFileMode && !ch.RestartGrace && !ch.StateMaxAge &&
+	return len(ch.RestartNeeded) == 0 && !ch.LogLevel && !ch.DumpFile && !ch.DumpFileMode && !ch.RestartGrace && !ch.StateMaxAge && !ch.AuditInterval &&
 		!ch.DefaultInterfaces && !ch.SSMRange && !ch.MLDDefaults && !ch.PIMDefaults &&
 		!ch.PIMTimers && len(ch.Interfaces) == 0 && len(ch.RPsAdded) == 0 &&
 		len(ch.RPsRemoved) == 0 && !ch.BSR && !ch.CandidateRP && !ch.EmbeddedRP &&

@@ -531,6 +531,16 @@ var globalFields = []field[Global]{
 		}
 	}},
 	pathField("pid-file", true, 0, func(g *Global) *string { return &g.PIDFile }),
+	{"audit-interval", func(d *decoder, n node, v any, g *Global) {
+		x, ok := d.duration(n, v)
+		switch {
+		case !ok:
+		case x < time.Second || x > time.Hour:
+			d.errorf(n, "%v is outside 1s..1h", x)
+		default:
+			g.AuditInterval = x
+		}
+	}},
 	{"restart-grace", func(d *decoder, n node, v any, g *Global) {
 		x, ok := d.duration(n, v)
 		switch {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -150,4 +152,53 @@ func (m *MRT) Release() error {
 		return fmt.Errorf("mrt table %d: release: %w", m.table, err)
 	}
 	return nil
+}
+
+// DefaultTableMIFs reads the MIFs of the default table from
+// /proc/net/ip6_mr_vif (in the calling process's network namespace): the
+// only listing of MIFs the kernel has, and for the default table only.
+// A restarted daemon that was handed the routing socket without its MIF
+// list (by systemd's file descriptor store) takes the list from here.
+func DefaultTableMIFs() ([]MIFEntry, error) {
+	b, err := os.ReadFile("/proc/net/ip6_mr_vif")
+	if err != nil {
+		return nil, fmt.Errorf("kernel: MIFs: %w", err)
+	}
+	return parseProcMIFs(string(b), func(name string) (int, error) {
+		ifi, err := net.InterfaceByName(name)
+		if err != nil {
+			return 0, err
+		}
+		return ifi.Index, nil
+	})
+}
+
+// parseProcMIFs parses /proc/net/ip6_mr_vif: a header line, then "MIF
+// name bytes-in pkts-in bytes-out pkts-out flags(hex)". A MIF whose
+// interface cannot be found is left out.
+func parseProcMIFs(s string, index func(string) (int, error)) ([]MIFEntry, error) {
+	var out []MIFEntry
+	for i, l := range strings.Split(s, "\n") {
+		f := strings.Fields(l)
+		if i == 0 || len(f) == 0 {
+			continue
+		}
+		if len(f) != 7 {
+			return nil, fmt.Errorf("kernel: MIFs: line %q", l)
+		}
+		mif, err := strconv.Atoi(f[0])
+		if err != nil || mif < 0 || mif >= MaxMIFs {
+			return nil, fmt.Errorf("kernel: MIFs: line %q", l)
+		}
+		flags, err := strconv.ParseUint(f[6], 16, 32)
+		if err != nil {
+			return nil, fmt.Errorf("kernel: MIFs: line %q", l)
+		}
+		idx, err := index(f[1])
+		if err != nil {
+			continue
+		}
+		out = append(out, MIFEntry{MIF: MIF(mif), IfIndex: idx, Register: flags&miffRegister != 0})
+	}
+	return out, nil
 }

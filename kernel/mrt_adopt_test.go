@@ -182,3 +182,58 @@ func TestMFCDumpTablesAndStatic(t *testing.T) {
 		t.Errorf("table 400 dump %+v, want (S,%v) with no oifs", got, mrtGroup2)
 	}
 }
+
+// Every change of the table's MFC, ours or another socket's, is signalled;
+// changes of another table are not.
+func TestMFCNotifications(t *testing.T) {
+	tp := newMRTTopo(t)
+	nl := nlOpen(t, tp.router)
+	m := tp.openMRT(t, MRTConfig{})
+	m5 := tp.openMRT(t, MRTConfig{Table: 500})
+	up, down := mrtAddMIF(t, m, tp.up), mrtAddMIF(t, m, tp.down)
+	up5 := mrtAddMIF(t, m5, tp.up)
+	done := make(chan struct{})
+	defer close(done)
+	ch, err := nl.SubscribeMFC(0, done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(nlDeadline):
+			t.Fatalf("no notification for %s", what)
+		}
+	}
+	quiet := func(what string) {
+		t.Helper()
+		select {
+		case <-ch:
+			t.Fatalf("a notification for %s", what)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	quiet("nothing")
+	mrtSetMFC(t, m, mrtSrc, mrtGroup, up, MIFSet(0).Add(down))
+	wait("our entry added")
+	mrtSetMFC(t, m5, mrtSrc, mrtGroup, up5, 0)
+	quiet("an entry of table 500")
+	// Another socket deletes ours (as a second daemon or a tool could).
+	var f *Foreign
+	if err := tp.router.Do(func() (err error) { f, err = OpenForeign(0); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.DelMFC(mrtSrc, mrtGroup); err != nil {
+		t.Fatal(err)
+	}
+	wait("our entry deleted by another socket")
+	if err := f.SetMFC(mrtSrc, mrtGroup, up, 0); err != nil {
+		t.Fatal(err)
+	}
+	wait("an entry added by another socket")
+	if mfcs, err := nl.MFCs(0); err != nil || len(mfcs) != 1 || !mfcs[0].Static {
+		t.Errorf("after the foreign add: %+v, %v; want one static entry", mfcs, err)
+	}
+}

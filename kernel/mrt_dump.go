@@ -184,3 +184,84 @@ func parseMFC(b []byte, table uint32) (e MFCEntry, ok bool, err error) {
 }
 
 func nlAlign(n int) int { return (n + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1) }
+
+// SubscribeMFC reports changes of the MFC of table (0 = the default)
+// through rtnetlink's RTNLGRP_IPV6_MROUTE group: the kernel announces
+// every entry added, replaced or deleted, by this daemon or by anyone
+// else. Each change, and each loss of notifications (the socket's buffer
+// overflowed), sends on the returned channel, which holds one pending
+// signal at most: a receiver reads the MFC again (MFCs) rather than count
+// signals. The channel is closed once done is closed.
+func (n *Netlink) SubscribeMFC(table uint32, done <-chan struct{}) (<-chan struct{}, error) {
+	if table == 0 {
+		table = rt6TableDefault
+	}
+	s, err := nl.SubscribeAt(n.ns, vnetns.None(), unix.NETLINK_ROUTE, unix.RTNLGRP_IPV6_MROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("kernel: MFC notifications: %w", err)
+	}
+	// Receive blocks; a timeout lets the reader see done.
+	tv := unix.NsecToTimeval((500 * time.Millisecond).Nanoseconds())
+	if err := s.SetReceiveTimeout(&tv); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("kernel: MFC notifications: %w", err)
+	}
+	out := make(chan struct{}, 1)
+	signal := func() {
+		select {
+		case out <- struct{}{}:
+		default:
+		}
+	}
+	go func() {
+		defer close(out)
+		defer s.Close()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			msgs, _, err := s.Receive()
+			if err != nil {
+				if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EWOULDBLOCK) || errors.Is(err, unix.EINTR) {
+					continue
+				}
+				// ENOBUFS: notifications were lost. Anything else: the
+				// reader cannot go on; either way the receiver reads the
+				// whole MFC again, and the periodic audit remains.
+				signal()
+				if errors.Is(err, unix.ENOBUFS) {
+					continue
+				}
+				return
+			}
+			for _, m := range msgs {
+				if m.Header.Type != unix.RTM_NEWROUTE && m.Header.Type != unix.RTM_DELROUTE {
+					continue
+				}
+				if len(m.Data) < unix.SizeofRtMsg || m.Data[0] != rtnlFamilyIP6MR {
+					continue
+				}
+				if tableOf(m.Data) == table {
+					signal()
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+// tableOf is the table of an RTM_*ROUTE message's body: RTA_TABLE, or the
+// rtmsg's own table field.
+func tableOf(b []byte) uint32 {
+	tbl := uint32(b[4])
+	if attrs, err := nl.ParseRouteAttr(b[unix.SizeofRtMsg:]); err == nil {
+		for _, a := range attrs {
+			if a.Attr.Type == unix.RTA_TABLE && len(a.Value) >= 4 {
+				tbl = binary.NativeEndian.Uint32(a.Value)
+			}
+		}
+	}
+	return tbl
+}

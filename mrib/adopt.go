@@ -165,3 +165,25 @@ func (t *Table) Audit(kernel []Kernel) ([]Op, AuditResult) {
 	}
 	return ops, res
 }
+
+// Lost records that the kernel reported it has no entry for k (a NOCACHE
+// upcall) although the table installed one: someone deleted it behind our
+// back. It is forgotten, and set again if a route wants it. ok reports
+// whether k was installed.
+func (t *Table) Lost(k SG) (ops []Op, ok bool) {
+	if _, busy := t.pending[k]; busy {
+		return nil, false
+	}
+	if _, ok := t.installed[k]; !ok {
+		return nil, false
+	}
+	delete(t.installed, k)
+	return t.sync(k, nil), true
+}
+
+// InstalledEntry reports whether the table installed an entry for k, and
+// with which incoming MIF.
+func (t *Table) InstalledEntry(k SG) (iif uint16, ok bool) {
+	e, ok := t.installed[k]
+	return e.iif, ok
+}

@@ -124,3 +124,19 @@ func TestAudit(t *testing.T) {
 	}
 	apply(tb, pend)
 }
+
+// A NOCACHE for an installed entry means it was deleted behind our back.
+func TestLost(t *testing.T) {
+	tb := New()
+	apply(tb, tb.SetMIF(2, 0))
+	apply(tb, tb.SetMIF(3, 1))
+	apply(tb, tb.Set(Route{SG: sg, IIF: 2, OIFs: []int{3}}))
+	ops, ok := tb.Lost(sg)
+	if !ok {
+		t.Fatal("Lost of an installed entry: not ok")
+	}
+	diffOps(t, []Op{{SG: sg, IIF: 0, OIFs: 1 << 1}}, apply(tb, ops))
+	if _, ok := tb.Lost(sg2); ok {
+		t.Error("Lost of an entry never installed: ok")
+	}
+}

@@ -214,6 +214,8 @@ func run(o options, stderr io.Writer) error {
 	}
 	if h != nil {
 		log.Info("restarted: taking the routing socket over", "fd", h.FD, "table", h.Table, "mifs", len(h.MIFs))
+	} else {
+		h = storedHandover(cfg.Global.MRTTable, log)
 	}
 	k, err := openKernel(cfg.Global.MRTTable, h, logs.Logger(logging.Kernel))
 	if err != nil {
@@ -281,6 +283,7 @@ func run(o options, stderr io.Writer) error {
 	log.Info("pim6sd running", "version", version.String(), "pid", os.Getpid(), "config", o.configPath, "socket", cfg.Global.Socket, "table", cfg.Global.MRTTable)
 	notifyReady(nil)
 	sd.ready(d.Snapshot)
+	sd.storeRoutingSocket(k, mrtFDName(cfg.Global.MRTTable))
 
 	for {
 		select {
@@ -292,6 +295,7 @@ func run(o options, stderr io.Writer) error {
 			case syscall.SIGTERM, syscall.SIGINT:
 				log.Info("stopping", "signal", sig.String())
 				sd.stopping()
+				sd.unstoreRoutingSocket(mrtFDName(cfg.Global.MRTTable))
 				cancel(nil)
 				err := <-done
 				srv.Close()

@@ -143,3 +143,29 @@ func monotonicUsec() int64 {
 	}
 	return ts.Nano() / 1000
 }
+
+// storeRoutingSocket keeps a copy of the routing socket in systemd's file
+// descriptor store (FileDescriptorStoreMax= in the unit): if the daemon
+// dies (a crash, kill -9, the watchdog), the socket does not close, the
+// kernel keeps forwarding, and systemd hands the socket to the process it
+// starts next (storedHandover). Without $NOTIFY_SOCKET it does nothing.
+func (s *systemd) storeRoutingSocket(k *daemon.Linux, name string) {
+	if s.n == nil {
+		return
+	}
+	f, err := k.RoutingSocket()
+	if err != nil {
+		s.log.Warn("cannot keep the routing socket in systemd's store", "err", err)
+		return
+	}
+	defer f.Close()
+	if err := s.n.SendFiles([]int{int(f.Fd())}, "FDSTORE=1", "FDNAME="+name); err != nil {
+		s.log.Warn("cannot keep the routing socket in systemd's store", "err", err)
+	}
+}
+
+// unstoreRoutingSocket takes the routing socket out of systemd's store: a
+// graceful stop ends the table, and the next start must not adopt it.
+func (s *systemd) unstoreRoutingSocket(name string) {
+	s.send("FDSTOREREMOVE=1", "FDNAME="+name)
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"syscall"
@@ -11,6 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pim6sd/pim6sd/internal/daemon"
+	"github.com/pim6sd/pim6sd/internal/sdnotify"
+	"github.com/pim6sd/pim6sd/kernel"
 )
 
 // SIGUSR2 restarts the daemon in place: it stops without a goodbye, keeps
@@ -75,4 +78,55 @@ func takeHandover() (*daemon.Handover, error) {
 	}
 	unix.CloseOnExec(h.FD)
 	return &h, nil
+}
+
+// mrtFDName is the name of the routing socket in systemd's file
+// descriptor store.
+func mrtFDName(table uint32) string {
+	if table == 0 {
+		table = 254
+	}
+	return fmt.Sprintf("pim6sd-mrt-%d", table)
+}
+
+// storedHandover takes the routing socket systemd's file descriptor store
+// handed to this process (the previous process stored it and died: a
+// crash, kill -9, the watchdog), nil when there is none. The MIF list
+// comes from /proc, which lists the default table only: for another table
+// the descriptor is closed (the kernel then ends the old table) and the
+// daemon starts afresh.
+func storedHandover(table uint32, log *slog.Logger) *daemon.Handover {
+	fds := sdnotify.ListenFDs()
+	name := mrtFDName(table)
+	for n, list := range fds {
+		for i, fd := range list {
+			if n == name && i == 0 {
+				continue
+			}
+			unix.Close(fd) // not ours, or a second copy
+		}
+	}
+	list := fds[name]
+	if len(list) == 0 {
+		return nil
+	}
+	fd := list[0]
+	unix.CloseOnExec(fd)
+	tbl := table
+	if tbl == 0 {
+		tbl = 254
+	}
+	if tbl != 254 {
+		log.Warn("restart: systemd kept the routing socket, but the MIFs of a non-default table cannot be read back; starting with an empty table", "table", tbl)
+		unix.Close(fd)
+		return nil
+	}
+	mifs, err := kernel.DefaultTableMIFs()
+	if err != nil {
+		log.Warn("restart: systemd kept the routing socket, but its MIFs cannot be read; starting with an empty table", "err", err)
+		unix.Close(fd)
+		return nil
+	}
+	log.Info("restarted by systemd: taking over the routing socket it kept", "fd", fd, "mifs", len(mifs))
+	return &daemon.Handover{FD: fd, Table: tbl, MIFs: mifs}
 }

@@ -78,7 +78,38 @@ type DaemonInfo struct {
 	// Restart is set when this daemon took the routing table over from
 	// the previous instance (a SIGUSR2 restart).
 	Restart *Restart `json:"restart,omitempty"`
+	// Audit is the kernel audit: what the kernel forwards compared with
+	// what the daemon installed.
+	Audit Audit `json:"audit"`
 }
+
+// Audit sums up the kernel audits so far.
+type Audit struct {
+	Runs uint64 `json:"runs"`
+	// Last is when the last audit ran (zero: none yet); Next when the
+	// next one is due.
+	Last time.Time `json:"last"`
+	Next time.Time `json:"next"`
+	// LastFound is what the last audit found, Found the sum of every
+	// audit's findings: MFC entries missing from the kernel, changed in
+	// it, or there without being ours (each repaired), and MIFs the
+	// kernel lost (added again).
+	LastFound AuditFindings `json:"last_found"`
+	Found     AuditFindings `json:"found"`
+	// Errors counts audits that could not read the kernel.
+	Errors uint64 `json:"errors"`
+}
+
+// AuditFindings are the differences one or more audits repaired.
+type AuditFindings struct {
+	Missing uint64 `json:"missing"`
+	Changed uint64 `json:"changed"`
+	Extra   uint64 `json:"extra"`
+	MIFs    uint64 `json:"mifs"`
+}
+
+// Repairs is the number of differences.
+func (f AuditFindings) Repairs() uint64 { return f.Missing + f.Changed + f.Extra + f.MIFs }
 
 // Restart is what a restarted daemon found in the kernel and did with it.
 type Restart struct {

@@ -59,6 +59,7 @@ type Daemon struct {
 	events  eventHub // the watchers of the control socket (watch.go)
 
 	restart restartState    // restart.go
+	audit   auditState      // audit.go
 	ckpt    checkpointState // checkpoint.go
 
 	heartbeat      func(time.Time) // Options.Heartbeat
@@ -239,6 +240,7 @@ func (d *Daemon) Begin(now time.Time) error {
 	d.localAddresses(now)
 	d.adopt(now)
 	d.restoreCheckpoint(now)
+	d.audit.next = now.Add(d.auditInterval())
 	return nil
 }
 
@@ -260,6 +262,9 @@ func (d *Daemon) NextDeadline() (time.Time, bool) {
 	}
 	if g := d.restart.graceUntil; !g.IsZero() && (!ok || g.Before(next)) {
 		next, ok = g, true
+	}
+	if a := d.audit.next; !a.IsZero() && (!ok || a.Before(next)) {
+		next, ok = a, true
 	}
 	if c := d.ckpt.due; !c.IsZero() && (!ok || c.Before(next)) {
 		next, ok = c, true
@@ -284,6 +289,9 @@ func (d *Daemon) Expire(now time.Time) {
 	if g := d.restart.graceUntil; !g.IsZero() && !now.Before(g) {
 		d.sweep(now)
 	}
+	if a := d.audit.next; !a.IsZero() && !now.Before(a) {
+		d.runAudit(now)
+	}
 	d.checkpointDue(now)
 }
 
@@ -305,6 +313,8 @@ func (d *Daemon) Handle(now time.Time, in Input) {
 	case NetlinkInput:
 		d.netlink(now, in.Event)
 		d.stateChanged(now)
+	case MFCChangedInput:
+		d.mfcChanged(now)
 	case ReaderError:
 		d.logKernel.Warn("read failed", "reader", in.What, "err", in.Err)
 	default:

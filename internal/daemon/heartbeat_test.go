@@ -23,6 +23,9 @@ func (idleKernel) Addrs() ([]kernel.Addr, error)       { return nil, nil }
 func (idleKernel) EnablePIM(bool) error                { return nil }
 func (idleKernel) AddRegisterMIF() (kernel.MIF, error) { return 0, nil }
 func (idleKernel) DelMIF(kernel.MIF) error             { return nil }
+func (idleKernel) Adopted() bool                       { return false }
+func (idleKernel) MFCs() ([]kernel.MFCEntry, error)    { return nil, nil }
+func (idleKernel) MIFTable() []kernel.MIFEntry         { return nil }
 
 // The heartbeat (the systemd watchdog ping) comes from the loop itself:
 // every HeartbeatInterval while the loop runs, none while it is stuck.

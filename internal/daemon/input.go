@@ -32,14 +32,19 @@ type NetlinkInput struct {
 	Event kernel.Event
 }
 
+// MFCChangedInput says the kernel's MFC changed (an rtnetlink
+// notification): by us or behind our back. The audit reads it again.
+type MFCChangedInput struct{}
+
 // ReaderError is a read failure a reader reports and survives.
 type ReaderError struct {
 	What string
 	Err  error
 }
 
-func (MLDInput) input()     {}
-func (PIMInput) input()     {}
-func (UpcallInput) input()  {}
-func (NetlinkInput) input() {}
-func (ReaderError) input()  {}
+func (MLDInput) input()        {}
+func (PIMInput) input()        {}
+func (UpcallInput) input()     {}
+func (NetlinkInput) input()    {}
+func (ReaderError) input()     {}
+func (MFCChangedInput) input() {}

@@ -42,6 +42,9 @@ type Kernel interface {
 	DelMFC(src, grp netip.Addr) error
 	// SGCount reads the kernel's counters of an (S,G) entry.
 	SGCount(src, grp netip.Addr) (kernel.SGCounters, error)
+	// MIFCount reads a MIF's counters; a MIF the kernel does not have is
+	// an error satisfying errors.Is(err, kernel.ErrUnknownMIF).
+	MIFCount(kernel.MIF) (kernel.MIFCounters, error)
 
 	// RouteTo is the RPF lookup: the unicast route toward addr.
 	RouteTo(addr netip.Addr) (kernel.Route, error)

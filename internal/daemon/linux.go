@@ -137,7 +137,8 @@ func (l *Linux) DelMFC(src, grp netip.Addr) error { return l.mrt.DelMFC(src, grp
 func (l *Linux) SGCount(src, grp netip.Addr) (kernel.SGCounters, error) {
 	return l.mrt.SGCount(src, grp)
 }
-func (l *Linux) RouteTo(addr netip.Addr) (kernel.Route, error) { return l.nl.RouteTo(addr) }
+func (l *Linux) RouteTo(addr netip.Addr) (kernel.Route, error)     { return l.nl.RouteTo(addr) }
+func (l *Linux) MIFCount(m kernel.MIF) (kernel.MIFCounters, error) { return l.mrt.MIFCount(m) }
 
 // Start starts the MLD and PIM readers and the netlink watcher.
 func (l *Linux) Start(post func(Input)) error {
@@ -145,7 +146,17 @@ func (l *Linux) Start(post func(Input)) error {
 	if err != nil {
 		return fmt.Errorf("netlink subscribe: %w", err)
 	}
-	l.wg.Add(4)
+	mfc, err := l.nl.SubscribeMFC(l.table, l.done)
+	if err != nil {
+		return fmt.Errorf("netlink subscribe: %w", err)
+	}
+	l.wg.Add(5)
+	go func() {
+		defer l.wg.Done()
+		for range mfc {
+			post(MFCChangedInput{})
+		}
+	}()
 	go func() {
 		defer l.wg.Done()
 		for ev := range events {
@@ -215,6 +226,11 @@ func (l *Linux) Release() error {
 	}
 	return errors.Join(errs...)
 }
+
+// RoutingSocket returns a duplicate of the routing socket's descriptor
+// (not close-on-exec): for systemd's file descriptor store. The caller
+// closes it.
+func (l *Linux) RoutingSocket() (*os.File, error) { return l.mrt.Handover() }
 
 // HandoverInfo is the Handover Release prepared, nil if it did not run. The
 // descriptor is open and not close-on-exec.

@@ -1,10 +1,12 @@
 package daemon
 
 import (
+	"errors"
 	"strings"
 	"time"
 
 	"github.com/pim6sd/pim6sd/kernel"
+	"github.com/pim6sd/pim6sd/mrib"
 )
 
 // The multicast routing upcalls: NOCACHE for a packet of an (S,G) without
@@ -30,6 +32,20 @@ func (d *Daemon) upcall(now time.Time, u kernel.Upcall) {
 	}
 	switch u.Type {
 	case kernel.NoCache:
+		// A NOCACHE for an entry we installed: it was deleted behind our
+		// back, unless the upcall was queued before we installed it (the
+		// kernel then has the entry). Set it again at once rather than
+		// wait for the audit.
+		sg := mrib.SG{Source: u.Src, Group: u.Dst}
+		if _, installed := d.mrib.InstalledEntry(sg); !installed {
+			// nothing of ours
+		} else if _, err := d.k.SGCount(u.Src, u.Dst); !errors.Is(err, kernel.ErrNoMFC) {
+			// still there: an upcall from before our entry
+		} else if ops, lost := d.mrib.Lost(sg); lost {
+			d.audit.found.Missing++
+			d.logKernel.Warn("audit: an entry was deleted behind our back; set again", "source", u.Src, "group", u.Dst)
+			d.applyMRIB(ops)
+		}
 		d.pimActions(now, d.pim.NoCache(now, ifindex, u.Src, u.Dst))
 	case kernel.WrongMIF:
 		d.pimActions(now, d.pim.WrongIIF(now, ifindex, u.Src, u.Dst))

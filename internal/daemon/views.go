@@ -59,6 +59,7 @@ func (d *Daemon) viewState(now time.Time) *view.State {
 		Checkpoint:    d.ckpt.counters,
 		Kernel:        d.k,
 		Restart:       d.restartView(now),
+		Audit:         d.auditView(),
 	}
 	for _, i := range d.sortedIfs() {
 		mldCfg, _ := d.conf.InterfaceMLD(i.name)

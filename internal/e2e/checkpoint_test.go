@@ -17,8 +17,8 @@ func TestCheckpointAfterKill(t *testing.T) {
 	tp := newOneRouter(t)
 	state := filepath.Join(t.TempDir(), "pim6sd.state")
 	d := startPim6sd(t, tp.rtr, "", "--state-file", state)
-	rcv := joinSSM(t, tp.rcv, "eth0", srcAddr, ssmGrp, 7400)
-	st := startStream(t, newSender(t, tp.snd, "eth0", ssmGrp, 7400), 10*time.Millisecond)
+	rcv := joinSSM(t, tp.rcv, "eth0", srcAddr, ssmGrp, 7500)
+	st := startStream(t, newSender(t, tp.snd, "eth0", ssmGrp, 7500), 10*time.Millisecond)
 	waitMroute(t, tp.rtr, srcAddr, ssmGrp, 10*time.Second, "the (S,G) installed", func(_ mroute, ok bool) bool { return ok })
 	time.Sleep(2 * time.Second) // the checkpoint is written within a second
 	from := st.n()

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -100,11 +99,11 @@ func TestRestartKeepsForwarding(t *testing.T) {
 				}
 			}
 		}
-		s := d.waitFor(20*time.Second, name+"'s grace ends", func(s *ctl.Snapshot) bool {
+		var last *ctl.Snapshot
+		d.waitFor(20*time.Second, name+"'s grace ends", func(s *ctl.Snapshot) bool {
+			last = s
 			return s.Daemon.Restart != nil && s.Daemon.Restart.GraceLeft == 0
 		})
-		_ = s
-		last, _ := d.snapshot()
 		if last.Daemon.Restart.Swept != 0 {
 			t.Errorf("%s: the grace's end removed %d entries still in use", name, last.Daemon.Restart.Swept)
 		}
@@ -127,5 +126,4 @@ func TestRestartKeepsForwarding(t *testing.T) {
 		t.Errorf("datagrams lost across the restarts: SSM %v; ASM %v", lSSM, lASM)
 		lossDiagnostics(t, ds, nss)
 	}
-	_ = fmt.Sprint()
 }

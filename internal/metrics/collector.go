@@ -108,6 +108,13 @@ var (
 	descLimMax   = desc("limit_max", "A configured resource limit.", "name", "interface")
 	descLimUsed  = desc("limit_used", "Current use of a configured resource limit.", "name", "interface")
 	descLimRef   = desc("limit_refused_total", "What was refused because a resource limit was reached.", "name", "interface")
+
+	descAuditRuns    = desc("kernel_audits_total", "Kernel audits run: what the kernel forwards compared with what the daemon installed.")
+	descAuditErrors  = desc("kernel_audit_errors_total", "Kernel audits that could not read the kernel.")
+	descAuditLast    = desc("kernel_audit_last_timestamp_seconds", "When the last kernel audit ran (Unix time).")
+	descRepairs      = desc("kernel_repairs_total", "Differences the kernel audit found and repaired, by kind: missing (entry deleted behind our back), changed, extra (an entry that is not ours), mif (a MIF deleted behind our back).", "kind")
+	descRestartKept  = desc("restart_kept_entries", "Kernel entries a restarted daemon took over and keeps through its grace although nothing has asked for them again yet.")
+	descRestartSwept = desc("restart_swept_entries", "Kernel entries a restarted daemon removed when its grace ended.")
 )
 
 var allDescs = []*prometheus.Desc{
@@ -118,6 +125,7 @@ var allDescs = []*prometheus.Desc{
 	descBSRKnown, descBSRInfo, descBSRPrio, descBSRHash, descBSRLeft, descCBSR, descCBSRPrio, descCRP, descRPs, descRPSet,
 	descLimMax, descLimUsed, descLimRef,
 	descAnycastMember, descAnycastRegs,
+	descAuditRuns, descAuditErrors, descAuditLast, descRepairs, descRestartKept, descRestartSwept,
 }
 
 // Describe sends every family's description.
@@ -205,6 +213,7 @@ func export(s *ctl.Snapshot, maxSG int, ch chan<- prometheus.Metric) {
 	exportCounters(s, ch)
 	exportRP(s, ch)
 	exportAnycast(s, ch)
+	exportAudit(s, ch)
 	lmax, lused, lref := acc{last: true}, acc{last: true}, acc{last: true}
 	for _, l := range s.Limits {
 		lmax.add(float64(l.Max), l.Name, l.Interface)
@@ -428,5 +437,25 @@ func exportAnycast(s *ctl.Snapshot, ch chan<- prometheus.Metric) {
 		} {
 			ch <- counter(descAnycastRegs, float64(c.n), m.Address.String(), c.dir, c.typ)
 		}
+	}
+}
+
+// exportAudit sends the kernel audit's and a restart's figures.
+func exportAudit(s *ctl.Snapshot, ch chan<- prometheus.Metric) {
+	a := s.Daemon.Audit
+	ch <- counter(descAuditRuns, float64(a.Runs))
+	ch <- counter(descAuditErrors, float64(a.Errors))
+	if !a.Last.IsZero() {
+		ch <- gauge(descAuditLast, float64(a.Last.UnixNano())/1e9)
+	}
+	for _, k := range []struct {
+		kind string
+		n    uint64
+	}{{"missing", a.Found.Missing}, {"changed", a.Found.Changed}, {"extra", a.Found.Extra}, {"mif", a.Found.MIFs}} {
+		ch <- counter(descRepairs, float64(k.n), k.kind)
+	}
+	if r := s.Daemon.Restart; r != nil {
+		ch <- gauge(descRestartKept, float64(r.Kept))
+		ch <- gauge(descRestartSwept, float64(r.Swept))
 	}
 }

@@ -376,3 +376,27 @@ func TestListen(t *testing.T) {
 		t.Errorf("Serve: %v", err)
 	}
 }
+
+// The kernel audit's repairs and a restart's takeover are exported.
+func TestAuditAndRestartMetrics(t *testing.T) {
+	s := testSnapshot()
+	s.Daemon.Audit = ctl.Audit{Runs: 7, Errors: 1, Last: time.Unix(1700000000, 0),
+		Found: ctl.AuditFindings{Missing: 3, Changed: 2, Extra: 1, MIFs: 4}}
+	s.Daemon.Restart = &ctl.Restart{MIFs: 3, Entries: 10, Kept: 2, Swept: 5}
+	fams := scrape(t, Options{Snapshot: fixed(s)})
+	for name, want := range map[string][]string{
+		"pim6sd_kernel_audits_total":                 {" 7"},
+		"pim6sd_kernel_audit_errors_total":           {" 1"},
+		"pim6sd_kernel_audit_last_timestamp_seconds": {" 1.7e+09"},
+		"pim6sd_kernel_repairs_total":                {"kind=changed 2", "kind=extra 1", "kind=mif 4", "kind=missing 3"},
+		"pim6sd_restart_kept_entries":                {" 2"},
+		"pim6sd_restart_swept_entries":               {" 5"},
+	} {
+		if diff := cmp.Diff(want, series(fams, name)); diff != "" {
+			t.Errorf("%s (-want +got)\n%s", name, diff)
+		}
+	}
+	if fams := scrape(t, Options{Snapshot: fixed(testSnapshot())}); fams["pim6sd_restart_kept_entries"] != nil {
+		t.Error("restart figures exported by a daemon that did not restart")
+	}
+}

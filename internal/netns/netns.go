@@ -249,7 +249,15 @@ func (l *lockedBuffer) String() string {
 // if the test failed.
 func (n *NS) Start(args ...string) *Proc {
 	n.t.Helper()
+	return n.StartFiles(nil, args...)
+}
+
+// StartFiles is Start with descriptors for the process: extra[i] becomes
+// its descriptor 3+i (`ip netns exec` passes them on).
+func (n *NS) StartFiles(extra []*os.File, args ...string) *Proc {
+	n.t.Helper()
 	cmd := exec.Command("ip", append([]string{"netns", "exec", n.Name}, args...)...)
+	cmd.ExtraFiles = extra
 	p := &Proc{Cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {

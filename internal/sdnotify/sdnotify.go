@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The environment variables systemd sets for a service.
@@ -106,4 +108,79 @@ func watchdog(usec, pid string, self int) (time.Duration, bool) {
 		}
 	}
 	return time.Duration(us) * time.Microsecond, true
+}
+
+// SendFiles sends the states with the descriptors fds attached
+// (SCM_RIGHTS): "FDSTORE=1" and "FDNAME=..." keep them in systemd's file
+// descriptor store (FileDescriptorStoreMax= in the unit), which hands
+// them back to the service's next process (ListenFDs). A nil Notifier
+// sends nothing and returns nil.
+func (n *Notifier) SendFiles(fds []int, states ...string) error {
+	if n == nil {
+		return nil
+	}
+	if len(states) == 0 || len(fds) == 0 {
+		return errors.New("sdnotify: nothing to send")
+	}
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	tv := unix.NsecToTimeval(sendTimeout.Nanoseconds())
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv); err != nil {
+		return err
+	}
+	return unix.Sendmsg(fd, []byte(strings.Join(states, "\n")), unix.UnixRights(fds...), &unix.SockaddrUnix{Name: n.addr.Name}, 0)
+}
+
+// The environment of socket activation and of the file descriptor store
+// (sd_listen_fds(3)): descriptors from 3 on, their count, the process
+// they are for, and their names.
+const (
+	ListenFDsEnv     = "LISTEN_FDS"
+	ListenPIDEnv     = "LISTEN_PID"
+	ListenFDNamesEnv = "LISTEN_FDNAMES"
+)
+
+// listenFDsStart is SD_LISTEN_FDS_START.
+const listenFDsStart = 3
+
+// ListenFDs returns the descriptors systemd passed to this process, by
+// name ("unknown" for unnamed ones), and clears the variables so that
+// children do not take them for theirs. Descriptors meant for another
+// process ($LISTEN_PID not ours) are not returned.
+func ListenFDs() map[string][]int {
+	defer func() {
+		os.Unsetenv(ListenFDsEnv)
+		os.Unsetenv(ListenPIDEnv)
+		os.Unsetenv(ListenFDNamesEnv)
+	}()
+	return listenFDs(os.Getenv(ListenFDsEnv), os.Getenv(ListenPIDEnv), os.Getenv(ListenFDNamesEnv), os.Getpid())
+}
+
+func listenFDs(count, pid, names string, self int) map[string][]int {
+	if count == "" || pid == "" {
+		return nil
+	}
+	if p, err := strconv.Atoi(pid); err != nil || p != self {
+		return nil
+	}
+	n, err := strconv.Atoi(count)
+	if err != nil || n <= 0 || n > 1024 {
+		return nil
+	}
+	var list []string
+	if names != "" {
+		list = strings.Split(names, ":")
+	}
+	out := map[string][]int{}
+	for i := range n {
+		name := "unknown"
+		if i < len(list) && list[i] != "" {
+			name = list[i]
+		}
+		out[name] = append(out[name], listenFDsStart+i)
+	}
+	return out
 }

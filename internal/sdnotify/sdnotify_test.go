@@ -5,8 +5,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // listen makes a notification socket the test owns and returns a function
@@ -108,5 +111,71 @@ func TestNotifyWatchdogInterval(t *testing.T) {
 	t.Setenv(WatchdogPIDEnv, fmt.Sprint(os.Getpid()))
 	if got, ok := WatchdogInterval(); got != 4*time.Second || !ok {
 		t.Errorf("WatchdogInterval() = %v, %v with our own pid; want 4s, true", got, ok)
+	}
+}
+
+func TestListenFDs(t *testing.T) {
+	for _, tc := range []struct {
+		count, pid, names string
+		want              map[string][]int
+	}{
+		{"", "", "", nil},
+		{"2", "100", "pim6sd-mrt-254:other", map[string][]int{"pim6sd-mrt-254": {3}, "other": {4}}},
+		{"2", "100", "a", map[string][]int{"a": {3}, "unknown": {4}}},
+		{"1", "101", "a", nil},  // another process's
+		{"1", "", "a", nil},     // no LISTEN_PID: not ours
+		{"x", "100", "a", nil},  // garbage
+		{"-1", "100", "a", nil}, // garbage
+	} {
+		got := listenFDs(tc.count, tc.pid, tc.names, 100)
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("listenFDs(%q, %q, %q) = %v, want %v", tc.count, tc.pid, tc.names, got, tc.want)
+		}
+	}
+}
+
+// SendFiles passes the descriptor itself: the receiver gets a working
+// copy of it.
+func TestSendFiles(t *testing.T) {
+	dir := t.TempDir()
+	addr := &net.UnixAddr{Name: dir + "/notify", Net: "unixgram"}
+	l, err := net.ListenUnixgram("unixgram", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if err := New(addr.Name).SendFiles([]int{int(w.Fd())}, "FDSTORE=1", "FDNAME=x"); err != nil {
+		t.Fatal(err)
+	}
+	buf, oob := make([]byte, 256), make([]byte, 256)
+	n, oobn, _, _, err := l.ReadMsgUnix(buf, oob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(buf[:n]) != "FDSTORE=1\nFDNAME=x" {
+		t.Errorf("message %q", buf[:n])
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("control messages %v, %v", msgs, err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		t.Fatalf("rights %v, %v", fds, err)
+	}
+	got := os.NewFile(uintptr(fds[0]), "received")
+	defer got.Close()
+	if _, err := got.Write([]byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 2)
+	if _, err := r.Read(b); err != nil || string(b) != "hi" {
+		t.Errorf("read %q, %v through the passed descriptor", b, err)
 	}
 }

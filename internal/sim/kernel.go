@@ -25,6 +25,10 @@ type Kernel struct {
 	// handedOver: Release left the routing table for the next daemon;
 	// adopted: this session's daemon took it over.
 	handedOver, adopted bool
+	// mute stops the MFC change notifications (rtnetlink): for tests of
+	// the simulated kernel that program it themselves, so that the
+	// daemon's audit does not repair what they set up.
+	mute bool
 
 	mifs       [kernel.MaxMIFs]mifSlot
 	regDev     *Iface // the pim6reg device while the register MIF exists
@@ -337,6 +341,7 @@ func (k *Kernel) SetMFC(src, grp netip.Addr, iif kernel.MIF, oifs kernel.MIFSet)
 	}
 	e.iif, e.oifs = iif, oifs
 	k.r.n.note("%s mfc set (%v,%v) iif=%s oifs=%s", k.r.name, src, grp, k.mifName(iif), k.mifNames(oifs))
+	k.notify()
 	if idx := slices.IndexFunc(k.unres, func(u *unresEntry) bool { return u.key == key }); idx >= 0 {
 		u := k.unres[idx]
 		k.unres = slices.Delete(k.unres, idx, idx+1)
@@ -359,6 +364,7 @@ func (k *Kernel) DelMFC(src, grp netip.Addr) error {
 	}
 	delete(k.mfc, key)
 	k.r.n.note("%s mfc del (%v,%v)", k.r.name, src, grp)
+	k.notify()
 	return nil
 }
 
@@ -369,6 +375,15 @@ func (k *Kernel) SGCount(src, grp netip.Addr) (kernel.SGCounters, error) {
 		return kernel.SGCounters{}, fmt.Errorf("sim: SG count (%v,%v): %w", src, grp, kernel.ErrNoMFC)
 	}
 	return kernel.SGCounters{Packets: e.packets, Bytes: e.bytes, WrongIf: e.wrongIf}, nil
+}
+
+// MIFCount reads a MIF's counters: the simulation keeps none, so it only
+// says whether the kernel has the MIF.
+func (k *Kernel) MIFCount(m kernel.MIF) (kernel.MIFCounters, error) {
+	if !k.open || m >= kernel.MaxMIFs || !k.mifs[m].used || k.mifs[m].gone {
+		return kernel.MIFCounters{}, fmt.Errorf("sim: MIF %d count: %w", m, kernel.ErrUnknownMIF)
+	}
+	return kernel.MIFCounters{}, nil
 }
 
 // RouteTo is the RPF lookup on the router's unicast routes.
@@ -556,4 +571,48 @@ func (k *Kernel) Unresolved() map[[2]netip.Addr]int {
 		out[[2]netip.Addr{u.key.src, u.key.grp}] = len(u.queued)
 	}
 	return out
+}
+
+// Tamper changes the MFC as another program would behind the daemon's
+// back (a second daemon, a tool with CAP_NET_ADMIN): with oifs nil it
+// deletes the entry of (src, grp), otherwise it sets the entry's oifs to
+// the MIFs of the named interfaces. The kernel announces the change as
+// it announces any.
+func (k *Kernel) Tamper(src, grp netip.Addr, oifs ...string) error {
+	if len(oifs) == 0 {
+		return k.DelMFC(src, grp)
+	}
+	e := k.mfc[sgKey{src, grp}]
+	if e == nil {
+		return fmt.Errorf("sim: tamper (%v,%v): %w", src, grp, kernel.ErrNoMFC)
+	}
+	var set kernel.MIFSet
+	for _, name := range oifs {
+		i := k.r.Iface(name)
+		if i == nil || k.mifOf(i.index) < 0 {
+			return fmt.Errorf("sim: tamper: %s has no MIF", name)
+		}
+		set = set.Add(kernel.MIF(k.mifOf(i.index)))
+	}
+	return k.SetMFC(src, grp, e.iif, set)
+}
+
+// TamperMIF deletes a MIF behind the daemon's back (MRT6_DEL_MIF from
+// another socket): nothing announces it.
+func (k *Kernel) TamperMIF(ifname string) error {
+	i := k.r.Iface(ifname)
+	if i == nil || k.mifOf(i.index) < 0 {
+		return fmt.Errorf("sim: tamper: %s has no MIF", ifname)
+	}
+	m := k.mifOf(i.index)
+	k.mifs[m].gone = true
+	k.r.n.note("%s mif %d of %s deleted behind the daemon's back", k.r.name, m, ifname)
+	return nil
+}
+
+// notify is rtnetlink's RTNLGRP_IPV6_MROUTE message of an MFC change.
+func (k *Kernel) notify() {
+	if !k.mute {
+		k.r.post(daemon.MFCChangedInput{})
+	}
 }

@@ -33,6 +33,7 @@ func quietConfig(t *testing.T) *conf.Config {
 func quietKernel(t *testing.T, r *Router) {
 	t.Helper()
 	k := r.Kernel()
+	k.mute = true // the tests program the MFC; the daemon's audit must not see it
 	if err := k.EnablePIM(false); err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func Snapshot(st *State) *ctl.Snapshot {
 		SchemaVersion: ctl.SchemaVersion,
 		Daemon: ctl.DaemonInfo{
 			Version: version.String(), PID: os.Getpid(), Started: st.Started, Now: now,
-			Table: st.Table, ConfigFile: st.ConfigFile, Restart: st.Restart,
+			Table: st.Table, ConfigFile: st.ConfigFile, Restart: st.Restart, Audit: st.Audit,
 		},
 		Counters: map[string]map[string]uint64{},
 	}

@@ -46,6 +46,8 @@ type State struct {
 	Kernel Lookup
 	// Restart is the takeover of a restart, nil for a fresh start.
 	Restart *ctl.Restart
+	// Audit is the kernel audit's record.
+	Audit ctl.Audit
 
 	byIndex map[int]*Interface // Interfaces by index, made on first use
 }
