@@ -45,6 +45,14 @@ type Config struct {
 // again after our new Generation ID (RFC 7761 4.3.1: t_override).
 const DefaultRestartGrace = 15 * time.Second
 
+// DefaultStateMaxAge is global.state-max-age's default: a checkpoint
+// older than this is not restored. A minute covers a supervisor's restart
+// of a crashed daemon (systemd's RestartSec, a few start attempts) and is
+// well inside the default Hello Holdtime (105 s), so the neighbors it
+// names have not timed us out; state older than that is more likely to
+// have changed behind the daemon's back than to save much.
+const DefaultStateMaxAge = time.Minute
+
 // Global is the [global] table.
 type Global struct {
 	// MRTTable is the kernel's multicast routing table (MRT6_TABLE); 0
@@ -71,8 +79,17 @@ type Global struct {
 	LogLevel slog.Level
 	// RestartGrace is how long a restarted daemon that took the routing
 	// table over keeps the kernel entries nothing wants yet, while MLD
-	// and PIM learn their state again (docs/OPERATIONS.md, "Restarts").
+	// and PIM learn their state again, and how long state restored from
+	// a checkpoint is held unless listeners or neighbors confirm it (the
+	// engines hold it longer where the protocol needs longer)
+	// (docs/OPERATIONS.md, "Restarts").
 	RestartGrace time.Duration
+	// StateFile is where the daemon keeps its checkpoint (listeners,
+	// neighbors, Joins) for a restart after a crash; empty means none
+	// (docs/OPERATIONS.md, "Checkpoint"). StateMaxAge is the age beyond
+	// which a checkpoint is not restored.
+	StateFile   string
+	StateMaxAge time.Duration
 	// AuditInterval is the period of the kernel audit (docs/OPERATIONS.md,
 	// "Kernel audit"); an MFC change the kernel announces brings one
 	// sooner.
@@ -340,6 +357,8 @@ func Default() *Config {
 			PIDFile:           "/var/run/pim6sd.pid",
 			LogLevel:          slog.LevelInfo,
 			RestartGrace:      DefaultRestartGrace,
+			StateFile:         "/var/run/pim6sd.state",
+			StateMaxAge:       DefaultStateMaxAge,
 			AuditInterval:     time.Minute,
 		},
 		MLD: MLD{

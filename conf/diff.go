@@ -23,6 +23,9 @@ type Changes struct {
 	// RestartGrace: global.restart-grace changed (used at the next
 	// restart).
 	RestartGrace bool
+	// StateMaxAge: global.state-max-age changed (used at the next
+	// start).
+	StateMaxAge bool
 	// AuditInterval: global.audit-interval changed (from the next audit).
 	AuditInterval bool
 	// KeepTableOnStop: global.keep-table-on-stop changed (at the next
@@ -109,10 +112,14 @@ func Diff(old, new *Config) Changes {
 	if og.PIDFile != ng.PIDFile {
 		restart("pid-file", q(og.PIDFile), q(ng.PIDFile), "the pid file is written at start-up")
 	}
+	if og.StateFile != ng.StateFile {
+		restart("state-file", q(og.StateFile), q(ng.StateFile), "the checkpoint's file is chosen at start-up")
+	}
 	ch.LogLevel = og.LogLevel != ng.LogLevel
 	ch.DumpFile = og.DumpFile != ng.DumpFile
 	ch.DumpFileMode = og.DumpFileMode != ng.DumpFileMode
 	ch.RestartGrace = og.RestartGrace != ng.RestartGrace
+	ch.StateMaxAge = og.StateMaxAge != ng.StateMaxAge
 	ch.AuditInterval = og.AuditInterval != ng.AuditInterval
 	ch.KeepTableOnStop = og.KeepTableOnStop != ng.KeepTableOnStop
 	ch.DefaultInterfaces = og.DefaultInterfaces != ng.DefaultInterfaces
@@ -201,7 +208,7 @@ func q(s string) string { return fmt.Sprintf("%q", s) }
 
 // Empty reports whether nothing changed.
 func (ch Changes) Empty() bool {
-	return len(ch.RestartNeeded) == 0 && !ch.LogLevel && !ch.DumpFile && !ch.DumpFileMode && !ch.RestartGrace && !ch.AuditInterval && !ch.KeepTableOnStop &&
+	return len(ch.RestartNeeded) == 0 && !ch.LogLevel && !ch.DumpFile && !ch.DumpFileMode && !ch.RestartGrace && !ch.StateMaxAge && !ch.AuditInterval && !ch.KeepTableOnStop &&
 		!ch.DefaultInterfaces && !ch.SSMRange && !ch.MLDDefaults && !ch.PIMDefaults &&
 		!ch.PIMTimers && len(ch.Interfaces) == 0 && len(ch.RPsAdded) == 0 &&
 		len(ch.RPsRemoved) == 0 && !ch.BSR && !ch.CandidateRP && !ch.EmbeddedRP &&

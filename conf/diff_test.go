@@ -453,7 +453,7 @@ func TestDiffKeyNames(t *testing.T) {
 		v     any
 		skip  []string // not compared (restart, the [pim] interface part, entry names), or not by their name
 	}{
-		{"global", Global{}, []string{"MRTTable", "Socket", "PIDFile"}},
+		{"global", Global{}, []string{"MRTTable", "Socket", "PIDFile", "StateFile"}},
 		{"pim", PIM{}, []string{"PIMInterface"}},
 		{"rp", RP{}, []string{"Address"}},
 		{"bsr", BSR{}, nil},

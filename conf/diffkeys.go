@@ -41,7 +41,7 @@ func changedKeys(old, new *Config) []string {
 
 	// [global]: the keys that need a restart are in RestartNeeded.
 	diffStruct("global.", old.Global, new.Global, func(f string) bool {
-		return f == "MRTTable" || f == "Socket" || f == "PIDFile"
+		return f == "MRTTable" || f == "Socket" || f == "PIDFile" || f == "StateFile"
 	}, add)
 
 	// [mld] and [pim]: the setting of an interface without an entry.

@@ -556,6 +556,17 @@ var globalFields = []field[Global]{
 			g.RestartGrace = x
 		}
 	}},
+	pathField("state-file", true, 0, func(g *Global) *string { return &g.StateFile }),
+	{"state-max-age", func(d *decoder, n node, v any, g *Global) {
+		x, ok := d.duration(n, v)
+		switch {
+		case !ok:
+		case x < time.Second || x > time.Hour:
+			d.errorf(n, "%v is outside 1s..1h", x)
+		default:
+			g.StateMaxAge = x
+		}
+	}},
 	{"log-level", func(d *decoder, n node, v any, g *Global) {
 		s, ok := d.str(n, v)
 		if !ok {

@@ -17,8 +17,9 @@ type Config struct {
 	// engine's only source of randomness (the package is pure): Generation
 	// IDs (RFC 7761 section 4.3.1), the random Hello delays (4.3.1) and the
 	// Join Timer values t_suppressed and t_override (4.11). Required. Tests
-	// pass a deterministic one; the daemon a cryptographic one.
-	Rand func() uint32
+	// pass a deterministic one; the daemon a cryptographic one. It is no
+	// setting: left out of JSON (conf.Config.Fingerprint hashes the rest).
+	Rand func() uint32 `json:"-"`
 	// SSMRange holds the Source-Specific Multicast ranges (RFC 4607
 	// section 1, RFC 7761 section 4.8). Groups in it are routed on (S,G)
 	// state only: they never use an RP, and (*,G) and (S,G,rpt) entries

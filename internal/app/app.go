@@ -43,6 +43,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log records on stderr as text or json"},
 			&cli.StringFlag{Name: "socket", Usage: "control socket path (overrides the configuration; default " + ctl.DefaultSocketPath + ")"},
 			&cli.StringFlag{Name: "pidfile", Usage: "pid file path, \"\" for none (overrides the configuration)"},
+			&cli.StringFlag{Name: "state-file", Usage: "checkpoint file path (global.state-file), \"\" for none (overrides the configuration)"},
 			&cli.StringFlag{Name: "metrics-listen", Usage: "serve Prometheus metrics over HTTP at ADDR/metrics (e.g. [::1]:9642 or :9642); off by default"},
 			&cli.IntFlag{Name: "metrics-max-sg", Value: metrics.DefaultMaxSGSeries, Usage: "the most (S,G) entries with their own packet and byte series (the busiest first); 0 for none"},
 		},
@@ -119,6 +120,7 @@ type options struct {
 	logFormat  logging.Format
 	socket     *string
 	pidfile    *string
+	stateFile  *string
 
 	// metricsListen is --metrics-listen, "" for no metrics server;
 	// metricsMaxSG is --metrics-max-sg.
@@ -149,6 +151,13 @@ func runCommand(c *cli.Context, stderr io.Writer) error {
 		s := c.String("pidfile")
 		o.pidfile = &s
 	}
+	if c.IsSet("state-file") {
+		s := c.String("state-file")
+		if s != "" && !filepath.IsAbs(s) {
+			return cli.Exit(fmt.Sprintf("pim6sd: --state-file: %q is not an absolute path", s), 2)
+		}
+		o.stateFile = &s
+	}
 	if !o.foreground && os.Getenv(readyEnv) == "" && os.Getenv(daemon.HandoverEnv) == "" {
 		// (A restart executes the daemon again in place: it is in the
 		// background already.)
@@ -176,6 +185,9 @@ func loadConfig(o options) (*conf.Config, error) {
 	}
 	if o.pidfile != nil {
 		cfg.Global.PIDFile = *o.pidfile
+	}
+	if o.stateFile != nil {
+		cfg.Global.StateFile = *o.stateFile
 	}
 	if o.logLevel != "" {
 		var l slog.Level
@@ -213,6 +225,9 @@ func run(o options, stderr io.Writer) error {
 	defer sd.close()
 	dopts := sd.daemonOptions()
 	dopts.Logs = logs
+	if cfg.Global.StateFile != "" {
+		dopts.Checkpoint = stateFile{cfg.Global.StateFile} // state.go
+	}
 	d, err := daemon.NewWithOptions(cfg, k, log, dopts)
 	if err != nil {
 		k.Close()

@@ -27,6 +27,8 @@ var Pure = map[string][]string{
 	"pim/bsr":         {"internal/timerq", "internal/engine", "pim/pimmsg"},
 	"pim":             {"internal/csum", "internal/timerq", "internal/engine", "pim/pimmsg", "pim/bsr"},
 	"mrib":            {"internal/csum", "internal/timerq", "internal/engine", "mld/mldmsg", "pim/pimmsg", "mld", "pim"},
+	// The checkpoint's format: the engines' exports, no file access.
+	"internal/checkpoint": {"internal/csum", "internal/timerq", "internal/engine", "mld/mldmsg", "pim/pimmsg", "pim/bsr", "mld", "pim"},
 }
 
 // forbiddenImports are standard or external packages a pure package may not

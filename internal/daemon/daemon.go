@@ -61,8 +61,9 @@ type Daemon struct {
 	wake    *time.Timer
 	events  eventHub // the watchers of the control socket (watch.go)
 
-	restart restartState // restart.go
-	audit   auditState   // audit.go
+	restart restartState    // restart.go
+	audit   auditState      // audit.go
+	ckpt    checkpointState // checkpoint.go
 
 	heartbeat      func(time.Time) // Options.Heartbeat
 	heartbeatEvery time.Duration
@@ -97,6 +98,9 @@ type Options struct {
 	// stops calling it.
 	Heartbeat         func(now time.Time)
 	HeartbeatInterval time.Duration
+	// Checkpoint, if not nil, keeps the state a restart after a crash
+	// restores (checkpoint.go).
+	Checkpoint CheckpointStore
 }
 
 // New makes a daemon that will drive k with configuration c (conf.Default()
@@ -122,6 +126,7 @@ func NewWithOptions(c *conf.Config, k Kernel, log *slog.Logger, o Options) (*Dae
 	d.rand = cryptoRand
 	d.deterministic = o.Deterministic
 	d.heartbeat, d.heartbeatEvery = o.Heartbeat, o.HeartbeatInterval
+	d.ckpt.store = o.Checkpoint
 	logFor := logging.Fallback(log)
 	if o.Logs != nil {
 		logFor = o.Logs.Logger
@@ -237,12 +242,14 @@ func (d *Daemon) Begin(now time.Time) error {
 	d.resync(now)
 	d.localAddresses(now)
 	d.adopt(now)
+	d.restoreCheckpoint(now)
 	d.audit.next = now.Add(d.auditInterval())
 	return nil
 }
 
 // Stop shuts down gracefully and releases the kernel.
 func (d *Daemon) Stop(now time.Time) error {
+	d.stopCheckpoint(now, false)
 	d.shutdown(now)
 	return d.k.Close()
 }
@@ -261,6 +268,9 @@ func (d *Daemon) NextDeadline() (time.Time, bool) {
 	}
 	if a := d.audit.next; !a.IsZero() && (!ok || a.Before(next)) {
 		next, ok = a, true
+	}
+	if c := d.ckpt.due; !c.IsZero() && (!ok || c.Before(next)) {
+		next, ok = c, true
 	}
 	return next, ok
 }
@@ -285,6 +295,7 @@ func (d *Daemon) Expire(now time.Time) {
 	if a := d.audit.next; !a.IsZero() && !now.Before(a) {
 		d.runAudit(now)
 	}
+	d.checkpointDue(now)
 }
 
 // Handle processes one input (what the kernel readers post). Input is a
@@ -296,12 +307,15 @@ func (d *Daemon) Handle(now time.Time, in Input) {
 	switch in := in.(type) {
 	case MLDInput:
 		d.receiveMLD(now, in)
+		d.stateChanged(now)
 	case PIMInput:
 		d.receivePIM(now, in)
+		d.stateChanged(now)
 	case UpcallInput:
 		d.upcall(now, in.Upcall)
 	case NetlinkInput:
 		d.netlink(now, in.Event)
+		d.stateChanged(now)
 	case MFCChangedInput:
 		d.mfcChanged(now)
 	case ReaderError:

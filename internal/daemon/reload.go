@@ -29,6 +29,8 @@ func (d *Daemon) ReloadAt(now time.Time, c *conf.Config) conf.Changes {
 	c.Global.MRTTable = old.Global.MRTTable
 	c.Global.Socket = old.Global.Socket
 	c.Global.PIDFile = old.Global.PIDFile
+	c.Global.StateFile = old.Global.StateFile
+	defer d.stateChanged(now) // a new fingerprint, state added or removed
 	d.conf = c
 	pc := d.pimConfig(c)
 	acts, err := d.pim.SetConfig(now, pc)

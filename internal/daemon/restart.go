@@ -105,6 +105,7 @@ func (d *Daemon) sweep(now time.Time) {
 // with them), and the routing table stays as it is (Kernel.Release).
 func (d *Daemon) StopForRestart(now time.Time) error {
 	d.log.Info("stopping for a restart: forwarding stays as it is")
+	d.stopCheckpoint(now, true)
 	return d.k.Release()
 }
 

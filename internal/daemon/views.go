@@ -109,6 +109,7 @@ func (d *Daemon) viewState(now time.Time) *view.State {
 		MRIB:          d.mrib,
 		Local:         d.local,
 		Upcalls:       d.upcalls,
+		Checkpoint:    d.ckpt.counters,
 		Kernel:        d.k,
 		Restart:       d.restartView(now),
 		Audit:         d.auditView(),

@@ -135,8 +135,9 @@ func (s *fakeSystemd) start(ns *netns.NS, dir, config string) *daemon {
 	if len(files) > 0 {
 		env += fmt.Sprintf(" LISTEN_FDS=%d LISTEN_FDNAMES=%s LISTEN_PID=$$", len(files), strings.Join(names, ":"))
 	}
-	script := fmt.Sprintf("export %s; exec %s --foreground --socket %s --pidfile '' --log-level debug --config %s",
-		env, filepath.Join(bin, "pim6sd"), d.socket, cfgPath)
+	// The state file in dir, as the harness does: none read from /run.
+	script := fmt.Sprintf("export %s; exec %s --foreground --socket %s --pidfile '' --state-file %s --log-level debug --config %s",
+		env, filepath.Join(bin, "pim6sd"), d.socket, filepath.Join(dir, "pim6sd.state"), cfgPath)
 	d.proc = ns.StartFiles(files, "sh", "-c", script)
 	deadline := time.Now().Add(10 * time.Second)
 	for {

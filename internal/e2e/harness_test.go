@@ -65,7 +65,10 @@ func startPim6sd(t *testing.T, ns *netns.NS, config string, extra ...string) *da
 	d := &daemon{t: t, ns: ns, dir: t.TempDir()}
 	d.socket = filepath.Join(d.dir, "pim6sd.sock")
 	args := []string{filepath.Join(bin, "pim6sd"), "--foreground", "--socket", d.socket,
-		"--pidfile", filepath.Join(d.dir, "pim6sd.pid"), "--log-level", "debug"}
+		"--pidfile", filepath.Join(d.dir, "pim6sd.pid"), "--log-level", "debug",
+		// Each daemon its own checkpoint: one in /run would be read by the
+		// next test's daemon (same configuration, same interface names).
+		"--state-file", filepath.Join(d.dir, "pim6sd.state")}
 	if config != "" {
 		path := filepath.Join(d.dir, "pim6sd.toml")
 		if err := os.WriteFile(path, []byte(config), 0o644); err != nil {

@@ -77,7 +77,7 @@ func TestServiceNotify(t *testing.T) {
 	d.socket = filepath.Join(d.dir, "pim6sd.sock")
 	d.proc = r.Start("env", "-u", "WATCHDOG_PID", "NOTIFY_SOCKET="+n.path, "WATCHDOG_USEC=2000000",
 		filepath.Join(bin, "pim6sd"), "--foreground", "--socket", d.socket,
-		"--pidfile", filepath.Join(d.dir, "pim6sd.pid"), "--log-level", "debug")
+		"--pidfile", filepath.Join(d.dir, "pim6sd.pid"), "--state-file", filepath.Join(d.dir, "pim6sd.state"), "--log-level", "debug")
 
 	var before []string
 	ready := n.next("READY=1", 15*time.Second, &before)

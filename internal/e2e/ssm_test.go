@@ -220,7 +220,7 @@ func TestBackgroundStart(t *testing.T) {
 	tp := newOneRouter(t)
 	dir := t.TempDir()
 	sock, pidfile := filepath.Join(dir, "s.sock"), filepath.Join(dir, "p.pid")
-	out, err := tp.rtr.Run(filepath.Join(bin, "pim6sd"), "--socket", sock, "--pidfile", pidfile)
+	out, err := tp.rtr.Run(filepath.Join(bin, "pim6sd"), "--socket", sock, "--pidfile", pidfile, "--state-file", filepath.Join(dir, "s.state"))
 	if err != nil || !strings.Contains(out, "running in the background") {
 		t.Fatalf("background start: %v\n%s", err, out)
 	}

@@ -28,6 +28,7 @@ type Router struct {
 	routeOrder int
 
 	k     *Kernel
+	store memStore // the checkpoint (checkpoint.go)
 	d     *daemon.Daemon
 	dUsed bool // d has been started (a restart needs a new one)
 
@@ -66,7 +67,11 @@ func (n *Net) AddRouter(name string, cfg *conf.Config) *Router {
 func (r *Router) newDaemon() {
 	r.generation++
 	rng := r.n.rng(r.name, r.generation)
-	d, err := daemon.NewWithOptions(r.cfg, r.k, r.n.logger(r.name), daemon.Options{Rand: rng.Uint32})
+	o := daemon.Options{Rand: rng.Uint32}
+	if r.cfg.Global.StateFile != "" {
+		o.Checkpoint = &r.store
+	}
+	d, err := daemon.NewWithOptions(r.cfg, r.k, r.n.logger(r.name), o)
 	if err != nil {
 		r.n.fatalf("%s: daemon: %v", r.name, err)
 	}

@@ -320,6 +320,9 @@ func (b *Build) head(st *State) error {
 	if len(st.Upcalls) > 0 {
 		counters("kernel", maps.Clone(st.Upcalls))
 	}
+	if len(st.Checkpoint) > 0 {
+		counters("checkpoint", maps.Clone(st.Checkpoint))
+	}
 	if regMIF, ok := st.mif(pim.RegisterIf); ok {
 		b.mifOf[pim.RegisterIf] = int(regMIF)
 		reg := ctl.Interface{MIF: int(regMIF), Name: "pim6reg", Register: true, NoListener: true, MLDVersions: []int{1}}

@@ -45,6 +45,7 @@ func TestSnapshotInterfacesRPsAndLimits(t *testing.T) {
 	st.MRIB.SetMIF(3, 1)
 	st.MRIB.SetMIF(pim.RegisterIf, 2)
 	st.Upcalls = map[string]uint64{"upcall/nocache": 3}
+	st.Checkpoint = map[string]uint64{"written": 5, "refused/stale": 1}
 	if _, err := st.MLD.AddInterface(now, 3, "eth0", ll0.Addr(), mldCfg); err != nil {
 		t.Fatal(err)
 	}
@@ -95,5 +96,8 @@ func TestSnapshotInterfacesRPsAndLimits(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]uint64{"upcall/nocache": 3}, s.Counters["kernel"]); diff != "" {
 		t.Errorf("kernel counters (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]uint64{"written": 5, "refused/stale": 1}, s.Counters["checkpoint"]); diff != "" {
+		t.Errorf("checkpoint counters (-want +got):\n%s", diff)
 	}
 }

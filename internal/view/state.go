@@ -38,6 +38,9 @@ type State struct {
 	Local []netip.Addr
 	// Upcalls counts the kernel's upcalls by type ("upcall/nocache"...).
 	Upcalls map[string]uint64
+	// Checkpoint counts the checkpoint's writes and restores
+	// ("written", "restored", "refused/stale"...).
+	Checkpoint map[string]uint64
 
 	// Kernel answers what a view asks the kernel now.
 	Kernel Lookup
