@@ -16,7 +16,7 @@ MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 
-.PHONY: all build deps test check check-vm check-kernels vet fmt bench fuzz clean install uninstall
+.PHONY: all build deps test check check-vm check-kernels soak vet fmt bench fuzz clean install uninstall
 
 all: build
 
@@ -51,6 +51,13 @@ check-vm: deps vet
 # then a table: kernel, passed, failed, time.
 check-kernels: deps
 	./scripts/kernels.sh
+
+# The soak test alone with SOAK of churn, then its report
+# (docs/RELIABILITY.md): make soak SOAK=1h. In the VM where the kernel lacks
+# IPv6 multicast routing, as `make check`.
+SOAK ?= 2m
+soak:
+	./scripts/soak.sh $(SOAK)
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./mld/mldmsg/ ./pim/pimmsg/ ./mld/ ./internal/timerq/
