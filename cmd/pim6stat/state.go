@@ -252,6 +252,10 @@ var views = []view{
 		[]string{ctl.PartRPSet, ctl.PartAnycastRP},
 		[]string{ctl.PartRPSet, ctl.PartAnycastRP},
 		nil, rpView},
+	{"kernel", "the kernel audit (what the kernel forwards against what pim6sd installed), a restart's takeover, the checkpoint, upcalls",
+		[]string{"daemon", ctl.PartCounters},
+		[]string{ctl.PartCounters},
+		nil, kernelView},
 }
 
 func viewNamed(name string) (view, bool) {

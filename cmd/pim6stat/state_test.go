@@ -146,7 +146,7 @@ func TestViews(t *testing.T) {
 			"4    eth4       6        NOLISTENER PIM  -             -        1     0x00001004  0:05      -             0:00      off    1     0\n",
 			"11   pim6reg    40       REGISTER        -             -        0     0x00000000  0:00      -             0:00      v1     0     0\n",
 			"eth0     2001:db8:0:1::1/64  global\n         fe80::1/64          scope 2\n",
-			"pim/eth0  bad-checksum         1\n",
+			"pim/eth0    bad-checksum         1\n",
 			"pim.max-routes  -          5     10000  2\n",
 		}},
 		{"neighbors", []string{
@@ -185,6 +185,13 @@ func TestViews(t *testing.T) {
 			"scope zone     ff18::/16  no border here, learned from Bootstrap messages\n",
 			"BSR            none       accept-any\n",
 			"no RP mappings in the zone\n",
+		}},
+		{"kernel", []string{
+			"  last  20s ago  found 0 missing, 1 changed, 0 extra, 0 MIFs\n",
+			"  runs  42  repaired in all: 2 missing, 1 changed, 3 extra, 1 MIFs; errors 0\n",
+			"  took over  4 MIFs, 7 entries\n",
+			"  kept       2 entries nothing asked for again, for 10s more\n",
+			"  restored  1\n",
 		}},
 	} {
 		t.Run(c.view, func(t *testing.T) {
@@ -226,6 +233,7 @@ func TestViewsEmpty(t *testing.T) {
 		"mld":        "QUERIERS\nnone\n\nGROUPS\nnone\n",
 		"routes":     "no routing entries (0 installed in the kernel)\n",
 		"rp":         "BSR            none\ncandidate BSR  not configured\ncandidate RP   not configured\n\nno RP mappings\n",
+		"kernel":     "Kernel audit\n  last  none yet\n  runs  0  repaired in all: nothing; errors 0\n",
 	} {
 		t.Run(view, func(t *testing.T) {
 			code, out, errOut := runPim6stat(view, "--socket", sock)

@@ -476,3 +476,47 @@ func anycastView(w io.Writer, a *ctl.AnycastRP) error {
 }
 
 func u64(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// kernelView shows the kernel audit, a restart's takeover of the routing
+// table, and the kernel's and the checkpoint's counters.
+func kernelView(w io.Writer, s *ctl.Snapshot) error {
+	a := s.Daemon.Audit
+	tw := table(w)
+	row(tw, "Kernel audit")
+	if a.Last.IsZero() {
+		row(tw, "  last", "none yet")
+	} else {
+		row(tw, "  last", ctl.Age(ctl.Duration(s.Daemon.Now.Sub(a.Last)))+" ago", fmt.Sprintf("found %s", findings(a.LastFound)))
+	}
+	if !a.Next.IsZero() {
+		row(tw, "  next", "in "+left(ctl.Duration(a.Next.Sub(s.Daemon.Now))))
+	}
+	row(tw, "  runs", strconv.FormatUint(a.Runs, 10), fmt.Sprintf("repaired in all: %s; errors %d", findings(a.Found), a.Errors))
+	if r := s.Daemon.Restart; r != nil {
+		row(tw, "Restart")
+		row(tw, "  took over", fmt.Sprintf("%d MIFs, %d entries", r.MIFs, r.Entries))
+		if r.GraceLeft > 0 {
+			row(tw, "  kept", fmt.Sprintf("%d entries nothing asked for again, for %s more", r.Kept, left(r.GraceLeft)))
+		} else {
+			row(tw, "  swept", fmt.Sprintf("%d entries at the end of the grace", r.Swept))
+		}
+	}
+	for _, scope := range []string{"kernel", "checkpoint"} {
+		m := s.Counters[scope]
+		if len(m) == 0 {
+			continue
+		}
+		row(tw, map[string]string{"kernel": "Upcalls", "checkpoint": "Checkpoint"}[scope])
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			row(tw, "  "+k, strconv.FormatUint(m[k], 10))
+		}
+	}
+	return tw.Flush()
+}
+
+func findings(f ctl.AuditFindings) string {
+	if f.Repairs() == 0 {
+		return "nothing"
+	}
+	return fmt.Sprintf("%d missing, %d changed, %d extra, %d MIFs", f.Missing, f.Changed, f.Extra, f.MIFs)
+}

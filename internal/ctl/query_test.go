@@ -67,7 +67,7 @@ func TestQueryApply(t *testing.T) {
 		{"group", ctl.Query{Group: p("ff05::1/128")}, kept{
 			groups:    []string{"eth0 ff05::1"},
 			routes:    []string{"(S,G) 2001:db8:1::10 ff05::1", "(*,G) invalid IP ff05::1", "(S,G) 2001:db8:1::5 ff05::1"},
-			counters:  []string{"kernel", "mld/eth0", "pim/eth0", "pim/eth1"},
+			counters:  []string{"checkpoint", "kernel", "mld/eth0", "pim/eth0", "pim/eth1"},
 			limits:    []string{"mld.max-groups eth0", "pim.max-routes "},
 			neighbors: []string{"fe80::3:1", "fe80::2000:1", "fe80::2000:2", "fe80::4:1"},
 			queriers:  []string{"eth0", "eth1", "eth2"},

@@ -165,6 +165,9 @@ func Rich() *ctl.Snapshot {
 		Daemon: ctl.DaemonInfo{
 			Version: "test", PID: 99, Table: 252, ConfigFile: "/etc/pim6sd.toml",
 			Started: now.Add(-(3*24*time.Hour + 2*time.Hour + 5*time.Minute + 7*time.Second)), Now: now,
+			Restart: &ctl.Restart{MIFs: 4, Entries: 7, Kept: 2, GraceLeft: ctl.Duration(9500 * time.Millisecond)},
+			Audit: ctl.Audit{Runs: 42, Last: now.Add(-20 * time.Second), Next: now.Add(40 * time.Second),
+				LastFound: ctl.AuditFindings{Changed: 1}, Found: ctl.AuditFindings{Missing: 2, Changed: 1, Extra: 3, MIFs: 1}},
 		},
 	}
 	for i := range 11 {
@@ -299,10 +302,11 @@ func Rich() *ctl.Snapshot {
 		{ID: 3, Left: ctl.Duration(200 * time.Millisecond)}, {ID: 1000, Left: sec(1)},
 	}
 	s.Counters = map[string]map[string]uint64{
-		"mld/eth0": {"report-received": 40, "query-sent": 12, "too-short": 2},
-		"pim/eth0": {"hello-received": 100, "join-prune-received": 7, "bad-checksum": 1},
-		"pim/eth1": {"hello-received": 90},
-		"kernel":   {"upcall-nocache": 3},
+		"mld/eth0":   {"report-received": 40, "query-sent": 12, "too-short": 2},
+		"pim/eth0":   {"hello-received": 100, "join-prune-received": 7, "bad-checksum": 1},
+		"pim/eth1":   {"hello-received": 90},
+		"kernel":     {"upcall-nocache": 3},
+		"checkpoint": {"written": 12, "restored": 1},
 	}
 	s.Limits = []ctl.Limit{
 		{Name: "mld.max-groups", Interface: "eth0", Max: 1000, Used: 4},
