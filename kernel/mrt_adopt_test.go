@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -235,5 +236,55 @@ func TestMFCNotifications(t *testing.T) {
 	wait("an entry added by another socket")
 	if mfcs, err := nl.MFCs(0); err != nil || len(mfcs) != 1 || !mfcs[0].Static {
 		t.Errorf("after the foreign add: %+v, %v; want one static entry", mfcs, err)
+	}
+}
+
+// Why a restart hands the owner socket over instead of leaving static
+// entries behind: MIFs and entries another socket added stay when the
+// table's owner closes, but the kernel stops forwarding multicast with the
+// owner gone (all/mc_forwarding drops to 0), and forwards again only while
+// some table has an owner.
+func TestMRTStaticEntriesNeedAnOwner(t *testing.T) {
+	tp := newMRTTopo(t)
+	m := tp.openMRT(t, MRTConfig{})
+	var f *Foreign
+	if err := tp.router.Do(func() (err error) { f, err = OpenForeign(0); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, mif := range []struct {
+		slot    MIF
+		ifindex int
+	}{{0, tp.up}, {1, tp.down}} {
+		ctl := mrtMIF6ctl{Mifi: uint16(mif.slot), Pifi: uint16(mif.ifindex), Threshold: 1}
+		if err := mrtSetsockopt(uintptr(f.fd), unix.IPPROTO_IPV6, mrt6AddMIF, unsafe.Pointer(&ctl), unsafe.Sizeof(ctl)); err != nil {
+			t.Fatalf("static MIF %d: %v", mif.slot, err)
+		}
+	}
+	if err := f.SetMFC(mrtSrc, mrtGroup, 0, MIFSet(0).Add(1)); err != nil {
+		t.Fatal(err)
+	}
+	l := tp.listen(t, mrtGroup)
+	tp.send(t, mrtGroup, 0, 3)
+	if got := l.receive(t, 3, 3*time.Second); len(got) != 3 {
+		t.Fatalf("static entry with the owner open: %d of 3 forwarded", len(got))
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mrtProcMIFs(t, tp.router)); n != 2 {
+		t.Fatalf("%d static MIFs after the owner closed, want 2", n)
+	}
+	if fwd := strings.TrimSpace(tp.router.MustRun("cat", "/proc/sys/net/ipv6/conf/all/mc_forwarding")); fwd != "0" {
+		t.Errorf("all/mc_forwarding %s without an owner, want 0", fwd)
+	}
+	tp.send(t, mrtGroup, 3, 3)
+	if got := l.receive(t, 0, 500*time.Millisecond); len(got) != 0 {
+		t.Fatalf("static entry without an owner: %d of 3 forwarded, want none", len(got))
+	}
+	tp.openMRT(t, MRTConfig{Table: 77}) // any table's owner
+	tp.send(t, mrtGroup, 6, 3)
+	if got := l.receive(t, 3, 3*time.Second); len(got) != 3 {
+		t.Fatalf("static entry with another table's owner: %d of 3 forwarded", len(got))
 	}
 }

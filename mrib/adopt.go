@@ -187,3 +187,31 @@ func (t *Table) InstalledEntry(k SG) (iif uint16, ok bool) {
 	e, ok := t.installed[k]
 	return e.iif, ok
 }
+
+// Hold makes the table record the operations it would return instead of
+// returning them, until Release: a restarted daemon restores its state on
+// the adopted entries and looks at the result before the kernel is
+// changed.
+func (t *Table) Hold() {
+	t.holding = true
+	if t.held == nil {
+		t.held = make(map[SG]struct{})
+	}
+}
+
+// Release ends a Hold and returns the operations of every entry that
+// changed meanwhile.
+func (t *Table) Release() []Op {
+	t.holding = false
+	keys := make([]SG, 0, len(t.held))
+	for k := range t.held {
+		keys = append(keys, k)
+	}
+	clear(t.held)
+	slices.SortFunc(keys, compareSG)
+	var ops []Op
+	for _, k := range keys {
+		ops = t.sync(k, ops)
+	}
+	return ops
+}

@@ -140,3 +140,18 @@ func TestLost(t *testing.T) {
 		t.Error("Lost of an entry never installed: ok")
 	}
 }
+
+// While held, changes are recorded, not returned; Release returns the
+// operations of what is different by then, and nothing for what came back.
+func TestHoldRelease(t *testing.T) {
+	tb := New()
+	apply(tb, tb.SetMIF(2, 0))
+	apply(tb, tb.SetMIF(3, 1))
+	tb.Hold()
+	apply(tb, tb.Adopt([]Kernel{{SG: sg, IIF: 2, OIFs: []int{3}}}))
+	diffOps(t, nil, tb.Set(Route{SG: sg, IIF: 3, OIFs: []int{2}}))  // another iif, held
+	diffOps(t, nil, tb.Set(Route{SG: sg2, IIF: 2, OIFs: []int{3}})) // a new one, held
+	diffOps(t, nil, tb.Set(Route{SG: sg, IIF: 2, OIFs: []int{3}}))  // back as the kernel has it
+	diffOps(t, []Op{{SG: sg2, IIF: 0, OIFs: 1 << 1}}, apply(tb, tb.Release()))
+	diffOps(t, []Op{{SG: sg, IIF: 1, OIFs: 1 << 0}}, apply(tb, tb.Set(Route{SG: sg, IIF: 3, OIFs: []int{2}})))
+}

@@ -45,6 +45,10 @@ type Table struct {
 	// stale are adopted entries (Adopt) no route has wanted yet: kept
 	// until Sweep.
 	stale map[SG]struct{}
+	// holding: sync records keys in held instead of returning operations
+	// (Hold, Release).
+	holding bool
+	held    map[SG]struct{}
 }
 
 // New returns an empty table.
@@ -173,6 +177,10 @@ func (t *Table) want(k SG) (entry, bool) {
 }
 
 func (t *Table) sync(k SG, ops []Op) []Op {
+	if t.holding {
+		t.held[k] = struct{}{}
+		return ops
+	}
 	w, want := t.want(k)
 	have, installed := t.installed[k]
 	var op Op

@@ -241,8 +241,11 @@ func (d *Daemon) Begin(now time.Time) error {
 	d.setupRegister()
 	d.resync(now)
 	d.localAddresses(now)
-	d.adopt(now)
+	held := d.adopt(now)
 	d.restoreCheckpoint(now)
+	if held {
+		d.settleAdoption(now)
+	}
 	d.audit.next = now.Add(d.auditInterval())
 	return nil
 }

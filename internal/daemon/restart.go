@@ -27,24 +27,31 @@ type restartState struct {
 	graceUntil time.Time // zero when no grace is running
 	// packets are the adopted entries' packet counters at the takeover:
 	// an entry that counted more by the end of the grace carries traffic.
-	packets    map[mrib.SG]uint64
+	packets map[mrib.SG]uint64
+	// adopted are the kernel's entries at the takeover, until
+	// settleAdoption.
+	adopted    []mrib.Kernel
 	adoptedMFC int
 	adoptedMIF int
 	swept      int
 }
 
 // adopt takes over the kernel's entries when the routing socket was handed
-// over. Called by Begin once the interfaces have their MIFs.
-func (d *Daemon) adopt(now time.Time) {
+// over. Called by Begin once the interfaces have their MIFs. It returns
+// true when it left the MRIB holding its operations (mrib.Hold): Begin
+// then restores the checkpoint and calls settleAdoption.
+func (d *Daemon) adopt(now time.Time) bool {
 	if !d.k.Adopted() {
-		return
+		return false
 	}
 	entries, err := d.k.MFCs()
 	if err != nil {
 		d.logKernel.Error("restart: cannot read the kernel's forwarding entries; they are replaced as the state is learned", "err", err)
-		return
+		return false
 	}
+	d.mrib.Hold()
 	ks := d.kernelEntries(entries)
+	d.restart.adopted = ks
 	d.restart.packets = make(map[mrib.SG]uint64, len(entries))
 	for _, e := range entries {
 		d.restart.packets[mrib.SG{Source: e.Src, Group: e.Grp}] = e.Counters.Packets
@@ -55,6 +62,27 @@ func (d *Daemon) adopt(now time.Time) {
 	d.restart.graceUntil = now.Add(d.conf.Global.RestartGrace)
 	d.log.Info("restart: took the routing table over", "mifs", d.restart.adoptedMIF, "entries", len(entries),
 		"kept-until-wanted", d.mrib.Stale(), "grace", d.conf.Global.RestartGrace)
+	return true
+}
+
+// settleAdoption ends the MRIB's hold once the checkpoint is restored.
+// Each adopted entry forwards what arrives on its incoming interface: the
+// engine is told so first, as the kernel would have told it had the entry
+// been missing (a NOCACHE), so that the state data decides (the
+// Keepalive Timer, the SPT bit: an RP on the source tree rather than the
+// register MIF, a last-hop router on the source tree) is there before the
+// restored state changes anything in the kernel. An entry whose source is
+// gone meanwhile loses that state when its Keepalive Timer runs out, as
+// after any source stops.
+func (d *Daemon) settleAdoption(now time.Time) {
+	for _, k := range d.restart.adopted {
+		if k.IIF == pim.RegisterIf {
+			continue // at an RP before the source tree: Registers bring the data
+		}
+		d.pimActions(now, d.pim.NoCache(now, k.IIF, k.Source, k.Group))
+	}
+	d.restart.adopted = nil
+	d.applyMRIB(d.mrib.Release())
 }
 
 // sweep ends a restart's grace: kernel entries nothing asked for again
