@@ -446,6 +446,32 @@ func durValue[T any](key string, get func(*T) *time.Duration) field[T] {
 	}}
 }
 
+// durIn is durValue for a setting that must lie in lo..hi.
+func durIn[T any](key string, lo, hi time.Duration, get func(*T) *time.Duration) field[T] {
+	return field[T]{key, func(d *decoder, n node, v any, dst *T) {
+		x, ok := d.duration(n, v)
+		switch {
+		case !ok:
+		case x < lo || x > hi:
+			d.errorf(n, "%v is outside %s..%s", x, shortDur(lo), shortDur(hi))
+		default:
+			*get(dst) = x
+		}
+	}}
+}
+
+// shortDur writes a round duration as one would: 1h, 10m, 1s.
+func shortDur(x time.Duration) string {
+	s := x.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
 func intField[T any](key string, lo, hi int64, get func(*T) **int) field[T] {
 	return field[T]{key, func(d *decoder, n node, v any, dst *T) {
 		if x, ok := d.integer(n, v, lo, hi); ok {
@@ -531,42 +557,15 @@ var globalFields = []field[Global]{
 		}
 	}},
 	pathField("pid-file", true, 0, func(g *Global) *string { return &g.PIDFile }),
-	{"audit-interval", func(d *decoder, n node, v any, g *Global) {
-		x, ok := d.duration(n, v)
-		switch {
-		case !ok:
-		case x < time.Second || x > time.Hour:
-			d.errorf(n, "%v is outside 1s..1h", x)
-		default:
-			g.AuditInterval = x
-		}
-	}},
+	durIn("audit-interval", time.Second, time.Hour, func(g *Global) *time.Duration { return &g.AuditInterval }),
 	{"keep-table-on-stop", func(d *decoder, n node, v any, g *Global) {
 		if b, ok := d.boolean(n, v); ok {
 			g.KeepTableOnStop = b
 		}
 	}},
-	{"restart-grace", func(d *decoder, n node, v any, g *Global) {
-		x, ok := d.duration(n, v)
-		switch {
-		case !ok:
-		case x < time.Second || x > 10*time.Minute:
-			d.errorf(n, "%v is outside 1s..10m", x)
-		default:
-			g.RestartGrace = x
-		}
-	}},
+	durIn("restart-grace", time.Second, 10*time.Minute, func(g *Global) *time.Duration { return &g.RestartGrace }),
 	pathField("state-file", true, 0, func(g *Global) *string { return &g.StateFile }),
-	{"state-max-age", func(d *decoder, n node, v any, g *Global) {
-		x, ok := d.duration(n, v)
-		switch {
-		case !ok:
-		case x < time.Second || x > time.Hour:
-			d.errorf(n, "%v is outside 1s..1h", x)
-		default:
-			g.StateMaxAge = x
-		}
-	}},
+	durIn("state-max-age", time.Second, time.Hour, func(g *Global) *time.Duration { return &g.StateMaxAge }),
 	{"log-level", func(d *decoder, n node, v any, g *Global) {
 		s, ok := d.str(n, v)
 		if !ok {

@@ -73,31 +73,6 @@ func (t *Table) Sweep() []Op {
 	return ops
 }
 
-// StaleEntries lists the adopted entries no route wants yet (sorted), as
-// the kernel holds them: interfaces by index.
-func (t *Table) StaleEntries() []Kernel {
-	out := make([]Kernel, 0, len(t.stale))
-	for k := range t.stale {
-		e, ok := t.installed[k]
-		if !ok {
-			continue
-		}
-		ke := Kernel{SG: k, IIF: -1}
-		for i, m := range t.mif {
-			if m == e.iif {
-				ke.IIF = i
-			}
-			if m < 32 && e.oifs&(1<<m) != 0 {
-				ke.OIFs = append(ke.OIFs, i)
-			}
-		}
-		slices.Sort(ke.OIFs)
-		out = append(out, ke)
-	}
-	slices.SortFunc(out, func(a, b Kernel) int { return compareSG(a.SG, b.SG) })
-	return out
-}
-
 // Stale is the number of adopted entries kept without a route wanting them.
 func (t *Table) Stale() int { return len(t.stale) }
 

@@ -25,9 +25,6 @@ var ErrRestart = errors.New("daemon: stopping for a restart")
 // restartState is what a daemon that adopted a routing table remembers.
 type restartState struct {
 	graceUntil time.Time // zero when no grace is running
-	// packets are the adopted entries' packet counters at the takeover:
-	// an entry that counted more by the end of the grace carries traffic.
-	packets map[mrib.SG]uint64
 	// adopted are the kernel's entries at the takeover, until
 	// settleAdoption.
 	adopted    []mrib.Kernel
@@ -52,10 +49,6 @@ func (d *Daemon) adopt(now time.Time) bool {
 	d.mrib.Hold()
 	ks := d.kernelEntries(entries)
 	d.restart.adopted = ks
-	d.restart.packets = make(map[mrib.SG]uint64, len(entries))
-	for _, e := range entries {
-		d.restart.packets[mrib.SG{Source: e.Src, Group: e.Grp}] = e.Counters.Packets
-	}
 	d.applyMRIB(d.mrib.Adopt(ks))
 	d.restart.adoptedMFC = len(entries)
 	d.restart.adoptedMIF = len(d.k.MIFTable())
@@ -76,9 +69,6 @@ func (d *Daemon) adopt(now time.Time) bool {
 // after any source stops.
 func (d *Daemon) settleAdoption(now time.Time) {
 	for _, k := range d.restart.adopted {
-		if k.IIF == pim.RegisterIf {
-			continue // at an RP before the source tree: Registers bring the data
-		}
 		d.pimActions(now, d.pim.NoCache(now, k.IIF, k.Source, k.Group))
 	}
 	d.restart.adopted = nil
@@ -90,23 +80,6 @@ func (d *Daemon) settleAdoption(now time.Time) {
 // on.
 func (d *Daemon) sweep(now time.Time) {
 	d.restart.graceUntil = time.Time{}
-	// An adopted entry that still carries traffic would have brought a
-	// NOCACHE upcall if the kernel had not had it: the engine learns the
-	// source that way (an (S,G) on the source tree of a (*,G) group, a
-	// source at the RP), as if the entry had been missing.
-	for _, k := range d.mrib.StaleEntries() {
-		before, ok := d.restart.packets[k.SG]
-		c, err := d.k.SGCount(k.Source, k.Group)
-		if !ok || err != nil || c.Packets <= before {
-			continue
-		}
-		mif, ok := d.mrib.MIF(k.IIF)
-		if !ok {
-			continue
-		}
-		d.upcall(now, kernel.Upcall{Type: kernel.NoCache, MIF: kernel.MIF(mif), Src: k.Source, Dst: k.Group})
-	}
-	d.restart.packets = nil
 	stale := d.mrib.Stale()
 	d.applyMRIB(d.mrib.Sweep())
 	mifs := 0

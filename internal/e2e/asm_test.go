@@ -46,12 +46,10 @@ func pimTypes(pkts []pcapread.Packet) map[int][]pcapread.Packet {
 	return out
 }
 
-// sender -- FHR (r1) -- RP (r2) -- LHR (r3) -- receiver: the first packets
-// reach the receiver through Register, then through the source tree; the
-// Register-Stop is seen on the wire; every hop's MFC is right; after the
-// receiver leaves and the source stops, every hop's MFC goes.
-func TestASMRegisterAndSPT(t *testing.T) {
-	snd, r1, r2, r3, rcv := newNS(t, "snd"), router(t, "r1"), router(t, "r2"), router(t, "r3"), newNS(t, "rcv")
+// asmChain is sender -- r1 -- r2 (the RP, rpAddr on lo) -- r3 -- receiver,
+// with unicast routes: the chain of the ASM and restart tests.
+func asmChain(t *testing.T) (snd, r1, r2, r3, rcv *netns.NS) {
+	snd, r1, r2, r3, rcv = newNS(t, "snd"), router(t, "r1"), router(t, "r2"), router(t, "r3"), newNS(t, "rcv")
 	link(t, r1, "to-snd", "fe80::1", "2001:db8:1::1/64", snd, "eth0", "fe80::10", srcAddr+"/64")
 	link(t, r1, "to-r2", "fe80::1", "2001:db8:12::1/64", r2, "to-r1", "fe80::2", "2001:db8:12::2/64")
 	link(t, r2, "to-r3", "fe80::2", "2001:db8:23::2/64", r3, "to-r2", "fe80::3", "2001:db8:23::3/64")
@@ -64,6 +62,15 @@ func TestASMRegisterAndSPT(t *testing.T) {
 	r3.MustRun("ip", "-6", "route", "add", "default", "via", "fe80::2", "dev", "to-r2")
 	r2.MustRun("ip", "-6", "route", "add", "2001:db8:1::/64", "via", "fe80::1", "dev", "to-r1")
 	r2.MustRun("ip", "-6", "route", "add", "2001:db8:2::/64", "via", "fe80::3", "dev", "to-r3")
+	return snd, r1, r2, r3, rcv
+}
+
+// sender -- FHR (r1) -- RP (r2) -- LHR (r3) -- receiver: the first packets
+// reach the receiver through Register, then through the source tree; the
+// Register-Stop is seen on the wire; every hop's MFC is right; after the
+// receiver leaves and the source stops, every hop's MFC goes.
+func TestASMRegisterAndSPT(t *testing.T) {
+	snd, r1, r2, r3, rcv := asmChain(t)
 
 	capture := r1.Capture("to-r2", "ip6 proto 103")
 	d1 := startPim6sd(t, r1, asmConf(""))

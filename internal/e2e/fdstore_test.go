@@ -199,14 +199,7 @@ func TestCrashKeepsForwardingUnderSystemd(t *testing.T) {
 	if n := procMIFs(t, tp.rtr); n != len(s.Interfaces) {
 		t.Errorf("%d MIFs in the kernel, want %d", n, len(s.Interfaces))
 	}
-	time.Sleep(time.Second)
-	to := st.n()
-	st.halt()
-	l := st.losses(rcv.count(time.Second), from, to)
-	t.Logf("SSM at 100/s across kill -9 and a start under the store: %v", l)
-	if l.lost != 0 {
-		t.Errorf("lost datagrams: %v", l)
-	}
+	st.noLoss(t, rcv, from, "SSM at 100/s across kill -9 and a start under the store")
 
 	// A graceful stop ends the table and empties the store.
 	d2.signal(syscall.SIGTERM)
@@ -257,14 +250,7 @@ func TestSystemctlRestartKeepsForwarding(t *testing.T) {
 	if s.Daemon.Restart.Swept != 0 || s.Daemon.Restart.Entries < 1 {
 		t.Errorf("takeover %+v", s.Daemon.Restart)
 	}
-	time.Sleep(time.Second)
-	to := st.n()
-	st.halt()
-	l := st.losses(rcv.count(time.Second), from, to)
-	t.Logf("SSM at 100/s across systemctl restart: %v", l)
-	if l.lost != 0 {
-		t.Errorf("lost datagrams: %v", l)
-	}
+	st.noLoss(t, rcv, from, "SSM at 100/s across systemctl restart")
 
 	// systemctl stop: SIGTERM, then systemd closes its copy.
 	d2.signal(syscall.SIGTERM)
@@ -280,5 +266,19 @@ func TestSystemctlRestartKeepsForwarding(t *testing.T) {
 	waitMroute(t, tp.rtr, srcAddr, ssmGrp, 5*time.Second, "the table ends with the store", func(_ mroute, ok bool) bool { return !ok })
 	if n := procMIFs(t, tp.rtr); n != 0 {
 		t.Errorf("%d MIFs left after the stop", n)
+	}
+}
+
+// noLoss stops the stream a second from now and fails the test if rcv
+// lost any of its datagrams from number from on.
+func (st *stream) noLoss(t *testing.T, rcv *receiver, from int, what string) {
+	t.Helper()
+	time.Sleep(time.Second)
+	to := st.n()
+	st.halt()
+	l := st.losses(rcv.count(time.Second), from, to)
+	t.Logf("%s: %v", what, l)
+	if l.lost != 0 {
+		t.Errorf("%s: lost datagrams: %v", what, l)
 	}
 }

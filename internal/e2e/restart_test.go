@@ -34,19 +34,7 @@ func procMIFs(t *testing.T, ns *netns.NS) int {
 // Generation ID, took its table over (no MIF doubled), keeps every entry
 // still wanted and removes none of them when its grace ends.
 func TestRestartKeepsForwarding(t *testing.T) {
-	snd, r1, r2, r3, rcv := newNS(t, "snd"), router(t, "r1"), router(t, "r2"), router(t, "r3"), newNS(t, "rcv")
-	link(t, r1, "to-snd", "fe80::1", "2001:db8:1::1/64", snd, "eth0", "fe80::10", srcAddr+"/64")
-	link(t, r1, "to-r2", "fe80::1", "2001:db8:12::1/64", r2, "to-r1", "fe80::2", "2001:db8:12::2/64")
-	link(t, r2, "to-r3", "fe80::2", "2001:db8:23::2/64", r3, "to-r2", "fe80::3", "2001:db8:23::3/64")
-	link(t, r3, "to-rcv", "fe80::3", "2001:db8:2::3/64", rcv, "eth0", "fe80::20", "2001:db8:2::10/64")
-	r2.AddAddr("lo", rpAddr+"/128")
-	realChecksums(t, snd, "eth0")
-	snd.MustRun("ip", "-6", "route", "add", "default", "via", "fe80::1", "dev", "eth0")
-	rcv.MustRun("ip", "-6", "route", "add", "default", "via", "fe80::3", "dev", "eth0")
-	r1.MustRun("ip", "-6", "route", "add", "default", "via", "fe80::2", "dev", "to-r2")
-	r3.MustRun("ip", "-6", "route", "add", "default", "via", "fe80::2", "dev", "to-r2")
-	r2.MustRun("ip", "-6", "route", "add", "2001:db8:1::/64", "via", "fe80::1", "dev", "to-r1")
-	r2.MustRun("ip", "-6", "route", "add", "2001:db8:2::/64", "via", "fe80::3", "dev", "to-r3")
+	snd, r1, r2, r3, rcv := asmChain(t)
 
 	ds := map[string]*daemon{}
 	nss := map[string]*netns.NS{"r1": r1, "r2": r2, "r3": r3}
